@@ -1,0 +1,28 @@
+/* counters.h: what the pipeline around the engine counts, for the summary
+ * line, /metrics and /status. Written by the one thread that runs the
+ * pipeline; read on the same thread (the HTTP server shares its loop). */
+#ifndef SOAKWATCH_COUNTERS_H
+#define SOAKWATCH_COUNTERS_H
+
+#include <stdint.h>
+
+#include "event.h"
+
+#define SW_MAX_PARTITIONS 256
+
+typedef struct sw_counters {
+    uint64_t messages;                      /* every message/line read */
+    uint64_t verdicts[DEC_VERDICT_COUNT];   /* by decoder verdict (DEC_OK, DEC_IGNORED, rejects) */
+    uint64_t outputs_written;               /* output events handed to the sink */
+    uint64_t outputs_delivered;             /* acknowledged by the broker (live) */
+    uint64_t delivery_failures;             /* permanently failed deliveries (live) */
+    uint64_t dead_lettered;                 /* rejected messages copied to the dead-letter topic */
+    int live;                               /* 1 in Kafka mode */
+    int ready;                              /* windows rebuilt, broker reachable */
+    int n_partitions;                       /* input partitions (live) */
+    int64_t consumer_lag[SW_MAX_PARTITIONS];/* high watermark - position, -1 unknown */
+    double watermark_lag_s;                 /* wall clock - watermark, NAN when unknown */
+    int64_t started_unix_s;
+} sw_counters;
+
+#endif

@@ -1,0 +1,118 @@
+/* engine.h: the contract of SEMANTICS sections 3 to 7 as one object.
+ *
+ * Decoded events go in; the engine decides accepted/late/out of range,
+ * keeps the windows, evaluates every instant up to the watermark in order,
+ * runs the rules and the status, and hands each output event, rendered, to
+ * a callback. It reads no clock: live mode passes the wall clock in.
+ */
+#ifndef SOAKWATCH_ENGINE_H
+#define SOAKWATCH_ENGINE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+#include "event.h"
+
+typedef enum sw_out_type { SW_OUT_TRIGGER = 0, SW_OUT_STATUS = 1 } sw_out_type;
+
+/* One output event, rendered. Borrowed: valid during the callback only. */
+typedef struct sw_output {
+    sw_out_type type;
+    int64_t at_s;        /* the instant T */
+    int rule;            /* trigger: index in cfg->rules; status: -1 */
+    int firing;          /* trigger: 1 firing, 0 resolved */
+    const char *key;     /* Kafka key: rule name or the flag key */
+    const char *json;    /* one JSON object, no newline */
+    size_t json_len;
+} sw_output;
+
+typedef void (*sw_emit_fn)(void *ud, const sw_output *out);
+
+/* What became of one pushed event. */
+typedef enum sw_push_result {
+    SW_ACCEPTED = 0,
+    SW_LATE,
+    SW_OUT_OF_RANGE,
+} sw_push_result;
+
+/* Counters kept by the engine (never reset). */
+typedef struct sw_engine_stats {
+    uint64_t accepted;
+    uint64_t accepted_by_kind[4];
+    uint64_t late;
+    uint64_t out_of_range;
+    uint64_t outputs;
+    uint64_t triggers;
+    uint64_t statuses;
+} sw_engine_stats;
+
+typedef struct sw_engine sw_engine;
+
+/* Create an engine for a validated config (borrowed; must outlive the
+ * engine). Allocates all window memory now. Returns NULL with a reason in
+ * errstr. emit is called synchronously from push/advance/finish. */
+sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
+                            char *errstr, size_t errlen);
+void sw_engine_destroy(sw_engine *e);
+
+/* Push one decoded, valid event. May evaluate instants (and emit) before
+ * storing it, when it moves the watermark. Never fails. */
+sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev);
+
+/* Live idle clock: evaluate every instant up to `watermark_s` (the wall
+ * clock minus the lateness), as if time had moved on without events. An
+ * instant already evaluated is not evaluated again. No-op before t0. */
+void sw_engine_advance(sw_engine *e, int64_t watermark_s);
+
+/* End of a finite input: evaluate every remaining instant up to
+ * (greatest second + 1). */
+void sw_engine_finish(sw_engine *e);
+
+/* Emit only output events at instants in [from_s, to_s] (to_s < 0: no end).
+ * Instants before from_s are evaluated (state builds up) but emit nothing.
+ * When `published` is not NULL (live restart), it holds each rule's firing
+ * state as last published on the output topic; at the first emitted instant
+ * the engine's rule states are set to it before that instant's rules run, so
+ * a difference is published then and an active trigger is not fired again. */
+void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
+                              const uint8_t *published);
+
+/* Render output events for a person (one line each) instead of JSON. */
+void sw_engine_set_text(sw_engine *e, int text);
+
+/* Live mode: an event whose second is beyond max_second (the wall clock
+ * plus the allowed skew) is out of range. Default: no limit. */
+void sw_engine_set_future_limit(sw_engine *e, int64_t max_second);
+
+/* Greatest accepted second so far, or INT64_MIN before the first event. */
+int64_t sw_engine_max_second(const sw_engine *e);
+/* Next instant to be evaluated, or INT64_MIN before the first event. */
+int64_t sw_engine_next_instant(const sw_engine *e);
+/* First covered second t0, or INT64_MIN before the first event. */
+int64_t sw_engine_t0(const sw_engine *e);
+
+const sw_engine_stats *sw_engine_stats_get(const sw_engine *e);
+
+/* Current state for metrics and /status. */
+int sw_engine_rule_firing(const sw_engine *e, int rule);
+/* Value of a rule's metric at the last evaluated instant; NAN when null. */
+double sw_engine_rule_value(const sw_engine *e, int rule);
+/* Latest status (0 green, 1 yellow, 2 red; -1 none yet) and its JSON
+ * (borrowed, "" when none). */
+int sw_engine_status(const sw_engine *e);
+const char *sw_engine_status_json(const sw_engine *e);
+
+/* Metric values of the window of length window_s at the last evaluated
+ * instant (window_s must be a configured window). Returns NAN for null
+ * metrics and for unknown windows. label is used by M_STRATEGY and
+ * M_FALLBACK_REASON. */
+double sw_engine_window_metric(const sw_engine *e, int64_t window_s, sw_metric m, int label);
+
+/* Distinct window lengths held, ascending. Returns the count. */
+int sw_engine_windows(const sw_engine *e, int64_t *out, int cap);
+
+/* Bytes of window memory (fixed at create). */
+size_t sw_engine_bytes(const sw_engine *e);
+
+#endif

@@ -1,0 +1,180 @@
+/* output.c: rendering of rollback-trigger and status events. The field
+ * order is fixed and numbers are written in their shortest round-trip form,
+ * so the same input always gives byte-identical output. */
+#include "output.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+
+#include "event.h"
+#include "rules.h"
+
+static int put_at(sw_buf *b, int64_t at_s)
+{
+    char ts[40];
+    dec_rfc3339_format(at_s * 1000, ts, sizeof(ts));
+    int rc = buf_puts(b, "\"at_ms\":");
+    rc |= buf_json_i64(b, at_s * 1000);
+    rc |= buf_puts(b, ",\"at\":");
+    rc |= buf_json_str(b, ts);
+    return rc;
+}
+
+int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
+{
+    const sw_rule *r = t->rule;
+    char id[SW_RULE_NAME_MAX + 32];
+    snprintf(id, sizeof(id), "%s:%" PRId64, r->name, t->at_s * 1000);
+    int rc = buf_puts(b, "{\"type\":\"rollback_trigger\",\"schema_version\":1,\"id\":");
+    rc |= buf_json_str(b, id);
+    rc |= buf_puts(b, ",\"rule\":");
+    rc |= buf_json_str(b, r->name);
+    rc |= buf_puts(b, t->firing ? ",\"state\":\"firing\"," : ",\"state\":\"resolved\",");
+    rc |= put_at(b, t->at_s);
+    rc |= buf_puts(b, ",\"window_s\":");
+    rc |= buf_json_i64(b, r->window_s);
+    rc |= buf_puts(b, ",\"window_start_ms\":");
+    rc |= buf_json_i64(b, (t->at_s - r->window_s) * 1000);
+    rc |= buf_puts(b, ",\"window_end_ms\":");
+    rc |= buf_json_i64(b, t->at_s * 1000);
+    rc |= buf_puts(b, ",\"metric\":");
+    rc |= buf_json_str(b, r->metric_name);
+    rc |= buf_puts(b, ",\"op\":");
+    rc |= buf_json_str(b, config_op_name(r->op));
+    rc |= buf_puts(b, ",\"threshold\":");
+    rc |= buf_json_double(b, r->threshold);
+    rc |= buf_puts(b, ",\"value\":");
+    rc |= buf_json_double(b, t->value);
+    rc |= buf_puts(b, ",\"samples\":");
+    rc |= buf_json_u64(b, t->samples);
+    rc |= buf_puts(b, ",\"feature\":");
+    rc |= buf_json_str(b, cfg->feature);
+    rc |= buf_puts(b, t->firing ? ",\"action\":\"disable_flag\"}" : ",\"action\":\"none\"}");
+    return rc ? -ENOBUFS : 0;
+}
+
+static int put_labels(sw_buf *b, const sw_labels *l, const uint64_t *counts)
+{
+    int rc = buf_puts(b, "{");
+    int first = 1;
+    for (int i = 0; i <= l->n; i++) {
+        if (counts[i] == 0)
+            continue;
+        if (!first)
+            rc |= buf_puts(b, ",");
+        first = 0;
+        rc |= buf_json_str(b, labels_name(l, i));
+        rc |= buf_puts(b, ":");
+        rc |= buf_json_u64(b, counts[i]);
+    }
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
+int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w)
+{
+    int rc = buf_puts(b, "{\"requests\":");
+    rc |= buf_json_u64(b, w->requests);
+    rc |= buf_puts(b, ",\"outcomes\":");
+    rc |= buf_json_u64(b, w->outcomes);
+    rc |= buf_puts(b, ",\"successes\":");
+    rc |= buf_json_u64(b, w->successes);
+    rc |= buf_puts(b, ",\"errors\":");
+    rc |= buf_json_u64(b, w->errors);
+    rc |= buf_puts(b, ",\"declined\":");
+    rc |= buf_json_u64(b, w->declined);
+    rc |= buf_puts(b, ",\"success_rate\":");
+    rc |= buf_json_double(b, w->success_rate);
+    rc |= buf_puts(b, ",\"error_rate\":");
+    rc |= buf_json_double(b, w->error_rate);
+    rc |= buf_puts(b, ",\"latency_mean_ms\":");
+    rc |= buf_json_double(b, w->latency_mean_ms);
+    rc |= buf_puts(b, ",\"latency_p95_ms\":");
+    rc |= buf_json_double(b, w->latency_p95_ms);
+    rc |= buf_puts(b, ",\"latency_p99_ms\":");
+    rc |= buf_json_double(b, w->latency_p99_ms);
+    rc |= buf_puts(b, ",\"time_constraint_success_rate\":");
+    rc |= buf_json_double(b, w->time_constraint_success_rate);
+    rc |= buf_puts(b, ",\"strategies\":");
+    rc |= put_labels(b, &cfg->strategies, w->strategies);
+    rc |= buf_puts(b, ",\"fallback_reasons\":");
+    rc |= put_labels(b, &cfg->reasons, w->reasons);
+    rc |= buf_puts(b, "}");
+    return rc ? -ENOBUFS : 0;
+}
+
+int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
+{
+    int rc = buf_puts(b, "{\"type\":\"status\",\"schema_version\":1,");
+    rc |= put_at(b, s->at_s);
+    rc |= buf_puts(b, ",\"status\":");
+    rc |= buf_json_str(b, status_colour_name(s->colour));
+    rc |= buf_puts(b, ",\"firing\":[");
+    for (int i = 0; i < s->n_firing; i++) {
+        if (i)
+            rc |= buf_puts(b, ",");
+        rc |= buf_json_str(b, s->firing[i]);
+    }
+    rc |= buf_puts(b, "],\"windows\":{");
+    for (int i = 0; i < s->n_windows; i++) {
+        if (i)
+            rc |= buf_puts(b, ",");
+        rc |= buf_printf(b, "\"%" PRId64 "\":", s->windows[i]->window_s);
+        rc |= output_window_json(b, cfg, s->windows[i]);
+    }
+    rc |= buf_puts(b, "}}");
+    return rc ? -ENOBUFS : 0;
+}
+
+/* A number for a person: "null" for undefined, else %g with 4 digits. */
+static void human(char *out, size_t cap, double v)
+{
+    if (isnan(v))
+        snprintf(out, cap, "null");
+    else
+        snprintf(out, cap, "%.4g", v);
+}
+
+int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
+{
+    (void)cfg;
+    char ts[40], val[32], thr[32];
+    dec_rfc3339_format(t->at_s * 1000, ts, sizeof(ts));
+    human(val, sizeof(val), t->value);
+    human(thr, sizeof(thr), t->rule->threshold);
+    int rc = buf_printf(b, "%s %-8s %s: %s %s %s %s over %" PRId64 " s, %" PRIu64 " samples%s",
+                        ts, t->firing ? "FIRING" : "RESOLVED", t->rule->name,
+                        t->rule->metric_name, val, t->firing ? config_op_name(t->rule->op) : "vs",
+                        thr, t->rule->window_s, t->samples,
+                        t->firing ? " -> disable_flag" : "");
+    return rc ? -ENOBUFS : 0;
+}
+
+int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
+{
+    char ts[40], sr[32], er[32], lat[32];
+    const sw_wm *w = NULL;
+    for (int i = 0; i < s->n_windows; i++)
+        if (s->windows[i]->window_s == cfg->status_window_s)
+            w = s->windows[i];
+    if (w == NULL)
+        w = s->windows[0];
+    dec_rfc3339_format(s->at_s * 1000, ts, sizeof(ts));
+    human(sr, sizeof(sr), w->success_rate);
+    human(er, sizeof(er), w->error_rate);
+    human(lat, sizeof(lat), w->latency_mean_ms);
+    int rc = buf_printf(b,
+                        "%s %-8s success_rate %s (target > %g), error_rate %s (target < %g), "
+                        "latency_mean_ms %s (target < %g) over %" PRId64 " s, %" PRIu64 " outcomes",
+                        ts, s->colour == 2 ? "RED" : s->colour == 1 ? "YELLOW" : "GREEN", sr,
+                        cfg->status_success_rate_min, er, cfg->status_error_rate_max, lat,
+                        cfg->status_latency_mean_max_ms, w->window_s, w->outcomes);
+    if (s->n_firing) {
+        rc |= buf_puts(b, "; firing:");
+        for (int i = 0; i < s->n_firing; i++)
+            rc |= buf_printf(b, " %s", s->firing[i]);
+    }
+    return rc ? -ENOBUFS : 0;
+}
