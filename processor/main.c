@@ -1,0 +1,336 @@
+/* main.c: the command line. Parses arguments into a config and options and
+ * hands over to the mechanism of each subcommand; nothing else lives here.
+ * Exit status: 0 success, 1 runtime failure (or NO-GO for report --soak),
+ * 2 unusable arguments, missing files or a bad configuration. */
+#include <errno.h>
+#include <getopt.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "config.h"
+#include "config_env.h"
+#include "event.h"
+#include "live.h"
+#include "replay.h"
+#include "report.h"
+
+static const char usage_text[] =
+    "usage: soakwatch <command> [options]\n"
+    "\n"
+    "Decides, from preview-endpoint telemetry, when a staged feature must be rolled back.\n"
+    "\n"
+    "commands:\n"
+    "  replay [--config FILE] [--input PATH|-] [--output PATH|-] [--format json|text]\n"
+    "         Replay a JSON Lines file (plain or gzip; default stdin) and write the\n"
+    "         output events (default stdout). A summary line goes to stderr.\n"
+    "  replay --brokers LIST --topic T --from TIME [--to TIME] [--config FILE]\n"
+    "         [--output PATH|-] [--output-topic T2] [--format json|text]\n"
+    "         Replay a recorded Kafka topic; TIME is RFC 3339 or epoch milliseconds.\n"
+    "  run [--config FILE] [--brokers LIST] [--input-topic T] [--output-topic T]\n"
+    "      [--group G] [--dead-letter-topic T] [--http ADDR:PORT]\n"
+    "         Live: Kafka to Kafka; with no brokers, stdin to stdout.\n"
+    "  report [--input PATH|-] [--output PATH|-] [--format text|html|json] [--soak]\n"
+    "         [--config FILE]\n"
+    "         Hourly updates, an HTML timeline, or the soak go/no-go verdict, from\n"
+    "         soakwatch output events.\n"
+    "  check-config FILE [--print]\n"
+    "         Validate a config file (exit 0 or 2); --print shows the effective config.\n"
+    "\n"
+    "  --help, --version\n"
+    "\n"
+    "Environment (run): SOAKWATCH_BROKERS, SOAKWATCH_INPUT_TOPIC, SOAKWATCH_OUTPUT_TOPIC,\n"
+    "SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_HTTP override the config file;\n"
+    "command-line flags override both.\n";
+
+static int usage_error(const char *fmt, const char *arg)
+{
+    fprintf(stderr, "soakwatch: ");
+    fprintf(stderr, fmt, arg);
+    fprintf(stderr, " (see soakwatch --help)\n");
+    return 2;
+}
+
+/* Copy a flag's value into a bounded config string. */
+static int set_str(char *dst, const char *flag, const char *val)
+{
+    if (strlen(val) > SW_STR_MAX) {
+        fprintf(stderr, "soakwatch: %s: value longer than %d bytes\n", flag, SW_STR_MAX);
+        return -1;
+    }
+    strcpy(dst, val);
+    return 0;
+}
+
+/* Defaults, then the file, then the environment (run only). */
+static int load_config(sw_config *cfg, const char *path, int env)
+{
+    char err[512];
+    config_defaults(cfg);
+    if (path && config_load_file(cfg, path, err, sizeof(err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", err);
+        return -1;
+    }
+    if (env && config_apply_env(cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", err);
+        return -1;
+    }
+    return 0;
+}
+
+/* TIME: epoch milliseconds or RFC 3339. */
+static int parse_time(const char *s, int64_t *ms)
+{
+    char *end;
+    errno = 0;
+    long long v = strtoll(s, &end, 10);
+    if (*s && *end == '\0' && errno == 0 && v >= 0) {
+        *ms = v;
+        return 0;
+    }
+    return dec_rfc3339_parse(s, strlen(s), ms);
+}
+
+enum {
+    OPT_CONFIG = 1000, OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_BROKERS, OPT_TOPIC,
+    OPT_FROM, OPT_TO, OPT_OUTPUT_TOPIC, OPT_INPUT_TOPIC, OPT_GROUP, OPT_DLT, OPT_HTTP,
+    OPT_PROGRESS, OPT_NO_PROGRESS,
+};
+
+static const struct option long_opts[] = {
+    {"config", required_argument, NULL, OPT_CONFIG},
+    {"input", required_argument, NULL, OPT_INPUT},
+    {"output", required_argument, NULL, OPT_OUTPUT},
+    {"format", required_argument, NULL, OPT_FORMAT},
+    {"brokers", required_argument, NULL, OPT_BROKERS},
+    {"topic", required_argument, NULL, OPT_TOPIC},
+    {"from", required_argument, NULL, OPT_FROM},
+    {"to", required_argument, NULL, OPT_TO},
+    {"output-topic", required_argument, NULL, OPT_OUTPUT_TOPIC},
+    {"input-topic", required_argument, NULL, OPT_INPUT_TOPIC},
+    {"group", required_argument, NULL, OPT_GROUP},
+    {"dead-letter-topic", required_argument, NULL, OPT_DLT},
+    {"http", required_argument, NULL, OPT_HTTP},
+    {"progress", no_argument, NULL, OPT_PROGRESS},
+    {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {NULL, 0, NULL, 0},
+};
+
+typedef struct cli_args {
+    const char *config, *input, *output, *format, *brokers, *topic, *from, *to;
+    const char *output_topic, *input_topic, *group, *dlt, *http;
+    int progress;
+} cli_args;
+
+/* Parse the options of replay and run. Returns 0 or an exit status. */
+static int parse_args(int argc, char **argv, cli_args *a)
+{
+    memset(a, 0, sizeof(*a));
+    a->progress = -1;
+    optind = 1;
+    opterr = 0;
+    for (;;) {
+        int c = getopt_long(argc, argv, ":", long_opts, NULL);
+        if (c == -1)
+            break;
+        switch (c) {
+        case OPT_CONFIG: a->config = optarg; break;
+        case OPT_INPUT: a->input = optarg; break;
+        case OPT_OUTPUT: a->output = optarg; break;
+        case OPT_FORMAT: a->format = optarg; break;
+        case OPT_BROKERS: a->brokers = optarg; break;
+        case OPT_TOPIC: a->topic = optarg; break;
+        case OPT_FROM: a->from = optarg; break;
+        case OPT_TO: a->to = optarg; break;
+        case OPT_OUTPUT_TOPIC: a->output_topic = optarg; break;
+        case OPT_INPUT_TOPIC: a->input_topic = optarg; break;
+        case OPT_GROUP: a->group = optarg; break;
+        case OPT_DLT: a->dlt = optarg; break;
+        case OPT_HTTP: a->http = optarg; break;
+        case OPT_PROGRESS: a->progress = 1; break;
+        case OPT_NO_PROGRESS: a->progress = 0; break;
+        case ':':
+            return usage_error("%s needs a value", argv[optind - 1]);
+        default:
+            return usage_error("unknown option %s", argv[optind - 1]);
+        }
+    }
+    if (optind < argc)
+        return usage_error("unexpected argument %s", argv[optind]);
+    if (a->format && strcmp(a->format, "json") != 0 && strcmp(a->format, "text") != 0)
+        return usage_error("--format must be json or text, not %s", a->format);
+    return 0;
+}
+
+static int cmd_replay(int argc, char **argv)
+{
+    cli_args a;
+    sw_config *cfg = NULL;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    int text = a.format && strcmp(a.format, "text") == 0;
+    int kafka = a.brokers || a.topic || a.from || a.to || a.output_topic;
+    if (a.input_topic || a.group || a.dlt || a.http)
+        return usage_error("%s", "replay takes no --input-topic, --group, --dead-letter-topic or --http");
+    cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL)
+        return 1;
+    if (load_config(cfg, a.config, 0) != 0) {
+        free(cfg);
+        return 2;
+    }
+    if (!kafka) {
+        file_replay_opts o = {a.input, a.output, text, a.progress};
+        rc = file_replay_run(cfg, &o);
+        free(cfg);
+        return rc;
+    }
+    rc = 2;
+    if (a.input) {
+        usage_error("%s", "--input and --topic exclude each other");
+        goto out;
+    }
+    if (!a.brokers || !a.topic || !a.from) {
+        usage_error("%s", "replay from Kafka needs --brokers, --topic and --from");
+        goto out;
+    }
+    kafka_replay_opts ko;
+    memset(&ko, 0, sizeof(ko));
+    ko.topic = a.topic;
+    ko.to_ms = -1;
+    ko.text = text;
+    ko.output_topic = a.output_topic;
+    if (parse_time(a.from, &ko.from_ms) != 0) {
+        usage_error("--from: not RFC 3339 or epoch milliseconds: %s", a.from);
+        goto out;
+    }
+    if (a.to && parse_time(a.to, &ko.to_ms) != 0) {
+        usage_error("--to: not RFC 3339 or epoch milliseconds: %s", a.to);
+        goto out;
+    }
+    if (a.to && ko.to_ms < ko.from_ms) {
+        usage_error("%s", "--to is before --from");
+        goto out;
+    }
+    if (set_str(cfg->brokers, "--brokers", a.brokers) != 0)
+        goto out;
+    FILE *out = stdout;
+    int to_file = a.output && strcmp(a.output, "-") != 0;
+    if (to_file) {
+        out = fopen(a.output, "w");
+        if (out == NULL) {
+            fprintf(stderr, "soakwatch: cannot open output %s: %s\n", a.output, strerror(errno));
+            goto out;
+        }
+    }
+    /* With --output-topic and no --output, events go to the topic only. */
+    ko.out = (a.output_topic && !a.output) ? NULL : out;
+    rc = kafka_replay_run(cfg, &ko);
+    if (to_file && fclose(out) != 0) {
+        fprintf(stderr, "soakwatch: writing %s failed: %s\n", a.output, strerror(errno));
+        rc = rc ? rc : 1;
+    }
+out:
+    free(cfg);
+    return rc;
+}
+
+static int cmd_run(int argc, char **argv)
+{
+    cli_args a;
+    int rc = parse_args(argc, argv, &a);
+    if (rc)
+        return rc;
+    if (a.input || a.output || a.format || a.topic || a.from || a.to)
+        return usage_error("%s", "run takes --config, --brokers, --input-topic, --output-topic, "
+                                 "--group, --dead-letter-topic and --http only");
+    sw_config *cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL)
+        return 1;
+    rc = 2;
+    if (load_config(cfg, a.config, 1) != 0)
+        goto out;
+    if ((a.brokers && set_str(cfg->brokers, "--brokers", a.brokers)) ||
+        (a.input_topic && set_str(cfg->input_topic, "--input-topic", a.input_topic)) ||
+        (a.output_topic && set_str(cfg->output_topic, "--output-topic", a.output_topic)) ||
+        (a.group && set_str(cfg->group, "--group", a.group)) ||
+        (a.dlt && set_str(cfg->dead_letter_topic, "--dead-letter-topic", a.dlt)) ||
+        (a.http && set_str(cfg->http_listen, "--http", a.http)))
+        goto out;
+    char err[512];
+    if (config_validate(cfg, err, sizeof(err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", err);
+        goto out;
+    }
+    rc = live_run(cfg);
+out:
+    free(cfg);
+    return rc;
+}
+
+static int cmd_check_config(int argc, char **argv)
+{
+    const char *path = NULL;
+    int print = 0;
+    for (int i = 1; i < argc; i++) {
+        if (strcmp(argv[i], "--print") == 0)
+            print = 1;
+        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+            return usage_error("unknown option %s", argv[i]);
+        else if (path == NULL)
+            path = argv[i];
+        else
+            return usage_error("unexpected argument %s", argv[i]);
+    }
+    if (path == NULL)
+        return usage_error("%s", "check-config needs a FILE");
+    sw_config *cfg = malloc(sizeof(*cfg));
+    if (cfg == NULL)
+        return 1;
+    int rc = 2;
+    if (load_config(cfg, path, 0) == 0) {
+        rc = 0;
+        if (print) {
+            char *doc = NULL;
+            if (config_dump_json(cfg, &doc) == 0) {
+                puts(doc);
+                free(doc);
+            } else {
+                rc = 1;
+            }
+        } else {
+            char fp[17];
+            config_fingerprint(cfg, fp);
+            printf("%s: ok (%d rules, fingerprint %s)\n", path, cfg->n_rules, fp);
+        }
+    }
+    free(cfg);
+    return rc;
+}
+
+int main(int argc, char **argv)
+{
+    if (argc < 2) {
+        fputs(usage_text, stderr);
+        return 2;
+    }
+    const char *cmd = argv[1];
+    if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
+        fputs(usage_text, stdout);
+        return 0;
+    }
+    if (strcmp(cmd, "--version") == 0 || strcmp(cmd, "version") == 0) {
+        printf("soakwatch %s\n", SW_VERSION);
+        return 0;
+    }
+    if (strcmp(cmd, "replay") == 0)
+        return cmd_replay(argc - 1, argv + 1);
+    if (strcmp(cmd, "run") == 0)
+        return cmd_run(argc - 1, argv + 1);
+    if (strcmp(cmd, "report") == 0)
+        return report_main(argc - 1, argv + 1);
+    if (strcmp(cmd, "check-config") == 0)
+        return cmd_check_config(argc - 1, argv + 1);
+    return usage_error("unknown command %s", cmd);
+}

@@ -1,0 +1,19 @@
+/* replay.h: file replay: JSON Lines (plain or gzip) in, output events out,
+ * one summary line on stderr. */
+#ifndef SOAKWATCH_REPLAY_H
+#define SOAKWATCH_REPLAY_H
+
+#include "config.h"
+
+typedef struct file_replay_opts {
+    const char *input;   /* path, or "-" / NULL for stdin */
+    const char *output;  /* path, or "-" / NULL for stdout */
+    int text;            /* render for a person */
+    int progress;        /* -1 auto (stderr is a terminal), 0 off, 1 on */
+} file_replay_opts;
+
+/* Returns the process exit status: 0, 2 when a file cannot be opened (one
+ * line on stderr naming it), 1 when writing the output fails. */
+int file_replay_run(const sw_config *cfg, const file_replay_opts *o);
+
+#endif
