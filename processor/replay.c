@@ -1,12 +1,16 @@
-/* replay.c: read JSON Lines through zlib (which reads plain files as they
- * are and gzip files decompressed), split lines in place in a fixed buffer,
- * feed the pipeline, write outputs. Memory is fixed: the read buffer, and
- * lines longer than the message cap are rejected without being held. */
+/* replay.c: file replay in two threads. A reader thread reads through zlib
+ * (plain files as they are, gzip decompressed) and cuts whole lines into a
+ * few fixed chunks; the calling thread decodes, windows and writes. They
+ * meet only through two SPSC rings (full chunks one way, free ones back).
+ * Memory is fixed: lines longer than the message cap are rejected by the
+ * reader without being held. */
+#define _GNU_SOURCE /* memrchr */
 #include "replay.h"
 
 #include <errno.h>
 #include <fcntl.h>
 #include <inttypes.h>
+#include <pthread.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -18,8 +22,87 @@
 #include "engine.h"
 #include "event.h"
 #include "pipeline.h"
+#include "spsc.h"
 
-#define READ_CHUNK (1u << 20)
+#define CHUNK_BYTES (1u << 20)
+#define N_CHUNKS 4
+
+/* A run of whole lines handed from the reader thread to the engine's. */
+typedef struct chunk {
+    char *data;
+    size_t start, end;   /* whole lines, each ending in '\n', in data[start, end) */
+    size_t cap;
+    uint64_t oversized;  /* lines longer than the cap, dropped by the reader */
+    int eof;
+    int error;           /* zlib error text in data when set */
+} chunk;
+
+typedef struct reader {
+    gzFile in;
+    size_t max_line;
+    spsc_ring full, free;
+    void *full_slots[N_CHUNKS], *free_slots[N_CHUNKS];
+    chunk chunks[N_CHUNKS];
+    char *carry;         /* a partial line kept for the next chunk */
+    size_t carry_len;
+} reader;
+
+/* The reader thread: decompress, cut at line ends, hand over. It owns the
+ * input and the carry buffer; chunks cross over only through the rings. */
+static void *reader_main(void *arg)
+{
+    reader *rd = arg;
+    int skipping = 0; /* inside a line longer than the cap */
+    for (;;) {
+        chunk *c = spsc_pop(&rd->free);
+        size_t n = rd->carry_len;
+        memcpy(c->data, rd->carry, n);
+        rd->carry_len = 0;
+        c->start = c->end = 0;
+        c->oversized = 0;
+        int got = gzread(rd->in, c->data + n, (unsigned)(c->cap - n - 1));
+        if (got < 0) {
+            int zerr;
+            snprintf(c->data, c->cap, "%s", gzerror(rd->in, &zerr));
+            c->error = 1;
+            spsc_push(&rd->full, c);
+            return NULL;
+        }
+        if (got == 0) {
+            /* End of input: a last line without a newline still counts. */
+            if (n > 0 && !skipping)
+                c->data[n++] = '\n';
+            c->end = n;
+            c->eof = 1;
+            spsc_push(&rd->full, c);
+            return NULL;
+        }
+        n += (size_t)got;
+        size_t from = 0;
+        if (skipping) {
+            char *nl = memchr(c->data, '\n', n);
+            if (nl == NULL) {
+                spsc_push(&rd->full, c); /* nothing whole in it */
+                continue;
+            }
+            from = (size_t)(nl - c->data) + 1;
+            skipping = 0;
+        }
+        char *last = memrchr(c->data + from, '\n', n - from);
+        size_t tail_at = last ? (size_t)(last - c->data) + 1 : from;
+        size_t tail = n - tail_at;
+        if (tail > rd->max_line) {
+            c->oversized++; /* rejected now, its bytes dropped up to its newline */
+            skipping = 1;
+        } else {
+            memcpy(rd->carry, c->data + tail_at, tail);
+            rd->carry_len = tail;
+        }
+        c->start = from;
+        c->end = tail_at;
+        spsc_push(&rd->full, c);
+    }
+}
 
 typedef struct replay_sink {
     FILE *out;
@@ -103,73 +186,68 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
         goto done;
     }
     sw_engine_set_text(e, o->text);
-    size_t cap = READ_CHUNK > cfg->max_message_bytes + 1 ? READ_CHUNK : cfg->max_message_bytes + 1;
-    buf = malloc(cap);
+    /* The largest whole line a chunk must hold is the cap plus its newline,
+     * after a carried partial line of up to the cap. */
+    reader rd;
+    memset(&rd, 0, sizeof(rd));
+    rd.in = in;
+    rd.max_line = cfg->max_message_bytes;
+    size_t cap = CHUNK_BYTES > 2 * (cfg->max_message_bytes + 2) ? CHUNK_BYTES
+                                                                : 2 * (cfg->max_message_bytes + 2);
+    spsc_init(&rd.full, rd.full_slots, N_CHUNKS);
+    spsc_init(&rd.free, rd.free_slots, N_CHUNKS);
+    buf = malloc(cap * N_CHUNKS + cfg->max_message_bytes + 1);
     if (buf == NULL) {
         fprintf(stderr, "soakwatch: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    rd.carry = buf + cap * N_CHUNKS;
+    for (int i = 0; i < N_CHUNKS; i++) {
+        rd.chunks[i].data = buf + cap * (size_t)i;
+        rd.chunks[i].cap = cap;
+        spsc_push(&rd.free, &rd.chunks[i]);
+    }
+    pthread_t thread;
+    if (pthread_create(&thread, NULL, reader_main, &rd) != 0) {
+        fprintf(stderr, "soakwatch: cannot start the reader thread\n");
         rc = 1;
         goto done;
     }
 
     int progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     double t_start = now_s(), t_next = t_start + 1.0;
-    size_t have = 0;     /* bytes in buf */
-    int skipping = 0;    /* inside a line longer than the cap */
-    int eof = 0;
-    while (!eof) {
-        int n = gzread(in, buf + have, (unsigned)(cap - have));
-        if (n < 0) {
-            int zerr;
-            fprintf(stderr, "soakwatch: reading input: %s\n", gzerror(in, &zerr));
+    for (;;) {
+        chunk *c = spsc_pop(&rd.full);
+        if (c->error) {
+            fprintf(stderr, "soakwatch: reading input: %s\n", c->data);
             rc = 1;
-            goto done;
+            break;
         }
-        if (n == 0)
-            eof = 1;
-        have += (size_t)n;
-        char *p = buf, *end = buf + have;
-        for (;;) {
+        counters.messages += c->oversized;
+        counters.verdicts[DEC_REJ_TOO_LARGE] += c->oversized;
+        char *p = c->data + c->start, *end = c->data + c->end;
+        while (p < end) {
             char *nl = memchr(p, '\n', (size_t)(end - p));
-            if (nl == NULL)
-                break;
             size_t len = (size_t)(nl - p);
-            if (skipping) {
-                skipping = 0; /* the tail of an oversized line: already counted */
-            } else {
-                if (len && p[len - 1] == '\r')
-                    len--;
-                if (len) /* blank lines are skipped */
-                    pipeline_feed(e, &dc, &counters, p, len);
-            }
+            if (len && p[len - 1] == '\r')
+                len--;
+            if (len) /* blank lines are skipped */
+                pipeline_feed(e, &dc, &counters, p, len);
             p = nl + 1;
         }
-        have = (size_t)(end - p);
-        if (have && eof && !skipping) {
-            size_t len = have;
-            if (buf[have - 1] == '\r')
-                len--;
-            if (len)
-                pipeline_feed(e, &dc, &counters, p, len);
-            have = 0;
-        }
-        if (have > cfg->max_message_bytes) {
-            /* A line longer than any acceptable message: reject it now and
-             * drop its bytes up to the next newline. */
-            if (!skipping) {
-                counters.messages++;
-                counters.verdicts[DEC_REJ_TOO_LARGE]++;
-                skipping = 1;
-            }
-            have = 0;
-        } else if (have) {
-            memmove(buf, p, have);
-        }
+        int eof = c->eof;
+        spsc_push(&rd.free, c);
+        if (eof)
+            break;
         if (progress && now_s() >= t_next) {
             progress_line(e, &counters, t_start);
             t_next += 1.0;
         }
     }
-    sw_engine_finish(e);
+    pthread_join(thread, NULL);
+    if (rc == 0)
+        sw_engine_finish(e);
     if (progress)
         fputs("\r\033[K", stderr);
 
