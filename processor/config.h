@@ -16,6 +16,8 @@
 #define SW_RULE_NAME_MAX 63
 #define SW_MAX_KAFKA_PROPS 64
 #define SW_STR_MAX 255
+#define SW_MAX_EXTRA_WINDOWS 3
+#define SW_FINE_MAX_WINDOW_S 1800 /* longer windows use per-minute buckets */
 
 typedef enum sw_metric {
     M_REQUESTS = 0,
@@ -45,6 +47,16 @@ typedef struct sw_rule {
     double threshold;
     int64_t window_s;
     int64_t min_samples;
+
+    /* Options beyond the runbook; each off by default (docs/semantics.md). */
+    int has_resolve_threshold;
+    double resolve_threshold;  /* while firing, the comparison uses this */
+    int64_t keep_firing_for_s; /* a cleared condition must stay clear this long */
+    int latch;                 /* stays firing until acknowledged */
+    int hold_when_no_data;     /* too few samples / null never resolves it */
+    double confidence;         /* 0 = off; else Wilson interval past the threshold */
+    int n_extra_windows;       /* further windows on which the condition must hold too */
+    int64_t extra_windows_s[SW_MAX_EXTRA_WINDOWS];
 } sw_rule;
 
 typedef struct sw_kafka_prop {
@@ -89,6 +101,14 @@ typedef struct sw_config {
     char dead_letter_topic[SW_STR_MAX + 1];
     int n_kafka_props;
     sw_kafka_prop kafka_props[SW_MAX_KAFKA_PROPS];
+
+    /* data quality (off by default): status carries a "quality" state */
+    int quality_enabled;
+    int64_t quality_max_watermark_lag_s;
+
+    /* provenance (off by default): triggers carry config hash, rule
+     * definition and the offsets of the data in their window */
+    int provenance;
 
     /* http (operations) */
     char http_listen[SW_STR_MAX + 1]; /* "" = off; "ADDR:PORT" */

@@ -1,11 +1,16 @@
 /* engine.c: event time, evaluation instants, edge-triggered rules and the
- * status, over the window ring. Invariant: every instant up to
+ * status, over the window rings. Invariant: every instant up to
  * `evaluated` has been evaluated exactly once, in order, and no event for a
- * second before `evaluated` is ever stored (such an event is late). */
+ * second before `evaluated` is ever stored (such an event is late).
+ *
+ * Windows up to SW_FINE_MAX_WINDOW_S live in a ring of per-second buckets;
+ * longer ones in a ring of per-minute buckets, whose window at T ends at
+ * the last whole minute before T. */
 #include "engine.h"
 
 #include <assert.h>
 #include <errno.h>
+#include <inttypes.h>
 #include <limits.h>
 #include <math.h>
 #include <stdio.h>
@@ -14,40 +19,77 @@
 
 #include "../windows/win.h"
 #include "buf.h"
+#include "config_env.h"
 #include "output.h"
 #include "rules.h"
 #include "wmetrics.h"
 
 #define TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
 #define OUTPUT_CAP (256 * 1024)
+#define MAX_WIN (2 * WIN_MAX_WINDOWS)
+#define MAX_ACKS 16
+#define ACK_BY_MAX 63
+
+typedef struct rule_state {
+    uint8_t firing;
+    uint8_t latched;          /* firing and waiting for an acknowledgement */
+    int64_t fired_at;         /* instant of the current firing */
+    int64_t clear_since;      /* first instant of the current run of false, or INT64_MIN */
+    char acked_by[ACK_BY_MAX + 1]; /* set by an ack, carried by the next resolved event */
+    char acked_id[SW_RULE_NAME_MAX + 32];
+} rule_state;
+
+typedef struct pending_ack {
+    int64_t at_s;
+    char id[SW_RULE_NAME_MAX + 32];
+    char by[ACK_BY_MAX + 1];
+} pending_ack;
+
+/* Offsets of the data in each bucket, per source (partition or file). */
+typedef struct prov_slot {
+    int64_t unit; /* the second (or minute) the slot describes */
+    int64_t lo, hi;
+} prov_slot;
 
 struct sw_engine {
     const sw_config *cfg;
     sw_emit_fn emit;
     void *ud;
     int text;
+    char fingerprint[17];
 
-    win_ring *ring;
+    win_ring *fine, *coarse;  /* coarse: per-minute buckets, NULL if unused */
     int n_windows;
-    int64_t windows_s[WIN_MAX_WINDOWS];
-    int rule_window[SW_MAX_RULES];  /* index into windows_s */
-    int status_window;              /* index of cfg->status_window_s */
-    int status_windows[3];          /* indexes of cfg->status_windows_s */
+    int64_t windows_s[MAX_WIN]; /* ascending */
+    int8_t win_coarse[MAX_WIN];
+    int8_t win_idx[MAX_WIN];    /* index within its ring */
+    int rule_windows[SW_MAX_RULES][1 + SW_MAX_EXTRA_WINDOWS];
+    int status_window;
+    int status_windows[3];
 
     int started;
     int64_t t0, max_second, evaluated;
     int64_t future_limit;
+    int64_t wall_s;           /* live: the wall clock, for input-behind; INT64_MIN unknown */
 
-    uint8_t firing[SW_MAX_RULES];
+    rule_state rs[SW_MAX_RULES];
     double rule_value[SW_MAX_RULES];
+
+    pending_ack acks[MAX_ACKS];
+    int n_acks;
+
+    int n_sources;
+    const char *source_kind;  /* "partitions" or "lines" */
+    prov_slot *prov_fine, *prov_coarse;
+    int64_t prov_fine_n, prov_coarse_n;
 
     int64_t emit_from, emit_to;
     int have_published, published_applied;
     uint8_t published[SW_MAX_RULES];
 
-    int status;                     /* last colour, -1 none */
-    sw_buf out;                     /* rendering of the event being emitted */
-    sw_buf status_json;             /* the latest status, for /status */
+    int status;
+    sw_buf out;
+    sw_buf status_json;
     sw_engine_stats stats;
 };
 
@@ -59,17 +101,60 @@ static int window_index(const sw_engine *e, int64_t w)
     return -1;
 }
 
-static void window_add(sw_engine *e, int64_t w)
+static int window_add(sw_engine *e, int64_t w)
 {
-    if (window_index(e, w) >= 0 || e->n_windows >= WIN_MAX_WINDOWS)
-        return;
-    /* Keep ascending order. */
+    if (window_index(e, w) >= 0)
+        return 0;
+    if (e->n_windows >= MAX_WIN)
+        return -E2BIG;
     int i = e->n_windows++;
     while (i > 0 && e->windows_s[i - 1] > w) {
         e->windows_s[i] = e->windows_s[i - 1];
         i--;
     }
     e->windows_s[i] = w;
+    return 0;
+}
+
+/* Split the windows over the two rings and create them. */
+static int rings_create(sw_engine *e, char *errstr, size_t errlen)
+{
+    int64_t fine[WIN_MAX_WINDOWS], coarse[WIN_MAX_WINDOWS];
+    int nf = 0, nc = 0;
+    for (int i = 0; i < e->n_windows; i++) {
+        int64_t w = e->windows_s[i];
+        if (w <= SW_FINE_MAX_WINDOW_S) {
+            if (nf == WIN_MAX_WINDOWS)
+                goto too_many;
+            e->win_coarse[i] = 0;
+            e->win_idx[i] = (int8_t)nf;
+            fine[nf++] = w;
+        } else {
+            if (w % 60 != 0) {
+                snprintf(errstr, errlen, "window of %" PRId64 " s: windows over %d s must be "
+                         "whole minutes", w, SW_FINE_MAX_WINDOW_S);
+                return -1;
+            }
+            if (nc == WIN_MAX_WINDOWS)
+                goto too_many;
+            e->win_coarse[i] = 1;
+            e->win_idx[i] = (int8_t)nc;
+            coarse[nc++] = w / 60;
+        }
+    }
+    e->fine = win_ring_create(fine, nf, e->cfg->allowed_lateness_s, errstr, errlen);
+    if (e->fine == NULL)
+        return -1;
+    if (nc) {
+        e->coarse = win_ring_create(coarse, nc, e->cfg->allowed_lateness_s / 60 + 2, errstr,
+                                    errlen);
+        if (e->coarse == NULL)
+            return -1;
+    }
+    return 0;
+too_many:
+    snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
+    return -1;
 }
 
 sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
@@ -87,34 +172,35 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
     e->emit_from = INT64_MIN;
     e->emit_to = -1;
     e->future_limit = INT64_MAX;
+    e->wall_s = INT64_MIN;
     e->t0 = e->max_second = e->evaluated = INT64_MIN;
     buf_init(&e->out, OUTPUT_CAP);
     buf_init(&e->status_json, OUTPUT_CAP);
+    config_fingerprint(cfg, e->fingerprint);
 
-    for (int r = 0; r < cfg->n_rules; r++)
-        window_add(e, cfg->rules[r].window_s);
-    window_add(e, cfg->status_window_s);
+    int rc = window_add(e, cfg->status_window_s);
     for (int i = 0; i < 3; i++)
-        window_add(e, cfg->status_windows_s[i]);
+        rc |= window_add(e, cfg->status_windows_s[i]);
     for (int r = 0; r < cfg->n_rules; r++) {
-        e->rule_window[r] = window_index(e, cfg->rules[r].window_s);
+        rc |= window_add(e, cfg->rules[r].window_s);
+        for (int k = 0; k < cfg->rules[r].n_extra_windows; k++)
+            rc |= window_add(e, cfg->rules[r].extra_windows_s[k]);
+    }
+    if (rc) {
+        snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
+        goto err;
+    }
+    for (int r = 0; r < cfg->n_rules; r++) {
+        e->rule_windows[r][0] = window_index(e, cfg->rules[r].window_s);
+        for (int k = 0; k < cfg->rules[r].n_extra_windows; k++)
+            e->rule_windows[r][1 + k] = window_index(e, cfg->rules[r].extra_windows_s[k]);
         e->rule_value[r] = NAN;
+        e->rs[r].clear_since = INT64_MIN;
     }
     e->status_window = window_index(e, cfg->status_window_s);
     for (int i = 0; i < 3; i++)
         e->status_windows[i] = window_index(e, cfg->status_windows_s[i]);
-    if (e->status_window < 0 || e->status_windows[0] < 0 || e->status_windows[1] < 0 ||
-        e->status_windows[2] < 0) {
-        snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
-        goto err;
-    }
-    for (int r = 0; r < cfg->n_rules; r++)
-        if (e->rule_window[r] < 0) {
-            snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
-            goto err;
-        }
-    e->ring = win_ring_create(e->windows_s, e->n_windows, cfg->allowed_lateness_s, errstr, errlen);
-    if (e->ring == NULL)
+    if (rings_create(e, errstr, errlen) != 0)
         goto err;
     return e;
 err:
@@ -126,7 +212,10 @@ void sw_engine_destroy(sw_engine *e)
 {
     if (e == NULL)
         return;
-    win_ring_destroy(e->ring);
+    win_ring_destroy(e->fine);
+    win_ring_destroy(e->coarse);
+    free(e->prov_fine);
+    free(e->prov_coarse);
     buf_free(&e->out);
     buf_free(&e->status_json);
     free(e);
@@ -142,6 +231,32 @@ void sw_engine_set_future_limit(sw_engine *e, int64_t max_second)
     e->future_limit = max_second;
 }
 
+void sw_engine_set_wall_clock(sw_engine *e, int64_t wall_s)
+{
+    e->wall_s = wall_s;
+}
+
+int sw_engine_set_sources(sw_engine *e, int n, const char *kind)
+{
+    if (n < 1 || n > 4096 || e->started)
+        return -EINVAL;
+    e->n_sources = n;
+    e->source_kind = kind;
+    e->prov_fine_n = win_ring_span(e->fine);
+    e->prov_fine = malloc((size_t)(e->prov_fine_n * n) * sizeof(prov_slot));
+    if (e->coarse) {
+        e->prov_coarse_n = win_ring_span(e->coarse);
+        e->prov_coarse = malloc((size_t)(e->prov_coarse_n * n) * sizeof(prov_slot));
+    }
+    if (e->prov_fine == NULL || (e->coarse && e->prov_coarse == NULL))
+        return -ENOMEM;
+    for (int64_t i = 0; i < e->prov_fine_n * n; i++)
+        e->prov_fine[i].unit = INT64_MIN;
+    for (int64_t i = 0; i < e->prov_coarse_n * n; i++)
+        e->prov_coarse[i].unit = INT64_MIN;
+    return 0;
+}
+
 void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
                               const uint8_t *published)
 {
@@ -151,6 +266,26 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
     e->published_applied = 0;
     if (published)
         memcpy(e->published, published, (size_t)e->cfg->n_rules);
+}
+
+int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s)
+{
+    if (e->n_acks >= MAX_ACKS)
+        return -ENOBUFS;
+    if (strlen(trigger_id) >= sizeof(e->acks[0].id) || strlen(by) > ACK_BY_MAX)
+        return -ENAMETOOLONG;
+    /* An ack applies at an instant not yet evaluated. */
+    if (e->started && at_s <= e->evaluated)
+        at_s = e->evaluated + 1;
+    int i = e->n_acks++;
+    while (i > 0 && e->acks[i - 1].at_s > at_s) {
+        e->acks[i] = e->acks[i - 1];
+        i--;
+    }
+    e->acks[i].at_s = at_s;
+    strcpy(e->acks[i].id, trigger_id);
+    strcpy(e->acks[i].by, by);
+    return 0;
 }
 
 static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int firing,
@@ -173,54 +308,292 @@ static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int fi
         e->emit(e->ud, &o);
 }
 
-/* The metrics of window wi at this instant, computed at most once per
- * instant (twice if the percentiles are asked for later). have[wi]: 0 not
- * yet, 1 without percentiles, 2 with. */
-static const sw_wm *wm_at(const sw_engine *e, sw_wm *wms, int *have, int wi, int pct)
+static win_view view_of(const sw_engine *e, int gi)
 {
-    if (have[wi] < 1 + pct) {
-        win_view v = win_ring_window(e->ring, wi);
-        wm_compute(&v, &wms[wi], pct);
-        have[wi] = 1 + pct;
-    }
-    return &wms[wi];
+    win_view v = win_ring_window(e->win_coarse[gi] ? e->coarse : e->fine, e->win_idx[gi]);
+    v.window_s = e->windows_s[gi];
+    return v;
 }
 
-/* Evaluate instant T: the rules in list order, then the status. */
+/* The metrics of window gi at this instant, computed at most once per
+ * instant (twice if the percentiles are asked for later). have[gi]: 0 not
+ * yet, 1 without percentiles, 2 with. */
+static const sw_wm *wm_at(const sw_engine *e, sw_wm *wms, int *have, int gi, int pct)
+{
+    if (have[gi] < 1 + pct) {
+        win_view v = view_of(e, gi);
+        wm_compute(&v, &wms[gi], pct);
+        have[gi] = 1 + pct;
+    }
+    return &wms[gi];
+}
+
+/* Offsets of the data in window gi at T, per source, into lo/hi (-1 when
+ * the window holds nothing of that source). */
+static void prov_range(const sw_engine *e, int gi, int64_t T, int64_t *lo, int64_t *hi)
+{
+    int coarse = e->win_coarse[gi];
+    const prov_slot *tab = coarse ? e->prov_coarse : e->prov_fine;
+    int64_t nslots = coarse ? e->prov_coarse_n : e->prov_fine_n;
+    int64_t end = coarse ? T / 60 : T; /* exclusive, in units */
+    int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
+    for (int p = 0; p < e->n_sources; p++) {
+        lo[p] = hi[p] = -1;
+        for (int64_t u = first; u < end; u++) {
+            int64_t s = ((u % nslots) + nslots) % nslots;
+            const prov_slot *ps = &tab[s * e->n_sources + p];
+            if (ps->unit != u)
+                continue;
+            if (lo[p] < 0 || ps->lo < lo[p])
+                lo[p] = ps->lo;
+            if (ps->hi > hi[p])
+                hi[p] = ps->hi;
+        }
+    }
+}
+
+static int put_provenance(sw_engine *e, sw_buf *b, int r, int64_t T)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    int rc = buf_puts(b, ",\"provenance\":{\"config\":");
+    rc |= buf_json_str(b, e->fingerprint);
+    rc |= buf_puts(b, ",\"rule\":{\"metric\":");
+    rc |= buf_json_str(b, rule->metric_name);
+    rc |= buf_puts(b, ",\"op\":");
+    rc |= buf_json_str(b, config_op_name(rule->op));
+    rc |= buf_puts(b, ",\"threshold\":");
+    rc |= buf_json_double(b, rule->threshold);
+    rc |= buf_puts(b, ",\"window_s\":");
+    rc |= buf_json_i64(b, rule->window_s);
+    rc |= buf_puts(b, ",\"min_samples\":");
+    rc |= buf_json_i64(b, rule->min_samples);
+    if (rule->has_resolve_threshold) {
+        rc |= buf_puts(b, ",\"resolve_threshold\":");
+        rc |= buf_json_double(b, rule->resolve_threshold);
+    }
+    if (rule->keep_firing_for_s)
+        rc |= buf_printf(b, ",\"keep_firing_for_s\":%" PRId64, rule->keep_firing_for_s);
+    if (rule->latch)
+        rc |= buf_puts(b, ",\"latch\":true");
+    if (rule->hold_when_no_data)
+        rc |= buf_puts(b, ",\"hold_when_no_data\":true");
+    if (rule->confidence > 0) {
+        rc |= buf_puts(b, ",\"confidence\":");
+        rc |= buf_json_double(b, rule->confidence);
+    }
+    if (rule->n_extra_windows) {
+        rc |= buf_puts(b, ",\"windows_s\":[");
+        for (int k = 0; k < rule->n_extra_windows; k++)
+            rc |= buf_printf(b, "%s%" PRId64, k ? "," : "", rule->extra_windows_s[k]);
+        rc |= buf_puts(b, "]");
+    }
+    rc |= buf_puts(b, "}");
+    if (e->n_sources > 0) {
+        /* The union over the rule's windows: all the data the decision read. */
+        int64_t lo[64], hi[64], l2[64], h2[64];
+        int n = e->n_sources < 64 ? e->n_sources : 64;
+        prov_range(e, e->rule_windows[r][0], T, lo, hi);
+        for (int k = 0; k < rule->n_extra_windows; k++) {
+            prov_range(e, e->rule_windows[r][1 + k], T, l2, h2);
+            for (int p = 0; p < n; p++) {
+                if (l2[p] >= 0 && (lo[p] < 0 || l2[p] < lo[p]))
+                    lo[p] = l2[p];
+                if (h2[p] > hi[p])
+                    hi[p] = h2[p];
+            }
+        }
+        rc |= buf_printf(b, ",\"%s\":{", e->source_kind);
+        int first = 1;
+        for (int p = 0; p < n; p++) {
+            if (lo[p] < 0)
+                continue;
+            rc |= buf_printf(b, "%s\"%d\":[%" PRId64 ",%" PRId64 "]", first ? "" : ",", p, lo[p],
+                             hi[p]);
+            first = 0;
+        }
+        rc |= buf_puts(b, "}");
+    }
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
+/* The extra fields a trigger carries when its rule uses options beyond the
+ * runbook: appended after `action`, so default output is unchanged. */
+static void put_trigger_extras(sw_engine *e, int r, int64_t T, const sw_wm *const *wms,
+                               const double *values, const uint64_t *samples,
+                               const double *lo, const double *hi)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    rule_state *st = &e->rs[r];
+    sw_buf *b = &e->out;
+    assert(b->len > 0 && b->data[b->len - 1] == '}');
+    b->len--; /* reopen the object */
+    if (rule->has_resolve_threshold) {
+        buf_puts(b, ",\"resolve_threshold\":");
+        buf_json_double(b, rule->resolve_threshold);
+    }
+    if (rule->confidence > 0) {
+        buf_puts(b, ",\"confidence\":");
+        buf_json_double(b, rule->confidence);
+        buf_puts(b, ",\"interval\":[");
+        buf_json_double(b, lo[0]);
+        buf_puts(b, ",");
+        buf_json_double(b, hi[0]);
+        buf_puts(b, "]");
+    }
+    if (rule->n_extra_windows) {
+        buf_puts(b, ",\"windows\":[");
+        for (int k = 0; k <= rule->n_extra_windows; k++) {
+            buf_printf(b, "%s{\"window_s\":%" PRId64 ",\"value\":", k ? "," : "",
+                       wms[k]->window_s);
+            buf_json_double(b, values[k]);
+            buf_printf(b, ",\"samples\":%" PRIu64 "}", samples[k]);
+        }
+        buf_puts(b, "]");
+    }
+    if (rule->latch)
+        buf_puts(b, st->firing ? ",\"latched\":true" : ",\"latched\":false");
+    if (!st->firing && st->acked_by[0]) {
+        buf_puts(b, ",\"acknowledged\":{\"id\":");
+        buf_json_str(b, st->acked_id);
+        buf_puts(b, ",\"by\":");
+        buf_json_str(b, st->acked_by);
+        buf_puts(b, "}");
+        st->acked_by[0] = '\0';
+    }
+    if (e->cfg->provenance)
+        put_provenance(e, b, r, T);
+    buf_puts(b, "}");
+}
+
+/* Apply the acknowledgements due at T: a latched rule whose current firing
+ * the ack names is released; anything else is counted as unmatched. */
+static void apply_acks(sw_engine *e, int64_t T)
+{
+    int used = 0;
+    while (used < e->n_acks && e->acks[used].at_s <= T) {
+        const pending_ack *a = &e->acks[used++];
+        int matched = 0;
+        for (int r = 0; r < e->cfg->n_rules; r++) {
+            rule_state *st = &e->rs[r];
+            char id[sizeof(st->acked_id)];
+            snprintf(id, sizeof(id), "%s:%" PRId64, e->cfg->rules[r].name, st->fired_at * 1000);
+            if (!st->firing || strcmp(id, a->id) != 0)
+                continue;
+            st->latched = 0;
+            strcpy(st->acked_id, a->id);
+            strcpy(st->acked_by, a->by);
+            matched = 1;
+        }
+        if (matched)
+            e->stats.acks++;
+        else
+            e->stats.acks_unmatched++;
+    }
+    memmove(e->acks, e->acks + used, (size_t)(e->n_acks - used) * sizeof(e->acks[0]));
+    e->n_acks -= used;
+}
+
+/* Evaluate one rule at T; emits its transition, if any. */
+static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int emitting)
+{
+    const sw_config *cfg = e->cfg;
+    const sw_rule *rule = &cfg->rules[r];
+    rule_state *st = &e->rs[r];
+    int nw = 1 + rule->n_extra_windows;
+    const sw_wm *w[1 + SW_MAX_EXTRA_WINDOWS];
+    double values[1 + SW_MAX_EXTRA_WINDOWS], lo[1 + SW_MAX_EXTRA_WINDOWS],
+        hi[1 + SW_MAX_EXTRA_WINDOWS];
+    uint64_t samples[1 + SW_MAX_EXTRA_WINDOWS];
+
+    for (int k = 0; k < nw; k++) {
+        int gi = e->rule_windows[r][k];
+        if (T - e->windows_s[gi] < e->t0)
+            return; /* a window not fully observed yet */
+    }
+    double threshold = st->firing && rule->has_resolve_threshold ? rule->resolve_threshold
+                                                                  : rule->threshold;
+    int cond = 1, judged = 1;
+    for (int k = 0; k < nw; k++) {
+        w[k] = wm_at(e, wms, have, e->rule_windows[r][k], wm_needs_percentiles(rule->metric));
+        int c = rule_condition_at(rule, w[k], threshold, &values[k], &samples[k], &lo[k], &hi[k]);
+        if (c < 0)
+            judged = 0;
+        cond = cond && c > 0;
+    }
+    e->rule_value[r] = values[0];
+
+    int transition = 0;
+    if (!st->firing) {
+        if (cond) {
+            st->firing = 1;
+            st->latched = (uint8_t)rule->latch;
+            st->fired_at = T;
+            st->clear_since = INT64_MIN;
+            st->acked_by[0] = '\0';
+            transition = 1;
+        }
+    } else if (cond || (rule->hold_when_no_data && !judged)) {
+        st->clear_since = INT64_MIN;
+    } else {
+        if (st->clear_since == INT64_MIN)
+            st->clear_since = T;
+        if (!st->latched && T - st->clear_since >= rule->keep_firing_for_s) {
+            st->firing = 0;
+            st->clear_since = INT64_MIN;
+            transition = 1;
+        }
+    }
+    if (!transition || !emitting)
+        return;
+    sw_trigger_info t = {rule, T, st->firing, values[0], samples[0]};
+    buf_reset(&e->out);
+    if (e->text) {
+        output_trigger_text(&e->out, cfg, &t);
+    } else {
+        output_trigger_json(&e->out, cfg, &t);
+        if (rule->has_resolve_threshold || rule->confidence > 0 || rule->n_extra_windows ||
+            rule->latch || cfg->provenance || st->acked_by[0])
+            put_trigger_extras(e, r, T, w, values, samples, lo, hi);
+    }
+    emit_buf(e, SW_OUT_TRIGGER, T, r, st->firing, rule->name);
+}
+
+/* The data-quality state of the status window (docs/semantics.md). */
+static const char *quality_of(const sw_engine *e, const sw_wm *w, int64_t T)
+{
+    const sw_config *cfg = e->cfg;
+    if (e->wall_s != INT64_MIN && e->wall_s - T > cfg->quality_max_watermark_lag_s)
+        return "input_behind";
+    if (w->requests == 0 && w->outcomes == 0)
+        return "no_traffic";
+    if (w->outcomes < (uint64_t)cfg->status_min_outcomes)
+        return "too_few_samples";
+    return "ok";
+}
+
+/* Evaluate instant T: acknowledgements, the rules in list order, then the
+ * status. */
 static void eval_instant(sw_engine *e, int64_t T)
 {
     const sw_config *cfg = e->cfg;
     int emitting = T >= e->emit_from && (e->emit_to < 0 || T <= e->emit_to);
-    sw_wm wms[WIN_MAX_WINDOWS];
-    int have[WIN_MAX_WINDOWS] = {0};
+    sw_wm wms[MAX_WIN];
+    int have[MAX_WIN] = {0};
 
     if (emitting && e->have_published && !e->published_applied) {
-        memcpy(e->firing, e->published, (size_t)cfg->n_rules);
+        for (int r = 0; r < cfg->n_rules; r++) {
+            if (e->rs[r].firing != e->published[r])
+                e->rs[r].clear_since = INT64_MIN;
+            e->rs[r].firing = e->published[r];
+            e->rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
+        }
         e->published_applied = 1;
     }
-    for (int r = 0; r < cfg->n_rules; r++) {
-        const sw_rule *rule = &cfg->rules[r];
-        if (T - rule->window_s < e->t0)
-            continue; /* window not fully observed yet */
-        const sw_wm *wm = wm_at(e, wms, have, e->rule_window[r],
-                                wm_needs_percentiles(rule->metric));
-        double value;
-        uint64_t samples;
-        int cond = rule_condition(rule, wm, &value, &samples);
-        e->rule_value[r] = value;
-        if (cond == e->firing[r])
-            continue;
-        e->firing[r] = (uint8_t)cond;
-        if (!emitting)
-            continue;
-        sw_trigger_info t = {rule, T, cond, value, samples};
-        buf_reset(&e->out);
-        if (e->text)
-            output_trigger_text(&e->out, cfg, &t);
-        else
-            output_trigger_json(&e->out, cfg, &t);
-        emit_buf(e, SW_OUT_TRIGGER, T, r, cond, rule->name);
-    }
+    if (e->n_acks && e->acks[0].at_s <= T)
+        apply_acks(e, T);
+    for (int r = 0; r < cfg->n_rules; r++)
+        eval_rule(e, r, T, wms, have, emitting);
 
     if (T % cfg->status_interval_s != 0 || T < e->t0 + cfg->status_interval_s)
         return;
@@ -228,11 +601,17 @@ static void eval_instant(sw_engine *e, int64_t T)
     memset(&s, 0, sizeof(s));
     s.at_s = T;
     for (int r = 0; r < cfg->n_rules; r++)
-        if (e->firing[r])
+        if (e->rs[r].firing)
             s.firing[s.n_firing++] = cfg->rules[r].name;
     for (int i = 0; i < 3; i++)
         s.windows[s.n_windows++] = wm_at(e, wms, have, e->status_windows[i], 1);
-    s.colour = status_colour(cfg, wm_at(e, wms, have, e->status_window, 0), s.n_firing > 0);
+    const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
+    s.colour = status_colour(cfg, sw, s.n_firing > 0);
+    if (cfg->quality_enabled) {
+        s.quality = quality_of(e, sw, T);
+        if (s.colour == SW_GREEN && strcmp(s.quality, "ok") != 0)
+            s.colour = SW_YELLOW; /* data we cannot trust is never healthy */
+    }
     e->status = s.colour;
     buf_reset(&e->status_json);
     output_status_json(&e->status_json, cfg, &s);
@@ -250,7 +629,9 @@ static void evaluate_through(sw_engine *e, int64_t W)
 {
     while (e->evaluated < W) {
         int64_t T = e->evaluated + 1;
-        win_ring_advance(e->ring, T);
+        win_ring_advance(e->fine, T);
+        if (e->coarse)
+            win_ring_advance(e->coarse, T / 60);
         eval_instant(e, T);
         e->evaluated = T;
     }
@@ -268,7 +649,23 @@ static int is_error(const sw_event *ev)
     return status >= 500;
 }
 
-sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev)
+static void prov_note(prov_slot *tab, int64_t nslots, int n_sources, int64_t unit, int src,
+                      int64_t offset)
+{
+    int64_t s = ((unit % nslots) + nslots) % nslots;
+    prov_slot *ps = &tab[s * n_sources + src];
+    if (ps->unit != unit) {
+        ps->unit = unit;
+        ps->lo = ps->hi = offset;
+        return;
+    }
+    if (offset < ps->lo)
+        ps->lo = offset;
+    if (offset > ps->hi)
+        ps->hi = offset;
+}
+
+sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset)
 {
     const sw_config *cfg = e->cfg;
     if (ev->ts_ms < 0 || ev->ts_ms > TS_MAX_MS) {
@@ -284,7 +681,9 @@ sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev)
         e->started = 1;
         e->t0 = e->max_second = sec;
         e->evaluated = sec - 1;
-        win_ring_start(e->ring, sec);
+        win_ring_start(e->fine, sec);
+        if (e->coarse)
+            win_ring_start(e->coarse, sec / 60);
     } else {
         if (sec > e->max_second + cfg->max_gap_s) {
             e->stats.out_of_range++;
@@ -317,12 +716,27 @@ sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev)
         if (ev->kind == SW_EV_FALLBACK)
             w.reason = ev->reason;
     }
-    int rc = win_ring_add(e->ring, &w);
+    int rc = win_ring_add(e->fine, &w);
     assert(rc == 0);
+    if (e->coarse) {
+        w.second = sec / 60;
+        rc = win_ring_add(e->coarse, &w);
+        assert(rc == 0);
+    }
     (void)rc;
+    if (e->n_sources && source >= 0 && source < e->n_sources) {
+        prov_note(e->prov_fine, e->prov_fine_n, e->n_sources, sec, source, offset);
+        if (e->coarse)
+            prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, sec / 60, source, offset);
+    }
     e->stats.accepted++;
     e->stats.accepted_by_kind[ev->kind]++;
     return SW_ACCEPTED;
+}
+
+sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev)
+{
+    return sw_engine_push_from(e, ev, -1, 0);
 }
 
 void sw_engine_advance(sw_engine *e, int64_t watermark_s)
@@ -346,7 +760,7 @@ int64_t sw_engine_next_instant(const sw_engine *e)
 }
 int64_t sw_engine_t0(const sw_engine *e) { return e->t0; }
 const sw_engine_stats *sw_engine_stats_get(const sw_engine *e) { return &e->stats; }
-int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->firing[rule]; }
+int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->rs[rule].firing; }
 double sw_engine_rule_value(const sw_engine *e, int rule) { return e->rule_value[rule]; }
 int sw_engine_status(const sw_engine *e) { return e->status; }
 const char *sw_engine_status_json(const sw_engine *e)
@@ -357,10 +771,12 @@ const char *sw_engine_status_json(const sw_engine *e)
 double sw_engine_window_metric(const sw_engine *e, int64_t window_s, sw_metric m, int label)
 {
     int i = window_index(e, window_s);
-    if (i < 0 || !e->started)
-        return i < 0 ? NAN : (m <= M_DECLINED || m >= M_STRATEGY ? 0.0 : NAN);
+    if (i < 0)
+        return NAN;
+    if (!e->started)
+        return m <= M_DECLINED || m >= M_STRATEGY ? 0.0 : NAN;
     sw_wm wm;
-    win_view v = win_ring_window(e->ring, i);
+    win_view v = view_of(e, i);
     wm_compute(&v, &wm, wm_needs_percentiles(m));
     return wm_get(&wm, m, label);
 }
@@ -374,5 +790,6 @@ int sw_engine_windows(const sw_engine *e, int64_t *out, int cap)
 
 size_t sw_engine_bytes(const sw_engine *e)
 {
-    return win_ring_bytes(e->ring) + sizeof(*e);
+    return win_ring_bytes(e->fine) + (e->coarse ? win_ring_bytes(e->coarse) : 0) + sizeof(*e) +
+           (size_t)(e->prov_fine_n + e->prov_coarse_n) * (size_t)e->n_sources * sizeof(prov_slot);
 }

@@ -45,6 +45,8 @@ typedef struct sw_engine_stats {
     uint64_t outputs;
     uint64_t triggers;
     uint64_t statuses;
+    uint64_t acks;           /* acknowledgements that released a latched rule */
+    uint64_t acks_unmatched; /* naming no current firing */
 } sw_engine_stats;
 
 typedef struct sw_engine sw_engine;
@@ -59,6 +61,23 @@ void sw_engine_destroy(sw_engine *e);
 /* Push one decoded, valid event. May evaluate instants (and emit) before
  * storing it, when it moves the watermark. Never fails. */
 sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev);
+
+/* The same, noting where the event came from (a partition and its offset,
+ * or source 0 and a line number) for trigger provenance. source < 0: none. */
+sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset);
+
+/* Enable provenance tracking for n sources ("partitions" or "lines", the
+ * key under which triggers list them). Allocates now; call before the first
+ * push. Returns 0 or a negative errno. */
+int sw_engine_set_sources(sw_engine *e, int n, const char *kind);
+
+/* Acknowledge a latched trigger by its id ("RULE:AT_MS"), from `by`, at
+ * instant at_s (moved to the next instant not yet evaluated). Returns 0,
+ * -ENOBUFS when too many acks are pending, -ENAMETOOLONG. */
+int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s);
+
+/* Live: the wall clock, for the data-quality state "input_behind". */
+void sw_engine_set_wall_clock(sw_engine *e, int64_t wall_s);
 
 /* Live idle clock: evaluate every instant up to `watermark_s` (the wall
  * clock minus the lateness), as if time had moved on without events. An

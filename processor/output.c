@@ -117,7 +117,12 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
             rc |= buf_puts(b, ",");
         rc |= buf_json_str(b, s->firing[i]);
     }
-    rc |= buf_puts(b, "],\"windows\":{");
+    rc |= buf_puts(b, "]");
+    if (s->quality) {
+        rc |= buf_puts(b, ",\"quality\":");
+        rc |= buf_json_str(b, s->quality);
+    }
+    rc |= buf_puts(b, ",\"windows\":{");
     for (int i = 0; i < s->n_windows; i++) {
         if (i)
             rc |= buf_puts(b, ",");

@@ -25,6 +25,7 @@ typedef struct sw_status_info {
     int n_firing;
     const sw_wm *windows[3];    /* the status windows, in cfg order */
     int n_windows;
+    const char *quality;        /* data quality state, or NULL when not enabled */
 } sw_status_info;
 
 /* Append the event to b (no newline). Return 0 or a negative errno when the

@@ -11,10 +11,20 @@
 /* Does `value op threshold` hold? False for NAN. */
 int rule_compare(double value, sw_op op, double threshold);
 
-/* The rule's condition on the metrics of its window: samples >= min
- * samples, the metric not null, and the comparison holds. Writes the
- * metric's value (NAN when null) and the sample count. */
-int rule_condition(const sw_rule *rule, const sw_wm *wm, double *value, uint64_t *samples);
+/* The full condition with the options of docs/semantics.md: `threshold`
+ * is the one in force (the resolve threshold while firing, if set); with a
+ * confidence the Wilson score interval [lo, hi] of the rate must lie
+ * entirely past it. Returns 1 true, 0 false, -1 not judgeable (too few
+ * samples, or the metric is null). lo/hi are NAN without a confidence. */
+int rule_condition_at(const sw_rule *rule, const sw_wm *wm, double threshold, double *value,
+                      uint64_t *samples, double *lo, double *hi);
+
+/* Wilson score interval of x successes in n trials at a two-sided
+ * confidence c (0 < c < 1). n must be > 0. */
+void wilson_interval(uint64_t x, uint64_t n, double c, double *lo, double *hi);
+
+/* The standard normal quantile (inverse CDF) of p, 0 < p < 1. */
+double normal_quantile(double p);
 
 enum sw_status_colour { SW_GREEN = 0, SW_YELLOW = 1, SW_RED = 2 };
 

@@ -14,6 +14,8 @@ void wm_compute(const win_view *v, sw_wm *out, int percentiles)
     out->successes = c->successes;
     out->errors = c->errors;
     out->declined = c->declined;
+    out->tc_true = c->tc_true;
+    out->tc_known = c->tc_known;
     out->strategies = c->strategies;
     out->reasons = c->reasons;
     if (c->outcomes > 0) {

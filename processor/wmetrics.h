@@ -11,6 +11,7 @@
 typedef struct sw_wm {
     int64_t window_s;
     uint64_t requests, outcomes, successes, errors, declined;
+    uint64_t tc_true, tc_known;
     double success_rate, error_rate, latency_mean_ms, latency_p95_ms, latency_p99_ms;
     double time_constraint_success_rate; /* NAN where SEMANTICS says null */
     const uint64_t *strategies; /* borrowed from the view: n_strategies + 1 */

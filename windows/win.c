@@ -117,6 +117,11 @@ void win_ring_start(win_ring *r, int64_t t0)
     r->now = t0;
 }
 
+int64_t win_ring_span(const win_ring *r)
+{
+    return r->span;
+}
+
 int64_t win_ring_now(const win_ring *r)
 {
     return r->now;

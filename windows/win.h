@@ -98,6 +98,9 @@ int64_t win_ring_now(const win_ring *r);
 /* Latest second an event may have to be added now (cursor + span - 1). */
 int64_t win_ring_horizon(const win_ring *r);
 
+/* Slots in the ring (seconds of data it can hold at once). */
+int64_t win_ring_span(const win_ring *r);
+
 /* View of window i (0 <= i < n_windows), valid until the next call that
  * changes the ring. */
 win_view win_ring_window(const win_ring *r, int i);
