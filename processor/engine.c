@@ -27,7 +27,7 @@
 #define TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
 #define OUTPUT_CAP (256 * 1024)
 #define MAX_WIN (2 * WIN_MAX_WINDOWS)
-#define MAX_ACKS 16
+#define MAX_ACKS 256
 #define ACK_BY_MAX 63
 
 typedef struct rule_state {

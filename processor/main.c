@@ -22,8 +22,11 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  replay [--config FILE] [--input PATH|-] [--output PATH|-] [--format json|text]\n"
+    "         [--control FILE] [--progress|--no-progress]\n"
     "         Replay a JSON Lines file (plain or gzip; default stdin) and write the\n"
-    "         output events (default stdout). A summary line goes to stderr.\n"
+    "         output events (default stdout). A summary line goes to stderr;\n"
+    "         progress too when stderr is a terminal. --control: acknowledgements\n"
+    "         of latched triggers.\n"
     "  replay --brokers LIST --topic T --from TIME [--to TIME] [--config FILE]\n"
     "         [--output PATH|-] [--output-topic T2] [--format json|text]\n"
     "         Replay a recorded Kafka topic; TIME is RFC 3339 or epoch milliseconds.\n"
@@ -94,7 +97,7 @@ static int parse_time(const char *s, int64_t *ms)
 enum {
     OPT_CONFIG = 1000, OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_BROKERS, OPT_TOPIC,
     OPT_FROM, OPT_TO, OPT_OUTPUT_TOPIC, OPT_INPUT_TOPIC, OPT_GROUP, OPT_DLT, OPT_HTTP,
-    OPT_PROGRESS, OPT_NO_PROGRESS,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL,
 };
 
 static const struct option long_opts[] = {
@@ -113,12 +116,13 @@ static const struct option long_opts[] = {
     {"http", required_argument, NULL, OPT_HTTP},
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
+    {"control", required_argument, NULL, OPT_CONTROL},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct cli_args {
     const char *config, *input, *output, *format, *brokers, *topic, *from, *to;
-    const char *output_topic, *input_topic, *group, *dlt, *http;
+    const char *output_topic, *input_topic, *group, *dlt, *http, *control;
     int progress;
 } cli_args;
 
@@ -149,6 +153,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
         case OPT_HTTP: a->http = optarg; break;
         case OPT_PROGRESS: a->progress = 1; break;
         case OPT_NO_PROGRESS: a->progress = 0; break;
+        case OPT_CONTROL: a->control = optarg; break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -181,14 +186,14 @@ static int cmd_replay(int argc, char **argv)
         return 2;
     }
     if (!kafka) {
-        file_replay_opts o = {a.input, a.output, text, a.progress};
+        file_replay_opts o = {a.input, a.output, text, a.progress, a.control};
         rc = file_replay_run(cfg, &o);
         free(cfg);
         return rc;
     }
     rc = 2;
-    if (a.input) {
-        usage_error("%s", "--input and --topic exclude each other");
+    if (a.input || a.control) {
+        usage_error("%s", "--input and --control are for file replay, not --topic");
         goto out;
     }
     if (!a.brokers || !a.topic || !a.from) {

@@ -18,6 +18,12 @@ void pipeline_dec_config(const sw_config *cfg, dec_config *out)
 sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
                              const char *msg, size_t len)
 {
+    return pipeline_feed_from(e, dc, c, msg, len, -1, 0);
+}
+
+sw_feed_result pipeline_feed_from(sw_engine *e, const dec_config *dc, sw_counters *c,
+                                  const char *msg, size_t len, int source, int64_t offset)
+{
     sw_feed_result r;
     sw_event ev;
     c->messages++;
@@ -25,7 +31,7 @@ sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
     c->verdicts[r.verdict]++;
     r.pushed = SW_ACCEPTED;
     if (r.verdict == DEC_OK)
-        r.pushed = sw_engine_push(e, &ev);
+        r.pushed = sw_engine_push_from(e, &ev, source, offset);
     return r;
 }
 

@@ -23,6 +23,10 @@ typedef struct sw_feed_result {
 sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
                              const char *msg, size_t len);
 
+/* The same, noting the message's source and offset for provenance. */
+sw_feed_result pipeline_feed_from(sw_engine *e, const dec_config *dc, sw_counters *c,
+                                  const char *msg, size_t len, int source, int64_t offset);
+
 /* One summary line (no newline) of what was read: accepted; rejected by
  * reason; ignored; late; out of range; events written. */
 void pipeline_summary(const sw_engine *e, const sw_counters *c, char *out, size_t cap);

@@ -18,6 +18,7 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "control.h"
 #include "counters.h"
 #include "engine.h"
 #include "event.h"
@@ -91,15 +92,18 @@ static void *reader_main(void *arg)
         char *last = memrchr(c->data + from, '\n', n - from);
         size_t tail_at = last ? (size_t)(last - c->data) + 1 : from;
         size_t tail = n - tail_at;
+        c->start = from;
+        c->end = tail_at;
         if (tail > rd->max_line) {
-            c->oversized++; /* rejected now, its bytes dropped up to its newline */
+            /* Rejected now, its bytes dropped up to its newline; an empty
+             * line stands in its place so that line numbers stay true. */
+            c->oversized++;
+            c->data[c->end++] = '\n';
             skipping = 1;
         } else {
             memcpy(rd->carry, c->data + tail_at, tail);
             rd->carry_len = tail;
         }
-        c->start = from;
-        c->end = tail_at;
         spsc_push(&rd->full, c);
     }
 }
@@ -116,6 +120,23 @@ static void sink_emit(void *ud, const sw_output *o)
     if (fwrite(o->json, 1, o->json_len, s->out) != o->json_len || fputc('\n', s->out) == EOF)
         s->write_failed = 1;
     s->counters->outputs_written++;
+}
+
+/* Queue the acknowledgements due by the instants the engine may evaluate
+ * before the next line is read: up to one largest gap past its greatest
+ * second. */
+static void feed_acks(sw_engine *e, sw_ack_list *acks, int64_t upto_s)
+{
+    while (acks->next < acks->n) {
+        const sw_ack *a = &acks->acks[acks->next];
+        int64_t at = a->ts_ms / 1000 + (a->ts_ms % 1000 != 0);
+        if (at > upto_s)
+            break;
+        if (sw_engine_ack(e, a->id, a->by, at) != 0)
+            fprintf(stderr, "soakwatch: acknowledgement %s by %s dropped: too many at once\n",
+                    a->id, a->by);
+        acks->next++;
+    }
 }
 
 static double now_s(void)
@@ -150,8 +171,14 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
     int from_stdin = o->input == NULL || strcmp(o->input, "-") == 0;
     int to_stdout = o->output == NULL || strcmp(o->output, "-") == 0;
 
+    sw_ack_list acks;
+    memset(&acks, 0, sizeof(acks));
     memset(&counters, 0, sizeof(counters));
     pipeline_dec_config(cfg, &dc);
+    if (o->control && control_load_file(o->control, &acks, err, sizeof(err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", err);
+        return 2;
+    }
     if (from_stdin) {
         in = gzdopen(dup(STDIN_FILENO), "rb");
     } else {
@@ -215,6 +242,12 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
         goto done;
     }
 
+    if (cfg->provenance && sw_engine_set_sources(e, 1, "lines") != 0) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        rc = 1;
+        goto done;
+    }
+    int64_t lineno = 0;
     int progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     double t_start = now_s(), t_next = t_start + 1.0;
     for (;;) {
@@ -232,8 +265,11 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
             size_t len = (size_t)(nl - p);
             if (len && p[len - 1] == '\r')
                 len--;
+            if (acks.next < acks.n && sw_engine_max_second(e) != INT64_MIN)
+                feed_acks(e, &acks, sw_engine_max_second(e) + cfg->max_gap_s + 1);
+            lineno++;
             if (len) /* blank lines are skipped */
-                pipeline_feed(e, &dc, &counters, p, len);
+                pipeline_feed_from(e, &dc, &counters, p, len, 0, lineno);
             p = nl + 1;
         }
         int eof = c->eof;
@@ -246,8 +282,11 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
         }
     }
     pthread_join(thread, NULL);
-    if (rc == 0)
+    if (rc == 0) {
+        if (sw_engine_max_second(e) != INT64_MIN)
+            feed_acks(e, &acks, sw_engine_max_second(e) + 1);
         sw_engine_finish(e);
+    }
     if (progress)
         fputs("\r\033[K", stderr);
 
@@ -266,6 +305,7 @@ done:
     if (in)
         gzclose(in);
     free(buf);
+    control_list_free(&acks);
     sw_engine_destroy(e);
     return rc;
 }

@@ -10,6 +10,7 @@ typedef struct file_replay_opts {
     const char *output;  /* path, or "-" / NULL for stdout */
     int text;            /* render for a person */
     int progress;        /* -1 auto (stderr is a terminal), 0 off, 1 on */
+    const char *control; /* acknowledgements file, or NULL */
 } file_replay_opts;
 
 /* Returns the process exit status: 0, 2 when a file cannot be opened (one
