@@ -247,7 +247,7 @@ static int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
-    if (a.input || a.output || a.format || a.topic || a.from || a.to)
+    if (a.input || a.output || a.format || a.topic || a.from || a.to || a.control)
         return usage_error("%s", "run takes --config, --brokers, --input-topic, --output-topic, "
                                  "--group, --dead-letter-topic and --http only");
     sw_config *cfg = malloc(sizeof(*cfg));
