@@ -575,7 +575,8 @@ static int listen_socket(const char *addr, int *port_out, char *errstr, size_t e
 {
     char host[256], port[8];
     if (addr == NULL || split_listen(addr, host, sizeof(host), port, sizeof(port)) != 0) {
-        snprintf(errstr, errlen, "http: addr address '%s' is not ADDR:PORT, [V6ADDR]:PORT or localhost:PORT",
+        snprintf(errstr, errlen,
+                 "http: listen address '%s' is not ADDR:PORT, [V6ADDR]:PORT or localhost:PORT",
                  addr ? addr : "(null)");
         return -1;
     }
@@ -588,7 +589,7 @@ static int listen_socket(const char *addr, int *port_out, char *errstr, size_t e
         hints.ai_flags |= AI_NUMERICHOST; /* no name lookups at startup */
     int gai = getaddrinfo(host, port, &hints, &res);
     if (gai != 0) {
-        snprintf(errstr, errlen, "http: addr address '%s': %s", addr, gai_strerror(gai));
+        snprintf(errstr, errlen, "http: listen address '%s': %s", addr, gai_strerror(gai));
         return -1;
     }
     int fd = -1, err = 0;
@@ -608,7 +609,7 @@ static int listen_socket(const char *addr, int *port_out, char *errstr, size_t e
     }
     freeaddrinfo(res);
     if (fd < 0) {
-        snprintf(errstr, errlen, "http: cannot addr on '%s': %s", addr, strerror(err));
+        snprintf(errstr, errlen, "http: cannot listen on '%s': %s", addr, strerror(err));
         return -1;
     }
     struct sockaddr_storage ss;
@@ -643,7 +644,8 @@ http_server *http_server_create(struct ev_loop *loop, const char *listen,
     if (s->lim.max_connections < 1 || s->lim.max_requests_per_conn < 1 ||
         s->lim.idle_timeout_s <= 0 || s->lim.header_timeout_s <= 0 ||
         s->lim.max_header_bytes < 64 || s->lim.max_output_bytes <= HEAD_ROOM) {
-        snprintf(errstr, errlen, "http: limits out of range (connections, requests, timeouts, header or output bytes)");
+        snprintf(errstr, errlen, "http: limits out of range (connections, requests, timeouts, "
+                                 "header or output bytes)");
         goto err;
     }
     s->conns = calloc((size_t)s->lim.max_connections, sizeof(*s->conns));

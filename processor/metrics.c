@@ -118,17 +118,28 @@ static const struct window_family {
     int ms; /* a latency in ms, exposed in seconds */
     const char *help;
 } window_families[] = {
-    {"soakwatch_window_requests", M_REQUESTS, 0, "Requested events in the window at the last evaluated instant."},
-    {"soakwatch_window_outcomes", M_OUTCOMES, 0, "Outcomes (succeeded and fallback events) in the window."},
-    {"soakwatch_window_successes", M_SUCCESSES, 0, "Succeeded events in the window."},
-    {"soakwatch_window_errors", M_ERRORS, 0, "Outcomes with status >= 500 in the window."},
-    {"soakwatch_window_declined", M_DECLINED, 0, "Declined events in the window."},
-    {"soakwatch_window_success_ratio", M_SUCCESS_RATE, 0, "Successes / outcomes in the window; absent when there are no outcomes."},
-    {"soakwatch_window_error_ratio", M_ERROR_RATE, 0, "Errors / outcomes in the window; absent when there are no outcomes."},
-    {"soakwatch_window_latency_mean_seconds", M_LATENCY_MEAN_MS, 1, "Mean durationMs of the outcomes in the window, in seconds; absent when there are no outcomes."},
-    {"soakwatch_window_latency_p95_seconds", M_LATENCY_P95_MS, 1, "Nearest-rank 95th percentile of durationMs of the outcomes in the window, in seconds."},
-    {"soakwatch_window_latency_p99_seconds", M_LATENCY_P99_MS, 1, "Nearest-rank 99th percentile of durationMs of the outcomes in the window, in seconds."},
-    {"soakwatch_window_time_constraint_success_ratio", M_TIME_CONSTRAINT_SUCCESS_RATE, 0, "Successes meeting the time constraint / successes carrying meetsTimeConstraint, in the window."},
+    {"soakwatch_window_requests", M_REQUESTS, 0,
+     "Requested events in the window at the last evaluated instant."},
+    {"soakwatch_window_outcomes", M_OUTCOMES, 0,
+     "Outcomes (succeeded and fallback events) in the window."},
+    {"soakwatch_window_successes", M_SUCCESSES, 0,
+     "Succeeded events in the window."},
+    {"soakwatch_window_errors", M_ERRORS, 0,
+     "Outcomes with status >= 500 in the window."},
+    {"soakwatch_window_declined", M_DECLINED, 0,
+     "Declined events in the window."},
+    {"soakwatch_window_success_ratio", M_SUCCESS_RATE, 0,
+     "Successes / outcomes in the window; absent when there are no outcomes."},
+    {"soakwatch_window_error_ratio", M_ERROR_RATE, 0,
+     "Errors / outcomes in the window; absent when there are no outcomes."},
+    {"soakwatch_window_latency_mean_seconds", M_LATENCY_MEAN_MS, 1,
+     "Mean durationMs of the outcomes in the window, in seconds; absent without outcomes."},
+    {"soakwatch_window_latency_p95_seconds", M_LATENCY_P95_MS, 1,
+     "Nearest-rank 95th percentile of durationMs of the outcomes in the window, in seconds."},
+    {"soakwatch_window_latency_p99_seconds", M_LATENCY_P99_MS, 1,
+     "Nearest-rank 99th percentile of durationMs of the outcomes in the window, in seconds."},
+    {"soakwatch_window_time_constraint_success_ratio", M_TIME_CONSTRAINT_SUCCESS_RATE, 0,
+     "Successes meeting the time constraint / successes carrying meetsTimeConstraint."},
 };
 
 #define MAX_WINDOWS 64
@@ -181,7 +192,8 @@ static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
 {
     int rc = 0;
     fam f;
-    fam_init(&f, out, "soakwatch_rule_firing", "gauge", "1 while the rollback rule is firing, else 0.");
+    fam_init(&f, out, "soakwatch_rule_firing", "gauge",
+             "1 while the rollback rule is firing, else 0.");
     for (int r = 0; r < cfg->n_rules; r++)
         sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, sw_engine_rule_firing(e, r) ? 1 : 0);
     keep_rc(&rc, f.rc);
@@ -301,7 +313,8 @@ int metrics_render(const sw_engine *e, const sw_config *cfg, const sw_counters *
     sample_dbl(&f, NULL, NULL, NULL, NULL, c->ready ? 1 : 0);
     keep_rc(&rc, f.rc);
 
-    fam_init(&f, out, "soakwatch_build_info", "gauge", "Always 1; the version label names the build.");
+    fam_init(&f, out, "soakwatch_build_info", "gauge",
+             "Always 1; the version label names the build.");
     sample_dbl(&f, "version", version ? version : "unknown", NULL, NULL, 1);
     keep_rc(&rc, f.rc);
 

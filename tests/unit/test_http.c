@@ -280,10 +280,13 @@ static void test_rejections(void)
     http_server *s = start(NULL);
     if (!s)
         return;
-    expect_status_then_close(s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc", 405, 1);
+    expect_status_then_close(s, "POST / HTTP/1.1\r\nHost: x\r\nContent-Length: 3\r\n\r\nabc",
+                             405, 1);
     expect_status_then_close(s, "DELETE / HTTP/1.1\r\nHost: x\r\n\r\n", 405, 1);
-    expect_status_then_close(s, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello", 413, 0);
-    expect_status_then_close(s, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 413, 0);
+    expect_status_then_close(s, "GET / HTTP/1.1\r\nHost: x\r\nContent-Length: 5\r\n\r\nhello",
+                             413, 0);
+    expect_status_then_close(
+        s, "GET / HTTP/1.1\r\nTransfer-Encoding: chunked\r\n\r\n5\r\nhello\r\n0\r\n\r\n", 413, 0);
     expect_status_then_close(s, "GARBAGE\r\n\r\n", 400, 0);
     expect_status_then_close(s, "GET / HTTP/1.1\r\nHost x\r\n\r\n", 400, 0);
     expect_status_then_close(s, "GET /fail HTTP/1.1\r\nConnection: close\r\n\r\n", 500, 0);
@@ -534,6 +537,7 @@ static void test_listen_addresses(void)
         http_server *s = http_server_create(loop, bad[i], NULL, handler, NULL, err, sizeof(err));
         CHECK(s == NULL);
         CHECK(strstr(err, "http: ") == err);
+        CHECK(strstr(err, bad[i]) != NULL); /* the message names the address */
         http_server_destroy(s);
     }
     http_server *s = http_server_create(loop, "localhost:0", NULL, handler, NULL, err, sizeof(err));
