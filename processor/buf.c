@@ -133,8 +133,21 @@ int fmt_double_shortest(char *out, size_t cap, double v)
         int n = snprintf(out, cap, "%.*g", prec, v);
         if (n < 0 || (size_t)n >= cap)
             return -ENOBUFS;
-        if (strtod(out, NULL) == v)
-            return n;
+        if (strtod(out, NULL) != v)
+            continue;
+        /* %g writes 1720 as 1.72e+03; people and diffs read positional
+         * notation better, so use it for every exponent below 17. */
+        const char *ex = strchr(out, 'e');
+        if (ex != NULL) {
+            int exp10 = atoi(ex + 1);
+            if (exp10 >= 0 && exp10 < 17) {
+                int decimals = prec - 1 - exp10;
+                n = snprintf(out, cap, "%.*f", decimals > 0 ? decimals : 0, v);
+                if (n < 0 || (size_t)n >= cap)
+                    return -ENOBUFS;
+            }
+        }
+        return n;
     }
     return -EINVAL; /* unreachable for finite doubles: 17 digits round-trip */
 }
