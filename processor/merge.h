@@ -1,0 +1,66 @@
+/* merge.h: k-way merge of input partitions by event time, before the engine.
+ *
+ * Each partition stages its decoded events, in offset order, in a ring of
+ * fixed capacity allocated at create. An event is released only when no
+ * partition could still deliver an earlier one: every partition then has an
+ * event staged, or has been read to its end with nothing staged, or has had
+ * nothing arrive for the idle timeout. Released order is the smallest
+ * (second, partition, offset) among the partitions' heads. Pure: no I/O, no
+ * clock (time comes in as an argument), no allocation after create.
+ */
+#ifndef SOAKWATCH_MERGE_H
+#define SOAKWATCH_MERGE_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "event.h"
+
+typedef struct merge_item {
+    sw_event ev;
+    int64_t offset; /* the message's offset in its partition */
+    int part;       /* set by merge_pop */
+} merge_item;
+
+typedef struct sw_merge sw_merge;
+
+/* A merge of n_parts partitions (1 .. 65536), each staging up to cap events
+ * (rounded up to a power of two). now_ms starts every partition's idle
+ * clock. Returns NULL when an argument is out of range or memory is short. */
+sw_merge *merge_create(int n_parts, uint32_t cap, int64_t now_ms);
+
+/* Accepts NULL. */
+void merge_destroy(sw_merge *m);
+
+/* Stage one event of partition part, read at now_ms. The partition is no
+ * longer at its end. Returns 0, -ENOBUFS when its ring is full (nothing is
+ * staged: the caller must stop reading until merge_pop made room), or
+ * -EINVAL for a bad partition. */
+int merge_push(sw_merge *m, int part, const sw_event *ev, int64_t offset, int64_t now_ms);
+
+/* Something else arrived on part at now_ms (a message that decoded to no
+ * event): the partition is not idle, and not at its end. */
+void merge_touch(sw_merge *m, int part, int64_t now_ms);
+
+/* part has been read to its end (its high watermark), as of now. */
+void merge_set_eof(sw_merge *m, int part);
+
+/* Release the next event into out when one may go (see above), with
+ * idle_ms the idle timeout. Returns 1 when out was filled, 0 when nothing
+ * may be released now. */
+int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out);
+
+/* 1 when some partition's ring is full (stop reading), else 0. */
+int merge_any_full(const sw_merge *m);
+
+/* Events staged over all partitions. */
+size_t merge_staged(const sw_merge *m);
+
+/* 1 when every partition is at its end with nothing staged. */
+int merge_all_eof(const sw_merge *m);
+
+/* Greatest time anything arrived on any partition (now_ms of create when
+ * nothing has). */
+int64_t merge_last_arrival(const sw_merge *m);
+
+#endif

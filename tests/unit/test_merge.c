@@ -1,0 +1,172 @@
+/* test_merge.c: the merge of partitions by event time releases in
+ * (second, partition, offset) order, holds back while a partition that is
+ * not at its end has nothing staged, lets go of a partition at its end or
+ * idle past the timeout, and reports a full ring without staging. */
+#include <errno.h>
+#include <stdlib.h>
+
+#include "check.h"
+#include "merge.h"
+
+static sw_event ev_at(int64_t ts_ms)
+{
+    sw_event e;
+    memset(&e, 0, sizeof(e));
+    e.ts_ms = ts_ms;
+    return e;
+}
+
+static void push(sw_merge *m, int part, int64_t ts_ms, int64_t off, int64_t now)
+{
+    sw_event e = ev_at(ts_ms);
+    CHECK_INT(merge_push(m, part, &e, off, now), 0);
+}
+
+/* Pop one and check where it came from. */
+static void expect(sw_merge *m, int64_t now, int part, int64_t off, int64_t ts_ms)
+{
+    merge_item it;
+    int got = merge_pop(m, now, 5000, &it);
+    CHECK_INT(got, 1);
+    if (got) {
+        CHECK_INT(it.part, part);
+        CHECK_INT(it.offset, off);
+        CHECK_INT(it.ev.ts_ms, ts_ms);
+    }
+}
+
+static void expect_none(sw_merge *m, int64_t now)
+{
+    merge_item it;
+    CHECK_INT(merge_pop(m, now, 5000, &it), 0);
+}
+
+static void test_order(void)
+{
+    sw_merge *m = merge_create(3, 8, 0);
+    CHECK(m != NULL);
+    /* Partition 0: seconds 10, 12; 1: 10 (later in its second), 11;
+     * 2: 9. Within second 10 the lower partition goes first whatever the
+     * milliseconds say: the engine's buckets are whole seconds. */
+    push(m, 0, 10900, 0, 0);
+    push(m, 0, 12000, 1, 0);
+    push(m, 1, 10100, 0, 0);
+    push(m, 1, 11000, 1, 0);
+    push(m, 2, 9999, 5, 0);
+    CHECK_INT(merge_staged(m), 5);
+    expect(m, 0, 2, 5, 9999);
+    /* Partition 2 is now empty and not at its end: hold. */
+    expect_none(m, 1);
+    merge_set_eof(m, 2);
+    expect(m, 1, 0, 0, 10900);
+    expect(m, 1, 1, 0, 10100);
+    expect(m, 1, 1, 1, 11000);
+    /* Partition 1 empty, not at its end, not idle yet. */
+    expect_none(m, 4999);
+    /* Idle past the timeout (5 s since its last arrival at 0). */
+    expect(m, 5000, 0, 1, 12000);
+    CHECK_INT(merge_staged(m), 0);
+    expect_none(m, 6000);
+    merge_destroy(m);
+}
+
+static void test_hold_and_eof(void)
+{
+    sw_merge *m = merge_create(2, 4, 1000);
+    push(m, 0, 50000, 7, 1000);
+    /* Partition 1 has not answered yet: an event may still come earlier. */
+    expect_none(m, 1000);
+    expect_none(m, 5999);
+    /* It arrives, earlier than partition 0's head: it goes first. */
+    push(m, 1, 49000, 3, 2000);
+    expect(m, 2000, 1, 3, 49000);
+    /* Partition 1 is at its end with nothing staged: release. */
+    merge_set_eof(m, 1);
+    CHECK_INT(merge_all_eof(m), 0);
+    expect(m, 2000, 0, 7, 50000);
+    merge_set_eof(m, 0);
+    CHECK_INT(merge_all_eof(m), 1);
+    /* A new message clears the end: the partition holds back again. */
+    push(m, 0, 51000, 8, 3000);
+    CHECK_INT(merge_all_eof(m), 0);
+    merge_touch(m, 1, 3000);
+    expect_none(m, 3000);
+    expect_none(m, 7999);
+    expect(m, 8000, 0, 8, 51000);
+    CHECK_INT(merge_last_arrival(m), 3000);
+    merge_destroy(m);
+}
+
+static void test_full(void)
+{
+    sw_merge *m = merge_create(2, 3, 0); /* rounded up to 4 */
+    CHECK(m != NULL);
+    for (int i = 0; i < 4; i++)
+        push(m, 0, 1000 * i, i, 0);
+    CHECK_INT(merge_any_full(m), 1);
+    sw_event e = ev_at(99000);
+    CHECK_INT(merge_push(m, 0, &e, 4, 0), -ENOBUFS);
+    CHECK_INT(merge_staged(m), 4);
+    CHECK_INT(merge_push(m, 2, &e, 0, 0), -EINVAL);
+    merge_set_eof(m, 1);
+    expect(m, 0, 0, 0, 0);
+    CHECK_INT(merge_any_full(m), 0);
+    CHECK_INT(merge_push(m, 0, &e, 4, 0), 0);
+    /* Ring wrapped: the order within the partition survives it. */
+    expect(m, 0, 0, 1, 1000);
+    expect(m, 0, 0, 2, 2000);
+    expect(m, 0, 0, 3, 3000);
+    expect(m, 0, 0, 4, 99000);
+    expect_none(m, 0);
+    merge_destroy(m);
+    CHECK(merge_create(0, 4, 0) == NULL);
+    CHECK(merge_create(1, 0, 0) == NULL);
+    merge_destroy(NULL);
+}
+
+/* Many partitions, random seconds per partition in non-decreasing order:
+ * the released stream is sorted by (second, partition, offset) exactly. */
+static void test_sorted_random(void)
+{
+    enum { P = 7, N = 3000 };
+    sw_merge *m = merge_create(P, 4096, 0);
+    int64_t t[P];
+    int64_t off[P];
+    unsigned seed = 12345;
+    for (int p = 0; p < P; p++) {
+        t[p] = 1000000;
+        off[p] = 0;
+    }
+    for (int i = 0; i < N; i++) {
+        seed = seed * 1103515245u + 12345u;
+        int p = (int)((seed >> 16) % P);
+        t[p] += (int64_t)((seed >> 8) % 1500);
+        push(m, p, t[p], off[p]++, 0);
+    }
+    for (int p = 0; p < P; p++)
+        merge_set_eof(m, p);
+    merge_item prev, it;
+    int n = 0, bad = 0;
+    while (merge_pop(m, 0, 5000, &it)) {
+        if (n > 0) {
+            int64_t a = prev.ev.ts_ms / 1000, b = it.ev.ts_ms / 1000;
+            if (a > b || (a == b && prev.part > it.part) ||
+                (a == b && prev.part == it.part && prev.offset >= it.offset))
+                bad++;
+        }
+        prev = it;
+        n++;
+    }
+    CHECK_INT(n, N);
+    CHECK_INT(bad, 0);
+    merge_destroy(m);
+}
+
+int main(void)
+{
+    test_order();
+    test_hold_and_eof();
+    test_full();
+    test_sorted_random();
+    CHECK_DONE();
+}
