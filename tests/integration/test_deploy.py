@@ -681,6 +681,15 @@ def test_dashboard_and_rules_use_only_contract_metric_names():
     assert used - CONTRACT_METRICS == set()
 
 
+def test_contract_names_are_the_ones_docs_metrics_lists():
+    path = os.path.join(SRC, "docs", "metrics.md")
+    with open(path, encoding="utf-8") as f:
+        documented = set(re.findall(r"^\|\s*`(soakwatch_[a-z0-9_]+)`", f.read(), re.M))
+    assert documented == CONTRACT_METRICS, (
+        f"only in docs/metrics.md: {sorted(documented - CONTRACT_METRICS)}; "
+        f"only here: {sorted(CONTRACT_METRICS - documented)}")
+
+
 # ------------------------------------------------------------ Dockerfile
 
 def dockerfile_instructions():
