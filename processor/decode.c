@@ -1,0 +1,748 @@
+/* decode.c: input events from bytes to sw_event. dec_parse_ref reads a
+ * jansson tree and is the meaning; dec_parse scans a flat object in one pass
+ * without allocating and hands every input it is not sure about to
+ * dec_parse_ref. Both fill the same dec_fields and judge them with one
+ * function, so they can differ only in how they read the JSON. */
+#include "event.h"
+
+#include <errno.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+const char *dec_verdict_name(dec_verdict v)
+{
+    switch (v) {
+    case DEC_OK: return "ok";
+    case DEC_IGNORED: return "ignored";
+    case DEC_REJ_TOO_LARGE: return "too_large";
+    case DEC_REJ_INVALID_JSON: return "invalid_json";
+    case DEC_REJ_NOT_OBJECT: return "not_object";
+    case DEC_REJ_EVENT: return "event";
+    case DEC_REJ_TS: return "ts";
+    case DEC_REJ_DURATION: return "duration";
+    case DEC_REJ_STATUS: return "status";
+    case DEC_REJ_TIME_CONSTRAINT: return "time_constraint";
+    case DEC_VERDICT_COUNT: break;
+    }
+    return "unknown";
+}
+
+/* ---- RFC 3339 ---------------------------------------------------------- */
+
+/* Days since 1970-01-01 of a proleptic Gregorian date (Howard Hinnant's
+ * days_from_civil): exact for every year, no table, no libc time calls. */
+static int64_t days_from_civil(int64_t y, int m, int d)
+{
+    y -= m <= 2;
+    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t yoe = y - era * 400;
+    int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
+    int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
+    return era * 146097 + doe - 719468;
+}
+
+static void civil_from_days(int64_t z, int *y_out, int *m_out, int *d_out)
+{
+    z += 719468;
+    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t doe = z - era * 146097;
+    int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
+    int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
+    int64_t mp = (5 * doy + 2) / 153;
+    int d = (int)(doy - (153 * mp + 2) / 5 + 1);
+    int m = (int)(mp < 10 ? mp + 3 : mp - 9);
+    *y_out = (int)(yoe + era * 400 + (m <= 2));
+    *m_out = m;
+    *d_out = d;
+}
+
+static int days_in_month(int y, int m)
+{
+    static const int dm[12] = {31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31};
+    if (m == 2 && (y % 4 == 0 && (y % 100 != 0 || y % 400 == 0)))
+        return 29;
+    return dm[m - 1];
+}
+
+/* n decimal digits at s as an int, or -1 when one is not a digit. */
+static int digits(const char *s, int n)
+{
+    int v = 0;
+    for (int i = 0; i < n; i++) {
+        if (s[i] < '0' || s[i] > '9')
+            return -1;
+        v = v * 10 + (s[i] - '0');
+    }
+    return v;
+}
+
+/* Accepted: YYYY-MM-DD('T'|'t')HH:MM:SS[.d+]('Z'|'z'|('+'|'-')HH:MM).
+ * Not accepted, on purpose: a space instead of 'T' (RFC 3339 allows it only
+ * "for readability"), and second 60: a leap second has no place on the
+ * epoch-millisecond line, and guessing where to put it would make replays
+ * depend on the guess. Fraction digits beyond the third are cut off before
+ * the offset is applied. */
+int dec_rfc3339_parse(const char *s, size_t len, int64_t *ms_out)
+{
+    if (len < 20)
+        return -EINVAL;
+    if (s[4] != '-' || s[7] != '-' || (s[10] != 'T' && s[10] != 't') || s[13] != ':' ||
+        s[16] != ':')
+        return -EINVAL;
+    int y = digits(s, 4), mo = digits(s + 5, 2), d = digits(s + 8, 2);
+    int h = digits(s + 11, 2), mi = digits(s + 14, 2), sec = digits(s + 17, 2);
+    if (y < 0 || mo < 1 || mo > 12 || d < 1 || h < 0 || h > 23 || mi < 0 || mi > 59 || sec < 0 ||
+        sec > 59)
+        return -EINVAL;
+    if (d > days_in_month(y, mo))
+        return -EINVAL;
+    size_t i = 19;
+    int frac = 0;
+    if (s[i] == '.') {
+        i++;
+        size_t first = i;
+        while (i < len && s[i] >= '0' && s[i] <= '9') {
+            if (i - first < 3)
+                frac = frac * 10 + (s[i] - '0');
+            i++;
+        }
+        if (i == first)
+            return -EINVAL;
+        for (size_t k = i - first; k < 3; k++)
+            frac *= 10;
+    }
+    if (i >= len)
+        return -EINVAL;
+    int64_t off_min = 0;
+    if (s[i] == 'Z' || s[i] == 'z') {
+        i++;
+    } else if (s[i] == '+' || s[i] == '-') {
+        if (len - i < 6 || s[i + 3] != ':')
+            return -EINVAL;
+        int oh = digits(s + i + 1, 2), om = digits(s + i + 4, 2);
+        if (oh < 0 || oh > 23 || om < 0 || om > 59)
+            return -EINVAL;
+        off_min = (int64_t)oh * 60 + om;
+        if (s[i] == '-')
+            off_min = -off_min;
+        i += 6;
+    } else {
+        return -EINVAL;
+    }
+    if (i != len)
+        return -EINVAL;
+    int64_t days = days_from_civil(y, mo, d);
+    int64_t secs = days * 86400 + (int64_t)h * 3600 + (int64_t)mi * 60 + sec - off_min * 60;
+    *ms_out = secs * 1000 + frac;
+    return 0;
+}
+
+/* Times before year 0000 or after 9999 are clamped to those bounds, so the
+ * text always has the fixed 24-character form. */
+size_t dec_rfc3339_format(int64_t ms, char *buf, size_t cap)
+{
+    static const int64_t lo = -62167219200000; /* 0000-01-01T00:00:00.000Z */
+    static const int64_t hi = 253402300799999; /* 9999-12-31T23:59:59.999Z */
+    if (cap < 25) {
+        if (cap > 0)
+            buf[0] = '\0';
+        return 0;
+    }
+    if (ms < lo)
+        ms = lo;
+    if (ms > hi)
+        ms = hi;
+    int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000;
+    int64_t rem = ms - days * 86400000;
+    int y, m, d;
+    civil_from_days(days, &y, &m, &d);
+    int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60);
+    int frac = (int)(rem % 1000);
+    int vals[7] = {y, m, d, h, mi, s, frac};
+    static const int widths[7] = {4, 2, 2, 2, 2, 2, 3};
+    static const char seps[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
+    size_t n = 0;
+    for (int k = 0; k < 7; k++) {
+        for (int w = widths[k] - 1; w >= 0; w--) {
+            buf[n + (size_t)w] = (char)('0' + vals[k] % 10);
+            vals[k] /= 10;
+        }
+        n += (size_t)widths[k];
+        buf[n++] = seps[k];
+    }
+    buf[n] = '\0';
+    return n;
+}
+
+/* ---- the fields soakwatch reads, and their judgement --------------------- */
+
+enum dec_vtype { V_ABSENT = 0, V_STRING, V_INTEGER, V_REAL, V_TRUE, V_FALSE, V_NULL, V_OTHER };
+
+typedef struct dec_value {
+    uint8_t type;  /* enum dec_vtype */
+    const char *s; /* V_STRING: the unescaped text (borrowed) */
+    size_t n;
+    int64_t i; /* V_INTEGER */
+    double d;  /* V_REAL */
+} dec_value;
+
+enum { F_EVENT, F_TS, F_DURATION, F_STATUS, F_TC, F_STRATEGY, F_REASON, F_COUNT };
+
+typedef struct dec_fields {
+    dec_value f[F_COUNT];
+} dec_fields;
+
+/* The checks of SEMANTICS section 1, in the order of the verdicts. */
+static dec_verdict dec_judge(const dec_config *cfg, const dec_fields *fs, sw_event *out)
+{
+    const dec_value *ev = &fs->f[F_EVENT];
+    if (ev->type != V_STRING)
+        return DEC_REJ_EVENT;
+    int kind = -1;
+    for (int k = 0; k < 4; k++) {
+        const char *name = cfg->event_names[k];
+        if (name != NULL && strlen(name) == ev->n && memcmp(name, ev->s, ev->n) == 0) {
+            kind = k;
+            break;
+        }
+    }
+    if (kind < 0)
+        return DEC_IGNORED;
+
+    sw_event e;
+    memset(&e, 0, sizeof(e));
+    e.kind = (uint8_t)kind;
+    const dec_value *ts = &fs->f[F_TS];
+    if (ts->type == V_INTEGER)
+        e.ts_ms = ts->i;
+    else if (ts->type != V_STRING || dec_rfc3339_parse(ts->s, ts->n, &e.ts_ms) != 0)
+        return DEC_REJ_TS;
+
+    const dec_value *du = &fs->f[F_DURATION];
+    double dv = -1;
+    if (du->type == V_INTEGER)
+        dv = (double)du->i;
+    else if (du->type == V_REAL)
+        dv = du->d;
+    if (isfinite(dv) && dv >= 0) {
+        e.duration_ms = dv;
+        e.has_duration = 1;
+    } else if (kind == SW_EV_SUCCEEDED || kind == SW_EV_FALLBACK) {
+        return DEC_REJ_DURATION;
+    }
+
+    const dec_value *st = &fs->f[F_STATUS];
+    if (st->type != V_ABSENT) {
+        if (st->type != V_INTEGER || st->i < 100 || st->i > 599)
+            return DEC_REJ_STATUS;
+        e.status = (int32_t)st->i;
+    }
+
+    const dec_value *tc = &fs->f[F_TC];
+    if (tc->type == V_ABSENT)
+        e.tc = -1;
+    else if (tc->type == V_TRUE)
+        e.tc = 1;
+    else if (tc->type == V_FALSE)
+        e.tc = 0;
+    else
+        return DEC_REJ_TIME_CONSTRAINT;
+
+    const dec_value *sg = &fs->f[F_STRATEGY];
+    e.strategy = sg->type == V_STRING ? labels_lookup(cfg->strategies, sg->s, sg->n) : LABEL_NONE;
+    const dec_value *rs = &fs->f[F_REASON];
+    e.reason = LABEL_NONE;
+    if (rs->type == V_STRING) {
+        e.reason = labels_lookup(cfg->reasons, rs->s, rs->n);
+        e.reason_internal_error = rs->n == 14 && memcmp(rs->s, "internal_error", 14) == 0;
+    }
+    *out = e;
+    return DEC_OK;
+}
+
+/* Which of the fields a key names, or -1. */
+static int dec_field_of(const char *k, size_t n)
+{
+    switch (n) {
+    case 2: return memcmp(k, "ts", 2) == 0 ? F_TS : -1;
+    case 5: return memcmp(k, "event", 5) == 0 ? F_EVENT : -1;
+    case 6:
+        if (memcmp(k, "status", 6) == 0)
+            return F_STATUS;
+        return memcmp(k, "reason", 6) == 0 ? F_REASON : -1;
+    case 10: return memcmp(k, "durationMs", 10) == 0 ? F_DURATION : -1;
+    case 19:
+        if (memcmp(k, "compressionStrategy", 19) == 0)
+            return F_STRATEGY;
+        return memcmp(k, "meetsTimeConstraint", 19) == 0 ? F_TC : -1;
+    default: return -1;
+    }
+}
+
+/* ---- the reference: a jansson tree ---------------------------------------- */
+
+static void ref_value(json_t *v, dec_value *out)
+{
+    memset(out, 0, sizeof(*out));
+    if (v == NULL)
+        return;
+    switch (json_typeof(v)) {
+    case JSON_STRING:
+        out->type = V_STRING;
+        out->s = json_string_value(v);
+        out->n = json_string_length(v);
+        break;
+    case JSON_INTEGER:
+        out->type = V_INTEGER;
+        out->i = json_integer_value(v);
+        break;
+    case JSON_REAL:
+        out->type = V_REAL;
+        out->d = json_real_value(v);
+        break;
+    case JSON_TRUE: out->type = V_TRUE; break;
+    case JSON_FALSE: out->type = V_FALSE; break;
+    case JSON_NULL: out->type = V_NULL; break;
+    default: out->type = V_OTHER; break;
+    }
+}
+
+dec_verdict dec_parse_ref(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
+    static const char *const names[F_COUNT] = {"event",  "ts",     "durationMs",
+                                               "status", "meetsTimeConstraint",
+                                               "compressionStrategy", "reason"};
+    if (len > cfg->max_message_bytes)
+        return DEC_REJ_TOO_LARGE;
+    json_error_t err;
+    json_t *doc = json_loadb(buf, len, 0, &err);
+    if (doc == NULL)
+        return DEC_REJ_INVALID_JSON;
+    if (!json_is_object(doc)) {
+        json_decref(doc);
+        return DEC_REJ_NOT_OBJECT;
+    }
+    dec_fields fs;
+    for (int k = 0; k < F_COUNT; k++)
+        ref_value(json_object_get(doc, names[k]), &fs.f[k]);
+    dec_verdict v = dec_judge(cfg, &fs, out);
+    json_decref(doc);
+    return v;
+}
+
+/* ---- the fast path: one pass over a flat object --------------------------- */
+
+/* A scan step's outcome: go on, the input is not JSON, or jansson decides. */
+enum { SC_OK = 0, SC_INVALID = 1, SC_HANDOVER = 2 };
+
+/* Unescaped copies of string values kept for the judgement. Longer values
+ * (no configured name or timestamp is this long) go to jansson. */
+#define DEC_STR_CAP 128
+
+/* Byte classes inside a string: 0 plain ASCII, 1 ends or escapes, 2 control
+ * character, 3.. a UTF-8 lead byte of that sequence length, 7 never valid. */
+static const uint8_t str_class[256] = {
+    /* 0x00-0x1f: control characters */
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2, 2,
+    0, 0, 1, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, /* 0x22 '"' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 1, 0, 0, 0, /* 0x5c '\\' */
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0, 0,
+    /* 0x80-0xbf: continuation bytes cannot start a character */
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+    /* 0xc0-0xc1 overlong; 0xc2-0xdf two bytes */
+    7, 7, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4, 4,
+    /* 0xe0-0xef three bytes */
+    5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5, 5,
+    /* 0xf0-0xf4 four bytes; 0xf5-0xff never valid */
+    6, 6, 6, 6, 6, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7, 7,
+};
+
+/* Length of the valid UTF-8 sequence (2..4 bytes) at p, or 0. The rules of
+ * jansson's utf8_check_full: no overlong forms, no surrogates, <= U+10FFFF. */
+static size_t utf8_seq(const unsigned char *p, const unsigned char *e, uint8_t cls)
+{
+    size_t n = (size_t)cls - 2;
+    if ((size_t)(e - p) < n)
+        return 0;
+    uint32_t v = cls == 4 ? (p[0] & 0x1Fu) : cls == 5 ? (p[0] & 0x0Fu) : (p[0] & 0x07u);
+    for (size_t i = 1; i < n; i++) {
+        if ((p[i] & 0xC0u) != 0x80u)
+            return 0;
+        v = (v << 6) | (p[i] & 0x3Fu);
+    }
+    if (v > 0x10FFFF || (v >= 0xD800 && v <= 0xDFFF))
+        return 0;
+    if ((n == 2 && v < 0x80) || (n == 3 && v < 0x800) || (n == 4 && v < 0x10000))
+        return 0;
+    return n;
+}
+
+static int hex4(const unsigned char *p, uint32_t *out)
+{
+    uint32_t v = 0;
+    for (int i = 0; i < 4; i++) {
+        unsigned c = p[i];
+        v <<= 4;
+        if (c >= '0' && c <= '9')
+            v |= c - '0';
+        else if (c >= 'a' && c <= 'f')
+            v |= c - 'a' + 10;
+        else if (c >= 'A' && c <= 'F')
+            v |= c - 'A' + 10;
+        else
+            return -1;
+    }
+    *out = v;
+    return 0;
+}
+
+static size_t utf8_put(uint32_t cp, unsigned char *t)
+{
+    if (cp < 0x80) {
+        t[0] = (unsigned char)cp;
+        return 1;
+    }
+    if (cp < 0x800) {
+        t[0] = (unsigned char)(0xC0 | (cp >> 6));
+        t[1] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 2;
+    }
+    if (cp < 0x10000) {
+        t[0] = (unsigned char)(0xE0 | (cp >> 12));
+        t[1] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+        t[2] = (unsigned char)(0x80 | (cp & 0x3F));
+        return 3;
+    }
+    t[0] = (unsigned char)(0xF0 | (cp >> 18));
+    t[1] = (unsigned char)(0x80 | ((cp >> 12) & 0x3F));
+    t[2] = (unsigned char)(0x80 | ((cp >> 6) & 0x3F));
+    t[3] = (unsigned char)(0x80 | (cp & 0x3F));
+    return 4;
+}
+
+/* Append k bytes to the unescaped copy, or mark it as not fitting. */
+static inline void copy_out(unsigned char *tmp, size_t *tn, int *fits, const unsigned char *s,
+                            size_t k)
+{
+    if (*tn + k > DEC_STR_CAP) {
+        *fits = 0;
+        return;
+    }
+    memcpy(tmp + *tn, s, k);
+    *tn += k;
+}
+
+/* Scan a string whose opening quote is at *pp. On SC_OK *pp is past the
+ * closing quote, and (s, n) is the text: the raw bytes when it has no
+ * escape, else its unescaped copy in tmp (when tmp is NULL or the copy does
+ * not fit, *s is NULL: the caller must not need the text). Validation is
+ * jansson's: strict UTF-8, no control character, only the JSON escapes,
+ * \u surrogates only in valid pairs, and no \u0000 (jansson refuses NUL in
+ * keys and, without JSON_ALLOW_NUL, in values). */
+static int scan_string(const unsigned char **pp, const unsigned char *e, unsigned char *tmp,
+                       const char **s, size_t *n)
+{
+    const unsigned char *p = *pp + 1;
+    const unsigned char *start = p;
+    size_t tn = 0;
+    int escaped = 0, fits = tmp != NULL;
+    for (;;) {
+        const unsigned char *run = p;
+        while (p < e && str_class[*p] == 0)
+            p++;
+        if (escaped && fits)
+            copy_out(tmp, &tn, &fits, run, (size_t)(p - run));
+        if (p >= e)
+            return SC_INVALID;
+        if (*p == '"')
+            break;
+        uint8_t cls = str_class[*p];
+        if (cls == 2 || cls == 7)
+            return SC_INVALID;
+        if (cls >= 4) {
+            size_t k = utf8_seq(p, e, cls);
+            if (k == 0)
+                return SC_INVALID;
+            if (escaped && fits)
+                copy_out(tmp, &tn, &fits, p, k);
+            p += k;
+            continue;
+        }
+        /* a backslash: the copy starts with the text before it */
+        if (!escaped) {
+            escaped = 1;
+            if (fits)
+                copy_out(tmp, &tn, &fits, start, (size_t)(p - start));
+        }
+        if (e - p < 2)
+            return SC_INVALID;
+        unsigned char c = p[1];
+        unsigned char one = 0;
+        uint32_t cp = 0;
+        switch (c) {
+        case '"': one = '"'; break;
+        case '\\': one = '\\'; break;
+        case '/': one = '/'; break;
+        case 'b': one = '\b'; break;
+        case 'f': one = '\f'; break;
+        case 'n': one = '\n'; break;
+        case 'r': one = '\r'; break;
+        case 't': one = '\t'; break;
+        case 'u': break;
+        default: return SC_INVALID;
+        }
+        if (c != 'u') {
+            if (fits)
+                copy_out(tmp, &tn, &fits, &one, 1);
+            p += 2;
+            continue;
+        }
+        if (e - p < 6 || hex4(p + 2, &cp) != 0)
+            return SC_INVALID;
+        size_t adv = 6;
+        if (cp >= 0xD800 && cp <= 0xDBFF) {
+            uint32_t lo;
+            if (e - p < 12 || p[6] != '\\' || p[7] != 'u' || hex4(p + 8, &lo) != 0)
+                return SC_INVALID;
+            if (lo < 0xDC00 || lo > 0xDFFF)
+                return SC_INVALID;
+            cp = 0x10000 + ((cp - 0xD800) << 10) + (lo - 0xDC00);
+            adv = 12;
+        } else if ((cp >= 0xDC00 && cp <= 0xDFFF) || cp == 0) {
+            return SC_INVALID;
+        }
+        if (fits) {
+            unsigned char u[4];
+            copy_out(tmp, &tn, &fits, u, utf8_put(cp, u));
+        }
+        p += adv;
+    }
+    *pp = p + 1;
+    if (!escaped) {
+        *s = (const char *)start;
+        *n = (size_t)(p - start);
+    } else {
+        *s = fits ? (const char *)tmp : NULL;
+        *n = tn;
+    }
+    return SC_OK;
+}
+
+/* Scan a number at *pp with jansson's grammar and limits: integers must fit
+ * in int64 (strtoll), reals must not overflow (strtod). want_real asks for
+ * the value of a real; an unwanted real is converted only when it could
+ * overflow. */
+static int scan_number(const unsigned char **pp, const unsigned char *e, dec_value *out,
+                       int want_real)
+{
+    const unsigned char *p = *pp, *start = p;
+    int neg = 0;
+    if (*p == '-') {
+        neg = 1;
+        p++;
+    }
+    if (p >= e)
+        return SC_INVALID;
+    const unsigned char *int_start = p;
+    if (*p == '0') {
+        p++;
+        if (p < e && *p >= '0' && *p <= '9')
+            return SC_INVALID;
+    } else if (*p >= '1' && *p <= '9') {
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+    } else {
+        return SC_INVALID;
+    }
+    size_t int_digits = (size_t)(p - int_start);
+    int is_real = 0, has_exp = 0;
+    if (p < e && *p == '.') {
+        p++;
+        if (p >= e || *p < '0' || *p > '9')
+            return SC_INVALID;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        is_real = 1;
+    }
+    if (p < e && (*p == 'e' || *p == 'E')) {
+        p++;
+        if (p < e && (*p == '+' || *p == '-'))
+            p++;
+        if (p >= e || *p < '0' || *p > '9')
+            return SC_INVALID;
+        while (p < e && *p >= '0' && *p <= '9')
+            p++;
+        is_real = 1;
+        has_exp = 1;
+    }
+    *pp = p;
+    if (!is_real) {
+        uint64_t v = 0;
+        if (int_digits > 19)
+            return SC_INVALID;
+        for (const unsigned char *q = int_start; q < p; q++) {
+            uint64_t dgt = (uint64_t)(*q - '0');
+            if (v > (UINT64_MAX - dgt) / 10)
+                return SC_INVALID;
+            v = v * 10 + dgt;
+        }
+        uint64_t lim = neg ? (uint64_t)INT64_MAX + 1 : (uint64_t)INT64_MAX;
+        if (v > lim)
+            return SC_INVALID;
+        out->type = V_INTEGER;
+        if (neg)
+            out->i = v == (uint64_t)INT64_MAX + 1 ? INT64_MIN : -(int64_t)v;
+        else
+            out->i = (int64_t)v;
+        return SC_OK;
+    }
+    out->type = V_REAL;
+    out->d = 0;
+    /* Without an exponent a real below 10^300 cannot overflow. */
+    if (!want_real && !has_exp && int_digits < 300)
+        return SC_OK;
+    char tmp[128];
+    size_t n = (size_t)(p - start);
+    if (n >= sizeof(tmp))
+        return SC_HANDOVER;
+    memcpy(tmp, start, n);
+    tmp[n] = '\0';
+    errno = 0;
+    double d = strtod(tmp, NULL);
+    if ((d == HUGE_VAL || d == -HUGE_VAL) && errno == ERANGE)
+        return SC_INVALID;
+    out->d = d;
+    return SC_OK;
+}
+
+static inline const unsigned char *skip_ws(const unsigned char *p, const unsigned char *e)
+{
+    while (p < e && (*p == ' ' || *p == '\n' || *p == '\r' || *p == '\t'))
+        p++;
+    return p;
+}
+
+static int scan_literal(const unsigned char **pp, const unsigned char *e, const char *lit,
+                        size_t n)
+{
+    if ((size_t)(e - *pp) < n || memcmp(*pp, lit, n) != 0)
+        return SC_INVALID;
+    *pp += n;
+    return SC_OK;
+}
+
+/* The object's fields, or SC_INVALID / SC_HANDOVER. */
+static int scan_object(const unsigned char *p, const unsigned char *e, dec_fields *fs,
+                       unsigned char (*tmp)[DEC_STR_CAP])
+{
+    unsigned char keybuf[DEC_STR_CAP];
+    p = skip_ws(p, e);
+    if (p >= e)
+        return SC_INVALID;
+    if (*p == '[')
+        return SC_HANDOVER;
+    if (*p != '{')
+        return SC_INVALID;
+    p = skip_ws(p + 1, e);
+    if (p < e && *p == '}') {
+        p++;
+    } else {
+        for (;;) {
+            if (p >= e || *p != '"')
+                return SC_INVALID;
+            const char *k;
+            size_t kn;
+            int rc = scan_string(&p, e, keybuf, &k, &kn);
+            if (rc != SC_OK)
+                return rc;
+            /* a key too long to unescape here names none of our fields */
+            int f = k != NULL ? dec_field_of(k, kn) : -1;
+            p = skip_ws(p, e);
+            if (p >= e || *p != ':')
+                return SC_INVALID;
+            p = skip_ws(p + 1, e);
+            if (p >= e)
+                return SC_INVALID;
+            dec_value scratch;
+            dec_value *v = f >= 0 ? &fs->f[f] : &scratch;
+            switch (*p) {
+            case '"': {
+                /* tmp[f] holds only the last value of field f: last key wins */
+                rc = scan_string(&p, e, f >= 0 ? tmp[f] : NULL, &v->s, &v->n);
+                if (rc != SC_OK)
+                    return rc;
+                if (f >= 0 && v->s == NULL)
+                    return SC_HANDOVER;
+                v->type = V_STRING;
+                break;
+            }
+            case 't':
+                rc = scan_literal(&p, e, "true", 4);
+                v->type = V_TRUE;
+                break;
+            case 'f':
+                rc = scan_literal(&p, e, "false", 5);
+                v->type = V_FALSE;
+                break;
+            case 'n':
+                rc = scan_literal(&p, e, "null", 4);
+                v->type = V_NULL;
+                break;
+            case '{':
+            case '[': return SC_HANDOVER;
+            default:
+                if (*p == '-' || (*p >= '0' && *p <= '9'))
+                    rc = scan_number(&p, e, v, f == F_DURATION);
+                else
+                    rc = SC_INVALID;
+                break;
+            }
+            if (rc != SC_OK)
+                return rc;
+            /* jansson reads one character past a number or a literal and
+             * puts it back; a NUL put back is lost, so one NUL right after
+             * a number or a literal is skipped. */
+            if (v->type != V_STRING && p < e && *p == '\0')
+                p++;
+            p = skip_ws(p, e);
+            if (p >= e)
+                return SC_INVALID;
+            if (*p == '}') {
+                p++;
+                break;
+            }
+            if (*p != ',')
+                return SC_INVALID;
+            p = skip_ws(p + 1, e);
+        }
+    }
+    p = skip_ws(p, e);
+    return p == e ? SC_OK : SC_INVALID;
+}
+
+dec_verdict dec_parse(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
+    if (len > cfg->max_message_bytes)
+        return DEC_REJ_TOO_LARGE;
+    dec_fields fs;
+    unsigned char tmp[F_COUNT][DEC_STR_CAP];
+    for (int k = 0; k < F_COUNT; k++)
+        fs.f[k].type = V_ABSENT;
+    const unsigned char *p = (const unsigned char *)buf;
+    int rc = scan_object(p, p + len, &fs, tmp);
+    if (rc == SC_INVALID)
+        return DEC_REJ_INVALID_JSON;
+    if (rc == SC_HANDOVER)
+        return dec_parse_ref(cfg, buf, len, out);
+    return dec_judge(cfg, &fs, out);
+}
