@@ -203,7 +203,9 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_fields *fs, sw_eve
     int kind = -1;
     for (int k = 0; k < 4; k++) {
         const char *name = cfg->event_names[k];
-        if (name != NULL && strlen(name) == ev->n && memcmp(name, ev->s, ev->n) == 0) {
+        /* ev->s holds no NUL (jansson refuses one), so strncmp stops only
+         * at the end of name or at a difference */
+        if (name != NULL && strncmp(name, ev->s, ev->n) == 0 && name[ev->n] == '\0') {
             kind = k;
             break;
         }
@@ -430,6 +432,30 @@ static size_t utf8_put(uint32_t cp, unsigned char *t)
     return 4;
 }
 
+/* First byte at or after p that is not plain ASCII string text (a quote, a
+ * backslash, a control character or a non-ASCII byte), or e. Eight bytes at
+ * a time while they last, read as a little-endian word: the classic "has
+ * zero byte" tests below can mark bytes above a real hit, never below one,
+ * so the lowest mark is the first such byte. */
+static inline const unsigned char *skip_plain(const unsigned char *p, const unsigned char *e)
+{
+#if defined(__GNUC__) && defined(__BYTE_ORDER__) && __BYTE_ORDER__ == __ORDER_LITTLE_ENDIAN__
+    const uint64_t ones = 0x0101010101010101ULL, highs = 0x8080808080808080ULL;
+    while (e - p >= 8) {
+        uint64_t w;
+        memcpy(&w, p, 8);
+        uint64_t q = w ^ (ones * '"'), b = w ^ (ones * '\\');
+        uint64_t hit = (((q - ones) & ~q) | ((b - ones) & ~b) | ((w - ones * 0x20) & ~w) | w) & highs;
+        if (hit)
+            return p + (__builtin_ctzll(hit) >> 3);
+        p += 8;
+    }
+#endif
+    while (p < e && str_class[*p] == 0)
+        p++;
+    return p;
+}
+
 /* Append k bytes to the unescaped copy, or mark it as not fitting. */
 static inline void copy_out(unsigned char *tmp, size_t *tn, int *fits, const unsigned char *s,
                             size_t k)
@@ -449,8 +475,8 @@ static inline void copy_out(unsigned char *tmp, size_t *tn, int *fits, const uns
  * jansson's: strict UTF-8, no control character, only the JSON escapes,
  * \u surrogates only in valid pairs, and no \u0000 (jansson refuses NUL in
  * keys and, without JSON_ALLOW_NUL, in values). */
-static int scan_string(const unsigned char **pp, const unsigned char *e, unsigned char *tmp,
-                       const char **s, size_t *n)
+static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
+                            unsigned char *tmp, const char **s, size_t *n)
 {
     const unsigned char *p = *pp + 1;
     const unsigned char *start = p;
@@ -458,8 +484,7 @@ static int scan_string(const unsigned char **pp, const unsigned char *e, unsigne
     int escaped = 0, fits = tmp != NULL;
     for (;;) {
         const unsigned char *run = p;
-        while (p < e && str_class[*p] == 0)
-            p++;
+        p = skip_plain(p, e);
         if (escaped && fits)
             copy_out(tmp, &tn, &fits, run, (size_t)(p - run));
         if (p >= e)
@@ -536,6 +561,21 @@ static int scan_string(const unsigned char **pp, const unsigned char *e, unsigne
         *n = tn;
     }
     return SC_OK;
+}
+
+/* scan_string_slow's contract; inline for the common string of plain ASCII. */
+static inline int scan_string(const unsigned char **pp, const unsigned char *e,
+                              unsigned char *tmp, const char **s, size_t *n)
+{
+    const unsigned char *start = *pp + 1;
+    const unsigned char *p = skip_plain(start, e);
+    if (p < e && *p == '"') {
+        *s = (const char *)start;
+        *n = (size_t)(p - start);
+        *pp = p + 1;
+        return SC_OK;
+    }
+    return scan_string_slow(pp, e, tmp, s, n);
 }
 
 /* Scan a number at *pp with jansson's grammar and limits: integers must fit
