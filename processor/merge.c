@@ -155,3 +155,14 @@ int64_t merge_last_arrival(const sw_merge *m)
 {
     return m->last_ms;
 }
+
+int merge_head_offset(const sw_merge *m, int part, int64_t *offset)
+{
+    if (part < 0 || part >= m->n)
+        return 0;
+    const mpart *p = &m->parts[part];
+    if (p->tail == p->head)
+        return 0;
+    *offset = m->items[(size_t)part * m->cap + (p->head & m->mask)].offset;
+    return 1;
+}

@@ -59,6 +59,10 @@ size_t merge_staged(const sw_merge *m);
 /* 1 when every partition is at its end with nothing staged. */
 int merge_all_eof(const sw_merge *m);
 
+/* The offset of part's first staged event into *offset and 1, or 0 when
+ * nothing of part is staged. */
+int merge_head_offset(const sw_merge *m, int part, int64_t *offset);
+
 /* Greatest time anything arrived on any partition (now_ms of create when
  * nothing has). */
 int64_t merge_last_arrival(const sw_merge *m);

@@ -54,7 +54,11 @@ static void test_order(void)
     push(m, 1, 11000, 1, 0);
     push(m, 2, 9999, 5, 0);
     CHECK_INT(merge_staged(m), 5);
+    int64_t head = -1;
+    CHECK_INT(merge_head_offset(m, 1, &head), 1);
+    CHECK_INT(head, 0);
     expect(m, 0, 2, 5, 9999);
+    CHECK_INT(merge_head_offset(m, 2, &head), 0);
     /* Partition 2 is now empty and not at its end: hold. */
     expect_none(m, 1);
     merge_set_eof(m, 2);

@@ -1,0 +1,518 @@
+/* kafka.c: the librdkafka adapter (kafka.h). Every librdkafka call of the
+ * program goes through here; errors are converted to negative errno
+ * values with librdkafka's text kept in errstr. Queues are wired to the
+ * event loop with rd_kafka_queue_io_event_enable on a non-blocking pipe. */
+#include "kafka.h"
+
+#include <errno.h>
+#include <fcntl.h>
+#include <librdkafka/rdkafka.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+struct kafka_client {
+    rd_kafka_t *rk;
+    rd_kafka_queue_t *queue; /* consumer queue, or the producer's main queue */
+    int consumer;
+    int pipe_r, pipe_w;
+    kafka_dr_fn dr;
+    void *dr_ud;
+    int all_down;
+    rd_kafka_queue_t **parts; /* per-partition queues after kafka_split */
+    int n_parts;
+    uint64_t commits_asked, commits_answered, commits_failed;
+};
+
+/* Default properties, before the user's: small queues, no statistics. */
+static const char *const consumer_defaults[][2] = {
+    {"enable.auto.commit", "false"},
+    {"enable.auto.offset.store", "false"},
+    {"enable.partition.eof", "true"},
+    {"queued.max.messages.kbytes", "4096"},
+    {"queued.min.messages", "10000"},
+    {"fetch.max.bytes", "4194304"},
+    {"max.partition.fetch.bytes", "1048576"},
+    {"fetch.wait.max.ms", "100"},
+    {"statistics.interval.ms", "0"},
+    {"auto.offset.reset", "earliest"},
+    {"client.id", "soakwatch"},
+};
+
+static const char *const producer_defaults[][2] = {
+    {"queue.buffering.max.messages", "100000"},
+    {"queue.buffering.max.kbytes", "65536"},
+    {"linger.ms", "5"},
+    {"statistics.interval.ms", "0"},
+    {"client.id", "soakwatch"},
+};
+
+/* Properties the delivery guarantees rest on: set after the user's, so that
+ * kafka.properties cannot weaken them. */
+static const char *const producer_forced[][2] = {
+    {"enable.idempotence", "true"},
+    {"acks", "all"},
+};
+
+static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, char *errstr,
+                    size_t errlen)
+{
+    char why[256];
+    if (rd_kafka_conf_set(conf, key, val, why, sizeof(why)) != RD_KAFKA_CONF_OK) {
+        snprintf(errstr, errlen, "kafka property %s: %s", key, why);
+        return -EINVAL;
+    }
+    return 0;
+}
+
+static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
+{
+    kafka_client *k = opaque;
+    (void)rk;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        k->all_down = 1;
+    fprintf(stderr, "soakwatch: kafka %s: %s\n", k->consumer ? "consumer" : "producer", reason);
+}
+
+static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
+{
+    (void)rk;
+    if (level <= 4) /* warnings and worse; errors come through on_error too */
+        fprintf(stderr, "soakwatch: kafka %s: %s\n", fac, buf);
+}
+
+static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaque)
+{
+    kafka_client *k = opaque;
+    (void)rk;
+    if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        k->all_down = 0;
+    if (k->dr)
+        k->dr(k->dr_ud, m->err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(m->err),
+              m->_private);
+}
+
+static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,
+                      rd_kafka_topic_partition_list_t *offsets, void *opaque)
+{
+    kafka_client *k = opaque;
+    (void)rk;
+    (void)offsets;
+    if (err == RD_KAFKA_RESP_ERR__NO_OFFSET)
+        return; /* nothing to commit: not one of ours */
+    k->commits_answered++;
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        k->commits_failed++;
+        fprintf(stderr, "soakwatch: kafka: committing offsets failed: %s\n",
+                rd_kafka_err2str(err));
+    }
+}
+
+void kafka_fd_drain(int fd)
+{
+    char buf[256];
+    while (read(fd, buf, sizeof(buf)) > 0)
+        ;
+}
+
+int kafka_wakeup_fd(const kafka_client *k)
+{
+    return k->pipe_r;
+}
+
+void kafka_destroy(kafka_client *k)
+{
+    if (k == NULL)
+        return;
+    for (int p = 0; p < k->n_parts; p++)
+        if (k->parts[p])
+            rd_kafka_queue_destroy(k->parts[p]);
+    free(k->parts);
+    if (k->queue)
+        rd_kafka_queue_destroy(k->queue);
+    if (k->rk) {
+        if (!k->consumer)
+            rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
+        rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
+    }
+    if (k->pipe_r >= 0)
+        close(k->pipe_r);
+    if (k->pipe_w >= 0)
+        close(k->pipe_w);
+    free(k);
+}
+
+/* Common part of both constructors. defaults/forced: NULL-free arrays of
+ * n pairs. Takes nothing on failure. */
+static kafka_client *client_create(const sw_config *cfg, int consumer, const char *group,
+                                   const char *const (*defaults)[2], size_t n_defaults,
+                                   const char *const (*forced)[2], size_t n_forced,
+                                   char *errstr, size_t errlen)
+{
+    char why[512];
+    kafka_client *k = calloc(1, sizeof(*k));
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    if (k == NULL || conf == NULL) {
+        snprintf(errstr, errlen, "kafka: out of memory");
+        goto err;
+    }
+    k->consumer = consumer;
+    k->pipe_r = k->pipe_w = -1;
+    if (conf_set(conf, "bootstrap.servers", cfg->brokers, errstr, errlen) != 0)
+        goto err;
+    for (size_t i = 0; i < n_defaults; i++)
+        if (conf_set(conf, defaults[i][0], defaults[i][1], errstr, errlen) != 0)
+            goto err;
+    if (consumer && group && *group &&
+        conf_set(conf, "group.id", group, errstr, errlen) != 0)
+        goto err;
+    for (int i = 0; i < cfg->n_kafka_props; i++)
+        if (conf_set(conf, cfg->kafka_props[i].key, cfg->kafka_props[i].value, errstr,
+                     errlen) != 0)
+            goto err;
+    for (size_t i = 0; i < n_forced; i++)
+        if (conf_set(conf, forced[i][0], forced[i][1], errstr, errlen) != 0)
+            goto err;
+    rd_kafka_conf_set_opaque(conf, k);
+    rd_kafka_conf_set_error_cb(conf, on_error);
+    rd_kafka_conf_set_log_cb(conf, on_log);
+    if (consumer)
+        rd_kafka_conf_set_offset_commit_cb(conf, on_commit);
+    else
+        rd_kafka_conf_set_dr_msg_cb(conf, on_delivery);
+    k->rk = rd_kafka_new(consumer ? RD_KAFKA_CONSUMER : RD_KAFKA_PRODUCER, conf, why,
+                         sizeof(why));
+    if (k->rk == NULL) {
+        snprintf(errstr, errlen, "kafka: cannot create the %s: %s",
+                 consumer ? "consumer" : "producer", why);
+        goto err;
+    }
+    conf = NULL; /* owned by rk now */
+    if (consumer) {
+        rd_kafka_poll_set_consumer(k->rk);
+        k->queue = rd_kafka_queue_get_consumer(k->rk);
+    } else {
+        k->queue = rd_kafka_queue_get_main(k->rk);
+    }
+    int fds[2];
+    if (k->queue == NULL || pipe(fds) != 0) {
+        snprintf(errstr, errlen, "kafka: cannot set up the %s's queue",
+                 consumer ? "consumer" : "producer");
+        goto err;
+    }
+    k->pipe_r = fds[0];
+    k->pipe_w = fds[1];
+    for (int i = 0; i < 2; i++) {
+        fcntl(fds[i], F_SETFL, fcntl(fds[i], F_GETFL) | O_NONBLOCK);
+        fcntl(fds[i], F_SETFD, FD_CLOEXEC);
+    }
+    rd_kafka_queue_io_event_enable(k->queue, k->pipe_w, "1", 1);
+    return k;
+err:
+    if (conf)
+        rd_kafka_conf_destroy(conf);
+    kafka_destroy(k);
+    return NULL;
+}
+
+kafka_client *kafka_consumer_create(const sw_config *cfg, const char *group, char *errstr,
+                                    size_t errlen)
+{
+    return client_create(cfg, 1, group, consumer_defaults,
+                         sizeof(consumer_defaults) / sizeof(consumer_defaults[0]), NULL, 0,
+                         errstr, errlen);
+}
+
+kafka_client *kafka_producer_create(const sw_config *cfg, kafka_dr_fn dr, void *ud,
+                                    char *errstr, size_t errlen)
+{
+    kafka_client *k = client_create(cfg, 0, NULL, producer_defaults,
+                                    sizeof(producer_defaults) / sizeof(producer_defaults[0]),
+                                    producer_forced,
+                                    sizeof(producer_forced) / sizeof(producer_forced[0]),
+                                    errstr, errlen);
+    if (k) {
+        k->dr = dr;
+        k->dr_ud = ud;
+    }
+    return k;
+}
+
+int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, char *errstr,
+                          size_t errlen)
+{
+    const struct rd_kafka_metadata *md = NULL;
+    rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
+    if (rkt == NULL) {
+        snprintf(errstr, errlen, "kafka: topic %s: %s", topic,
+                 rd_kafka_err2str(rd_kafka_last_error()));
+        return -EIO;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, rkt, &md, timeout_ms);
+    rd_kafka_topic_destroy(rkt);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errlen, "kafka: metadata of topic %s: %s", topic, rd_kafka_err2str(err));
+        return -EIO;
+    }
+    int n = -ENOENT;
+    if (md->topic_cnt == 1 && md->topics[0].err == RD_KAFKA_RESP_ERR_NO_ERROR &&
+        md->topics[0].partition_cnt > 0)
+        n = md->topics[0].partition_cnt;
+    else
+        snprintf(errstr, errlen, "kafka: topic %s: %s", topic,
+                 md->topic_cnt == 1 ? rd_kafka_err2str(md->topics[0].err) : "not found");
+    rd_kafka_metadata_destroy(md);
+    return n;
+}
+
+int kafka_high_watermarks(kafka_client *k, const char *topic, int n, int64_t *hi, int timeout_ms,
+                          char *errstr, size_t errlen)
+{
+    for (int p = 0; p < n; p++) {
+        int64_t lo;
+        rd_kafka_resp_err_t err =
+            rd_kafka_query_watermark_offsets(k->rk, topic, p, &lo, &hi[p], timeout_ms);
+        if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errlen, "kafka: watermarks of %s/%d: %s", topic, p,
+                     rd_kafka_err2str(err));
+            return -EIO;
+        }
+    }
+    k->all_down = 0;
+    return 0;
+}
+
+void kafka_cached_high_watermarks(kafka_client *k, const char *topic, int n, int64_t *hi)
+{
+    for (int p = 0; p < n; p++) {
+        int64_t lo;
+        if (rd_kafka_get_watermark_offsets(k->rk, topic, p, &lo, &hi[p]) !=
+                RD_KAFKA_RESP_ERR_NO_ERROR ||
+            hi[p] < 0)
+            hi[p] = -1;
+    }
+}
+
+int kafka_probe(kafka_client *k, const char *topic, int timeout_ms)
+{
+    int64_t lo, hi;
+    if (rd_kafka_query_watermark_offsets(k->rk, topic, 0, &lo, &hi, timeout_ms) !=
+        RD_KAFKA_RESP_ERR_NO_ERROR)
+        return -EIO;
+    k->all_down = 0;
+    return 0;
+}
+
+static rd_kafka_topic_partition_list_t *parts_list(const char *topic, int n, const int64_t *off)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);
+    for (int p = 0; p < n; p++) {
+        if (off && off[p] < 0)
+            continue;
+        rd_kafka_topic_partition_list_add(l, topic, p)->offset = off ? off[p] : 0;
+    }
+    return l;
+}
+
+int kafka_offsets_for_time(kafka_client *k, const char *topic, int n, int64_t ts_ms,
+                           const int64_t *hi, int64_t *out, int timeout_ms, char *errstr,
+                           size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = parts_list(topic, n, NULL);
+    for (int i = 0; i < l->cnt; i++)
+        l->elems[i].offset = ts_ms;
+    rd_kafka_resp_err_t err = rd_kafka_offsets_for_times(k->rk, l, timeout_ms);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errlen, "kafka: offsets of %s by time: %s", topic,
+                 rd_kafka_err2str(err));
+        rd_kafka_topic_partition_list_destroy(l);
+        return -EIO;
+    }
+    int rc = 0;
+    for (int i = 0; i < l->cnt; i++) {
+        int p = l->elems[i].partition;
+        if (l->elems[i].err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+            snprintf(errstr, errlen, "kafka: offset of %s/%d by time: %s", topic, p,
+                     rd_kafka_err2str(l->elems[i].err));
+            rc = -EIO;
+            break;
+        }
+        /* -1 (end): no record at or after the time. */
+        out[p] = l->elems[i].offset >= 0 ? l->elems[i].offset : hi[p];
+    }
+    rd_kafka_topic_partition_list_destroy(l);
+    return rc;
+}
+
+int kafka_assign(kafka_client *k, const char *topic, int n, const int64_t *offsets,
+                 char *errstr, size_t errlen)
+{
+    rd_kafka_resp_err_t err;
+    if (n == 0) {
+        err = rd_kafka_assign(k->rk, NULL);
+    } else {
+        rd_kafka_topic_partition_list_t *l = parts_list(topic, n, NULL);
+        for (int i = 0; i < l->cnt; i++)
+            l->elems[i].offset = offsets[l->elems[i].partition];
+        err = rd_kafka_assign(k->rk, l);
+        rd_kafka_topic_partition_list_destroy(l);
+    }
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errlen, "kafka: assigning %s: %s", topic, rd_kafka_err2str(err));
+        return -EIO;
+    }
+    return 0;
+}
+
+int kafka_split(kafka_client *k, const char *topic, int n, char *errstr, size_t errlen)
+{
+    if (k->parts)
+        return -EINVAL;
+    k->parts = calloc((size_t)n, sizeof(*k->parts));
+    if (k->parts == NULL) {
+        snprintf(errstr, errlen, "kafka: out of memory");
+        return -EIO;
+    }
+    k->n_parts = n;
+    for (int p = 0; p < n; p++) {
+        k->parts[p] = rd_kafka_queue_get_partition(k->rk, topic, p);
+        if (k->parts[p] == NULL) {
+            snprintf(errstr, errlen, "kafka: no queue for %s/%d", topic, p);
+            return -EIO;
+        }
+        /* Forwarding set by the application survives the fetch start
+         * (librdkafka marks it), so the partition's messages stay here. */
+        rd_kafka_queue_forward(k->parts[p], NULL);
+        rd_kafka_queue_io_event_enable(k->parts[p], k->pipe_w, "1", 1);
+    }
+    return 0;
+}
+
+static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m);
+
+int kafka_consume(kafka_client *k, kafka_msg *m)
+{
+    rd_kafka_message_t *rm = rd_kafka_consumer_poll(k->rk, 0);
+    if (rm == NULL)
+        return 0;
+    return msg_fill(k, rm, m);
+}
+
+int kafka_consume_part(kafka_client *k, int p, kafka_msg *m)
+{
+    if (p < 0 || p >= k->n_parts)
+        return 0;
+    rd_kafka_message_t *rm = rd_kafka_consume_queue(k->parts[p], 0);
+    if (rm == NULL)
+        return 0;
+    return msg_fill(k, rm, m);
+}
+
+static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m)
+{
+    memset(m, 0, sizeof(*m));
+    m->handle = rm;
+    m->partition = rm->partition;
+    m->offset = rm->offset;
+    if (rm->err == RD_KAFKA_RESP_ERR__PARTITION_EOF) {
+        m->kind = KAFKA_EOF;
+        k->all_down = 0;
+    } else if (rm->err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        m->kind = KAFKA_ERROR;
+        m->errstr = rd_kafka_message_errstr(rm);
+        m->fatal = rm->err == RD_KAFKA_RESP_ERR__FATAL;
+    } else {
+        m->kind = KAFKA_MSG;
+        m->value = rm->payload ? rm->payload : "";
+        m->len = rm->len;
+        m->key = rm->key;
+        m->key_len = rm->key_len;
+        k->all_down = 0;
+    }
+    return 1;
+}
+
+void kafka_msg_release(kafka_msg *m)
+{
+    if (m->handle)
+        rd_kafka_message_destroy(m->handle);
+    m->handle = NULL;
+}
+
+int kafka_commit(kafka_client *k, const char *topic, int n, const int64_t *next_offsets,
+                 char *errstr, size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = parts_list(topic, n, next_offsets);
+    if (l->cnt == 0) {
+        rd_kafka_topic_partition_list_destroy(l);
+        return 0;
+    }
+    rd_kafka_resp_err_t err = rd_kafka_commit(k->rk, l, 1);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errlen, "kafka: committing offsets of %s: %s", topic,
+                 rd_kafka_err2str(err));
+        return -EIO;
+    }
+    k->commits_asked++;
+    return 0;
+}
+
+void kafka_commit_state(const kafka_client *k, uint64_t *asked, uint64_t *answered,
+                        uint64_t *failed)
+{
+    *asked = k->commits_asked;
+    *answered = k->commits_answered;
+    *failed = k->commits_failed;
+}
+
+int kafka_produce(kafka_client *k, const char *topic, const char *key, size_t key_len,
+                  const char *value, size_t len, const kafka_header *headers, int n_headers,
+                  void *opaque, char *errstr, size_t errlen)
+{
+    rd_kafka_headers_t *hdrs = NULL;
+    if (n_headers > 0) {
+        hdrs = rd_kafka_headers_new((size_t)n_headers);
+        for (int i = 0; i < n_headers; i++)
+            rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value,
+                                (ssize_t)headers[i].len);
+    }
+    rd_kafka_resp_err_t err = rd_kafka_producev(
+        k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
+        RD_KAFKA_V_KEY(key, key ? key_len : 0), RD_KAFKA_V_VALUE((void *)value, len),
+        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
+        return 0; /* headers owned by the message now */
+    if (hdrs)
+        rd_kafka_headers_destroy(hdrs);
+    if (err == RD_KAFKA_RESP_ERR__QUEUE_FULL)
+        return -ENOBUFS;
+    snprintf(errstr, errlen, "kafka: producing to %s: %s", topic, rd_kafka_err2str(err));
+    return -EIO;
+}
+
+int kafka_serve(kafka_client *k)
+{
+    return rd_kafka_poll(k->rk, 0);
+}
+
+int kafka_flush(kafka_client *k, int timeout_ms)
+{
+    return rd_kafka_flush(k->rk, timeout_ms) == RD_KAFKA_RESP_ERR_NO_ERROR ? 0 : -ETIMEDOUT;
+}
+
+int kafka_outq_len(kafka_client *k)
+{
+    return rd_kafka_outq_len(k->rk);
+}
+
+int kafka_all_brokers_down(const kafka_client *k)
+{
+    return k->all_down;
+}
+
+int kafka_fatal(kafka_client *k, char *errstr, size_t errlen)
+{
+    return rd_kafka_fatal_error(k->rk, errstr, errlen) != RD_KAFKA_RESP_ERR_NO_ERROR;
+}

@@ -1,0 +1,148 @@
+/* kafka.h: the one adapter over librdkafka (the only file to include
+ * rdkafka.h). Consumers assign partitions explicitly (never subscribe) and
+ * commit only when told; producers are idempotent with acks=all. Each
+ * client exposes a pipe that librdkafka writes to when its queue turns
+ * non-empty, for the program's event loop. librdkafka's error texts are
+ * kept in the messages this adapter writes to errstr and to stderr.
+ */
+#ifndef SOAKWATCH_KAFKA_H
+#define SOAKWATCH_KAFKA_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "config.h"
+
+typedef struct kafka_client kafka_client;
+
+/* Called from kafka_serve for each message produced: ok 1 when the broker
+ * acknowledged it, else 0 with librdkafka's error text (borrowed).
+ * opaque is what kafka_produce was given. */
+typedef void (*kafka_dr_fn)(void *ud, int ok, const char *errstr, void *opaque);
+
+/* A consumer of cfg->brokers with cfg->kafka_props over small-footprint
+ * defaults; group is used only to commit offsets (may be NULL: no
+ * commits). Partition ends are reported. Returns NULL with one line in
+ * errstr naming the property at fault or librdkafka's reason. */
+kafka_client *kafka_consumer_create(const sw_config *cfg, const char *group, char *errstr,
+                                    size_t errlen);
+
+/* An idempotent producer (acks=all). dr and ud are borrowed. */
+kafka_client *kafka_producer_create(const sw_config *cfg, kafka_dr_fn dr, void *ud,
+                                    char *errstr, size_t errlen);
+
+/* Purges what a producer still holds and frees everything; a consumer is
+ * closed without waiting for the group. Accepts NULL. */
+void kafka_destroy(kafka_client *k);
+
+/* Number of partitions of topic (blocking, up to timeout_ms). Returns the
+ * count (>= 1), or a negative errno with errstr naming the topic. */
+int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, char *errstr,
+                          size_t errlen);
+
+/* High watermarks of partitions 0..n-1, asked of the broker (blocking).
+ * Returns 0 or -EIO with errstr. */
+int kafka_high_watermarks(kafka_client *k, const char *topic, int n, int64_t *hi, int timeout_ms,
+                          char *errstr, size_t errlen);
+
+/* The high watermarks last seen by the fetcher (non-blocking); -1 where
+ * unknown. */
+void kafka_cached_high_watermarks(kafka_client *k, const char *topic, int n, int64_t *hi);
+
+/* For each partition 0..n-1, the first offset whose record timestamp is at
+ * or after ts_ms, or the partition's high watermark hi[p] when there is
+ * none (blocking). Returns 0 or -EIO with errstr. */
+int kafka_offsets_for_time(kafka_client *k, const char *topic, int n, int64_t ts_ms,
+                           const int64_t *hi, int64_t *out, int timeout_ms, char *errstr,
+                           size_t errlen);
+
+/* Assign partitions 0..n-1 of topic, each from offsets[p]; replaces any
+ * earlier assignment. n = 0 unassigns. Returns 0 or -EIO with errstr. */
+int kafka_assign(kafka_client *k, const char *topic, int n, const int64_t *offsets,
+                 char *errstr, size_t errlen);
+
+/* The read end of a non-blocking pipe written (one byte) when the client's
+ * queue (consumer: its messages; producer: its delivery reports) turns
+ * non-empty. Drain it with kafka_fd_drain, then drain the queue fully. */
+int kafka_wakeup_fd(const kafka_client *k);
+void kafka_fd_drain(int fd);
+
+/* One item from a consumer's queue. */
+typedef struct kafka_msg {
+    int kind;            /* KAFKA_MSG, KAFKA_EOF, KAFKA_ERROR */
+    int partition;
+    int64_t offset;
+    const char *value;   /* borrowed until kafka_msg_release */
+    size_t len;
+    const char *key;
+    size_t key_len;
+    const char *errstr;  /* KAFKA_ERROR: librdkafka's text */
+    int fatal;           /* KAFKA_ERROR: the client cannot go on */
+    void *handle;
+} kafka_msg;
+
+enum { KAFKA_MSG = 1, KAFKA_EOF = 2, KAFKA_ERROR = 3 };
+
+/* Give each of partitions 0..n-1 of topic its own queue, served by
+ * kafka_consume_part, so that one partition can be left unread (its
+ * prefetch stays bounded by queued.max.messages.kbytes) while the others
+ * are read. Call before kafka_assign; the queues share the wake-up pipe.
+ * Returns 0, -EINVAL when already split, or -EIO with errstr. */
+int kafka_split(kafka_client *k, const char *topic, int n, char *errstr, size_t errlen);
+
+/* Take the next item of the consumer queue (errors, and messages when not
+ * split) without waiting; serves commit results. Returns 1 (m filled:
+ * release it), or 0 when the queue is empty. */
+int kafka_consume(kafka_client *k, kafka_msg *m);
+
+/* The same for partition p's own queue (after kafka_split). */
+int kafka_consume_part(kafka_client *k, int p, kafka_msg *m);
+void kafka_msg_release(kafka_msg *m);
+
+/* Commit next_offsets[p] for partitions 0..n-1 (those < 0 skipped),
+ * asynchronously; kafka_serve/kafka_consume deliver the result, seen in
+ * kafka_commit_state. Returns 0 or -EIO with errstr. */
+int kafka_commit(kafka_client *k, const char *topic, int n, const int64_t *next_offsets,
+                 char *errstr, size_t errlen);
+
+/* Commits asked, commits answered, and the answers that failed. */
+void kafka_commit_state(const kafka_client *k, uint64_t *asked, uint64_t *answered,
+                        uint64_t *failed);
+
+typedef struct kafka_header {
+    const char *name;
+    const char *value;
+    size_t len;
+} kafka_header;
+
+/* Queue one message (key and value are copied). Returns 0; -ENOBUFS when
+ * the producer's queue is full (serve it and retry); -EIO with errstr for
+ * anything else (unknown topic, message too large, fatal state). When a
+ * call fails, its delivery report never comes. */
+int kafka_produce(kafka_client *k, const char *topic, const char *key, size_t key_len,
+                  const char *value, size_t len, const kafka_header *headers, int n_headers,
+                  void *opaque, char *errstr, size_t errlen);
+
+/* Serve the client's main queue without waiting: delivery reports, errors,
+ * commit results. Returns the number of events served. */
+int kafka_serve(kafka_client *k);
+
+/* Wait up to timeout_ms for every queued message to be acknowledged or
+ * failed (reports delivered meanwhile). Returns 0 or -ETIMEDOUT. */
+int kafka_flush(kafka_client *k, int timeout_ms);
+
+/* Messages queued and in flight. */
+int kafka_outq_len(kafka_client *k);
+
+/* 0 while some broker is reachable as far as the client knows; 1 after
+ * librdkafka reported every broker down and nothing has come back since. */
+int kafka_all_brokers_down(const kafka_client *k);
+
+/* Ask the broker for one watermark (blocking up to timeout_ms) to learn
+ * whether it answers; clears the down state on success. Returns 0 or -EIO. */
+int kafka_probe(kafka_client *k, const char *topic, int timeout_ms);
+
+/* 1 after a fatal error (the client must be recreated), with its text. */
+int kafka_fatal(kafka_client *k, char *errstr, size_t errlen);
+
+#endif

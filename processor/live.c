@@ -1,0 +1,1029 @@
+/* live.c: `soakwatch run` (Kafka to Kafka on one libev loop, or stdin to
+ * stdout) and `soakwatch replay` of a recorded topic.
+ *
+ * Invariants: partitions are merged by event time before the engine, so it
+ * sees one ordered stream as from a file; an input offset is committed only
+ * once every output emitted up to it is acknowledged; every buffer is
+ * fixed at start, and reading stops while a staging ring or the producer's
+ * queue is full.
+ */
+#include "live.h"
+
+#include <errno.h>
+#include <ev.h>
+#include <fcntl.h>
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <poll.h>
+#include <signal.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "counters.h"
+#include "engine.h"
+#include "event.h"
+#include "http.h"
+#include "kafka.h"
+#include "merge.h"
+#include "metrics.h"
+#include "pipeline.h"
+
+#define STAGE_CAP 4096              /* staged events per partition */
+#define PRODUCER_HIGH 20000         /* stop reading above this many queued outputs */
+#define PRODUCER_LOW 5000           /* and read again below this */
+#define META_TIMEOUT_MS 10000
+#define HISTORY_TIMEOUT_MS 30000    /* reading the output topic's recent history */
+#define REBUILD_MARGIN_S 60         /* record time is not event time: start earlier */
+#define FLUSH_TIMEOUT_MS 7000       /* shutdown: all within 10 s */
+#define COMMIT_WAIT_MS 1500
+#define MAX_HISTORY_TRIGGERS 4096
+#define READ_CHUNK 65536
+#define DEFAULT_GROUP "soakwatch"
+#define MAX_TS_MS INT64_C(253402300799999)
+
+enum { OPAQUE_OUTPUT = 1, OPAQUE_DEAD_LETTER = 2 };
+
+typedef struct live {
+    const sw_config *cfg;
+    struct ev_loop *loop;
+    sw_engine *e;
+    dec_config dc;
+    sw_counters c;
+    int exit_code;
+    int stopping;
+    char err[512];
+
+    /* Kafka mode and Kafka replay */
+    kafka_client *cons, *prod;
+    const char *in_topic;
+    const char *out_topic;   /* NULL: outputs not produced */
+    sw_merge *m;
+    int n;
+    int64_t *hw_start;       /* high watermark per partition at start */
+    int64_t *read_next;      /* next offset to read per partition */
+    int64_t *committed;      /* last committed per partition */
+    int64_t *fed;            /* scratch: fed positions */
+    int64_t idle_ms;         /* merge idle timeout */
+    uint64_t produced, acked, failed;
+    int paused;
+    int replay;              /* kafka_replay_run: no clock, no dead letters */
+    int64_t replay_to_s;     /* stop once every instant up to it is evaluated; -1 none */
+    FILE *out;               /* replay (and stdin mode) sink */
+    int write_failed;
+    int ticks;
+
+    /* stdin mode */
+    char *line;
+    size_t line_len;
+    int skipping;
+    int64_t lineno;
+    int64_t last_read_ms;
+    int stdin_eof;
+
+    ev_io cons_io, prod_io, stdin_io;
+    ev_timer tick;
+    ev_signal sig_term, sig_int;
+    http_server *http;
+    metrics_source ms;
+} live;
+
+static int64_t wall_ms(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_REALTIME, &ts);
+    return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+static int64_t floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
+/* ---- output ------------------------------------------------------------ */
+
+/* Hand one message to the producer, waiting for room when its queue is
+ * full (reading stops well before that: see PRODUCER_HIGH). A refused
+ * message counts as a failed delivery: it blocks committing. */
+static void produce(live *l, const char *topic, const char *key, size_t key_len,
+                    const char *value, size_t len, const kafka_header *h, int nh, int opaque)
+{
+    int warned = 0;
+    for (;;) {
+        int rc = kafka_produce(l->prod, topic, key, key_len, value, len, h, nh,
+                               (void *)(intptr_t)opaque, l->err, sizeof(l->err));
+        if (rc == 0) {
+            l->produced++;
+            return;
+        }
+        if (rc != -ENOBUFS) {
+            fprintf(stderr, "soakwatch: %s\n", l->err);
+            l->produced++;
+            l->failed++;
+            l->c.delivery_failures++;
+            return;
+        }
+        if (!warned) {
+            fprintf(stderr, "soakwatch: producer queue full; waiting for the broker\n");
+            warned = 1;
+        }
+        kafka_flush(l->prod, 100);
+    }
+}
+
+static void on_output(void *ud, const sw_output *o)
+{
+    live *l = ud;
+    l->c.outputs_written++;
+    if (l->out) {
+        if (fwrite(o->json, 1, o->json_len, l->out) != o->json_len || fputc('\n', l->out) == EOF)
+            l->write_failed = 1;
+    }
+    if (l->out_topic) {
+        static const char trig[] = "rollback_trigger", stat[] = "status";
+        kafka_header h[2] = {
+            {"type", o->type == SW_OUT_TRIGGER ? trig : stat,
+             o->type == SW_OUT_TRIGGER ? sizeof(trig) - 1 : sizeof(stat) - 1},
+            {"schema_version", "1", 1},
+        };
+        produce(l, l->out_topic, o->key, strlen(o->key), o->json, o->json_len, h, 2,
+                OPAQUE_OUTPUT);
+    }
+}
+
+static void on_delivery(void *ud, int ok, const char *errstr, void *opaque)
+{
+    live *l = ud;
+    if (ok) {
+        l->acked++;
+        if ((intptr_t)opaque == OPAQUE_OUTPUT)
+            l->c.outputs_delivered++;
+        return;
+    }
+    l->failed++;
+    l->c.delivery_failures++;
+    fprintf(stderr, "soakwatch: delivery of %s failed: %s\n",
+            (intptr_t)opaque == OPAQUE_OUTPUT ? "an output event" : "a dead letter", errstr);
+}
+
+/* Copy a rejected message to the dead-letter topic with its reason. */
+static void dead_letter(live *l, const kafka_msg *km, const char *value, size_t len,
+                        const char *reason)
+{
+    if (l->replay || l->cfg->dead_letter_topic[0] == '\0')
+        return;
+    char src[SW_STR_MAX + 48];
+    int n = snprintf(src, sizeof(src), "%s/%d/%" PRId64, l->in_topic, km->partition, km->offset);
+    kafka_header h[2] = {
+        {"soakwatch.reason", reason, strlen(reason)},
+        {"soakwatch.source", src, (size_t)n},
+    };
+    produce(l, l->cfg->dead_letter_topic, km->key, km->key_len, value, len, h, 2,
+            OPAQUE_DEAD_LETTER);
+    l->c.dead_lettered++;
+}
+
+/* ---- input: partitions through the merge into the engine --------------- */
+
+static int producer_busy(live *l)
+{
+    return l->prod && kafka_outq_len(l->prod) >= PRODUCER_HIGH;
+}
+
+/* Release what the merge lets go into the engine. */
+static void release(live *l)
+{
+    merge_item it;
+    int64_t now = wall_ms();
+    if (!l->replay) {
+        int64_t now_s = floor_div(now, 1000);
+        sw_engine_set_wall_clock(l->e, now_s);
+        sw_engine_set_future_limit(l->e, now_s + l->cfg->max_future_skew_s);
+    }
+    while (!producer_busy(l) && merge_pop(l->m, now, l->idle_ms, &it)) {
+        sw_push_result r = sw_engine_push_from(l->e, &it.ev, it.part, it.offset);
+        if (r == SW_OUT_OF_RANGE && !l->replay && l->cfg->dead_letter_topic[0]) {
+            /* Out of range only against the events before it: its bytes are
+             * gone by now, its time and origin are kept. */
+            char v[64];
+            int n = snprintf(v, sizeof(v), "{\"ts\":%" PRId64 "}", it.ev.ts_ms);
+            kafka_msg km;
+            memset(&km, 0, sizeof(km));
+            km.partition = it.part;
+            km.offset = it.offset;
+            dead_letter(l, &km, v, (size_t)n, "out_of_range");
+        }
+    }
+}
+
+/* One message of partition p. */
+static void take_message(live *l, const kafka_msg *km, int64_t now)
+{
+    int p = km->partition;
+    sw_event ev;
+    l->c.messages++;
+    l->read_next[p] = km->offset + 1;
+    dec_verdict v = dec_parse(&l->dc, km->value, km->len, &ev);
+    l->c.verdicts[v]++;
+    if (v == DEC_OK) {
+        int64_t sec = floor_div(ev.ts_ms, 1000);
+        int future = !l->replay && sec > floor_div(now, 1000) + l->cfg->max_future_skew_s;
+        if (ev.ts_ms < 0 || ev.ts_ms > MAX_TS_MS || future) {
+            /* Out of range whatever comes before it: the engine counts it
+             * (and changes nothing); the original goes to the dead letters. */
+            if (sw_engine_push_from(l->e, &ev, p, km->offset) == SW_OUT_OF_RANGE)
+                dead_letter(l, km, km->value, km->len, "out_of_range");
+            merge_touch(l->m, p, now);
+            return;
+        }
+        if (merge_push(l->m, p, &ev, km->offset, now) == 0)
+            return;
+        /* Not reached: a full partition is not read (see drain_input). */
+        fprintf(stderr, "soakwatch: staging ring of partition %d full\n", p);
+        return;
+    }
+    if (v != DEC_IGNORED)
+        dead_letter(l, km, km->value, km->len, dec_verdict_name(v));
+    merge_touch(l->m, p, now);
+}
+
+/* Read every partition whose ring has room, until its queue is empty;
+ * release in between. Returns 1 on a fatal consumer error. */
+static int drain_input(live *l)
+{
+    kafka_msg km;
+    int fatal = 0;
+    while (kafka_consume(l->cons, &km)) {
+        if (km.kind == KAFKA_ERROR) {
+            fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
+            fatal |= km.fatal;
+        }
+        kafka_msg_release(&km);
+    }
+    int progress = 1;
+    while (progress && !l->stopping) {
+        progress = 0;
+        l->paused = producer_busy(l);
+        if (l->paused)
+            break;
+        for (int p = 0; p < l->n; p++) {
+            /* A batch per partition per pass keeps the merge fed evenly. */
+            for (int k = 0; k < 256 && !merge_any_full(l->m); k++) {
+                if (!kafka_consume_part(l->cons, p, &km))
+                    break;
+                int64_t now = wall_ms();
+                progress = 1;
+                if (km.kind == KAFKA_MSG) {
+                    if (l->replay && km.offset >= l->hw_start[p]) {
+                        /* Beyond the end at start: not part of this replay. */
+                        merge_set_eof(l->m, p);
+                    } else {
+                        take_message(l, &km, now);
+                        if (l->replay && l->read_next[p] >= l->hw_start[p])
+                            merge_set_eof(l->m, p);
+                    }
+                } else if (km.kind == KAFKA_EOF) {
+                    if (km.offset > l->read_next[p])
+                        l->read_next[p] = km.offset;
+                    merge_set_eof(l->m, p);
+                } else {
+                    fprintf(stderr, "soakwatch: kafka %s/%d: %s\n", l->in_topic, p, km.errstr);
+                    fatal |= km.fatal;
+                }
+                kafka_msg_release(&km);
+            }
+            release(l);
+        }
+        if (merge_any_full(l->m)) {
+            /* A full ring with nothing to release waits for another
+             * partition's events (or its idle timeout). */
+            release(l);
+            if (merge_any_full(l->m))
+                break;
+        }
+    }
+    release(l);
+    return fatal;
+}
+
+/* Next offset per partition of everything handed to the engine. */
+static void fed_positions(live *l, int64_t *out)
+{
+    for (int p = 0; p < l->n; p++) {
+        int64_t head;
+        out[p] = merge_head_offset(l->m, p, &head) ? head : l->read_next[p];
+    }
+}
+
+/* Commit the fed positions when every output so far is acknowledged. */
+static void maybe_commit(live *l)
+{
+    if (l->failed || l->acked != l->produced || l->cfg->group[0] == '\0')
+        return;
+    fed_positions(l, l->fed);
+    int changed = 0;
+    for (int p = 0; p < l->n; p++) {
+        if (l->fed[p] == l->committed[p] || l->fed[p] < 0)
+            l->fed[p] = -1; /* unchanged: skipped */
+        else
+            changed = 1;
+    }
+    if (!changed)
+        return;
+    if (kafka_commit(l->cons, l->in_topic, l->n, l->fed, l->err, sizeof(l->err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        return;
+    }
+    for (int p = 0; p < l->n; p++)
+        if (l->fed[p] >= 0)
+            l->committed[p] = l->fed[p];
+}
+
+static void update_state(live *l)
+{
+    int64_t now_s = floor_div(wall_ms(), 1000);
+    int64_t hi[SW_MAX_PARTITIONS];
+    int n = l->n < SW_MAX_PARTITIONS ? l->n : SW_MAX_PARTITIONS;
+    fed_positions(l, l->fed);
+    kafka_cached_high_watermarks(l->cons, l->in_topic, n, hi);
+    int rebuilt = 1;
+    for (int p = 0; p < l->n; p++) {
+        if (l->fed[p] < l->hw_start[p])
+            rebuilt = 0;
+        if (p < n)
+            l->c.consumer_lag[p] = hi[p] < 0 ? -1 : (hi[p] > l->fed[p] ? hi[p] - l->fed[p] : 0);
+    }
+    int64_t next = sw_engine_next_instant(l->e);
+    l->c.watermark_lag_s = next == INT64_MIN ? NAN : (double)(now_s - (next - 1));
+    int down = kafka_all_brokers_down(l->cons) || kafka_all_brokers_down(l->prod);
+    if (down && l->ticks % 5 == 0 && kafka_probe(l->cons, l->in_topic, 200) == 0)
+        down = kafka_all_brokers_down(l->prod);
+    l->c.ready = rebuilt && !down;
+}
+
+static void stop(live *l, int code)
+{
+    if (l->stopping)
+        return;
+    l->stopping = 1;
+    if (code > l->exit_code)
+        l->exit_code = code;
+    ev_break(l->loop, EVBREAK_ALL);
+}
+
+static void check_fatal(live *l)
+{
+    if (kafka_fatal(l->prod, l->err, sizeof(l->err))) {
+        fprintf(stderr, "soakwatch: kafka producer: fatal: %s\n", l->err);
+        stop(l, 1);
+    }
+}
+
+static void on_cons_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    kafka_fd_drain(w->fd);
+    if (drain_input(l))
+        stop(l, 1);
+}
+
+static void on_prod_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    kafka_fd_drain(w->fd);
+    kafka_serve(l->prod);
+    if (l->paused && kafka_outq_len(l->prod) < PRODUCER_LOW && drain_input(l))
+        stop(l, 1);
+}
+
+static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    l->ticks++;
+    kafka_serve(l->prod);
+    check_fatal(l);
+    /* A safety net for a wake-up lost between two drains, and the merge's
+     * idle timeout, which moves with time alone. */
+    if (drain_input(l))
+        stop(l, 1);
+    int64_t now = wall_ms();
+    if (merge_all_eof(l->m) && now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
+        sw_engine_advance(l->e, floor_div(now, 1000) - l->cfg->allowed_lateness_s);
+    maybe_commit(l);
+    update_state(l);
+}
+
+static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    stop(l, 0);
+}
+
+/* ---- restart: what the output topic says was published ----------------- */
+
+typedef struct hist_trigger {
+    int64_t at_ms;
+    int rule;
+    int firing;
+} hist_trigger;
+
+static int rule_index(const sw_config *cfg, const char *name)
+{
+    for (int r = 0; r < cfg->n_rules; r++)
+        if (strcmp(cfg->rules[r].name, name) == 0)
+            return r;
+    return -1;
+}
+
+static int cmp_trigger(const void *a, const void *b)
+{
+    const hist_trigger *x = a, *y = b;
+    return x->at_ms < y->at_ms ? -1 : x->at_ms > y->at_ms;
+}
+
+/* Read the output topic from the start of the longest window (and some
+ * statuses) before now up to its end at start; set *last_at_ms (-1 when
+ * nothing was published there) and published[] (the firing state as last
+ * published). Returns 0, or -1 with one line on stderr. */
+static int read_history(live *l, int64_t now_ms, int64_t *last_at_ms, uint8_t *published)
+{
+    const sw_config *cfg = l->cfg;
+    int rc = -1, n, done = 0;
+    int64_t *hi = NULL, *start = NULL;
+    hist_trigger *trig = NULL;
+    size_t n_trig = 0;
+    int64_t status_at = -1;
+    kafka_client *k = NULL;
+
+    *last_at_ms = -1;
+    memset(published, 0, SW_MAX_RULES);
+    k = kafka_consumer_create(cfg, cfg->group[0] ? cfg->group : DEFAULT_GROUP, l->err,
+                              sizeof(l->err));
+    if (k == NULL)
+        goto out;
+    n = kafka_partition_count(k, l->out_topic, META_TIMEOUT_MS, l->err, sizeof(l->err));
+    if (n == -ENOENT) {
+        rc = 0; /* no topic yet: nothing published */
+        goto out;
+    }
+    if (n < 0)
+        goto out;
+    hi = calloc((size_t)n, sizeof(*hi));
+    start = calloc((size_t)n, sizeof(*start));
+    trig = calloc(MAX_HISTORY_TRIGGERS, sizeof(*trig));
+    if (hi == NULL || start == NULL || trig == NULL) {
+        snprintf(l->err, sizeof(l->err), "out of memory");
+        goto out;
+    }
+    int64_t back_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s +
+                     3 * cfg->status_interval_s;
+    if (kafka_high_watermarks(k, l->out_topic, n, hi, META_TIMEOUT_MS, l->err,
+                              sizeof(l->err)) != 0 ||
+        kafka_offsets_for_time(k, l->out_topic, n, now_ms - back_s * 1000, hi, start,
+                               META_TIMEOUT_MS, l->err, sizeof(l->err)) != 0 ||
+        kafka_split(k, l->out_topic, n, l->err, sizeof(l->err)) != 0 ||
+        kafka_assign(k, l->out_topic, n, start, l->err, sizeof(l->err)) != 0)
+        goto out;
+    int64_t deadline = wall_ms() + HISTORY_TIMEOUT_MS;
+    for (int p = 0; p < n; p++)
+        done += start[p] >= hi[p];
+    while (done < n) {
+        if (wall_ms() > deadline) {
+            snprintf(l->err, sizeof(l->err),
+                     "reading the recent history of output topic %s timed out", l->out_topic);
+            goto out;
+        }
+        int got = 0;
+        kafka_msg km;
+        while (kafka_consume(k, &km)) {
+            if (km.kind == KAFKA_ERROR)
+                fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
+            kafka_msg_release(&km);
+        }
+        for (int p = 0; p < n; p++) {
+            while (start[p] < hi[p] && kafka_consume_part(k, p, &km)) {
+                got = 1;
+                if (km.kind == KAFKA_MSG && km.offset < hi[p]) {
+                    json_error_t jerr;
+                    json_t *o = json_loadb(km.value, km.len, 0, &jerr);
+                    json_t *type = json_object_get(o, "type");
+                    json_t *at = json_object_get(o, "at_ms");
+                    if (json_is_string(type) && json_is_integer(at)) {
+                        int64_t at_ms = json_integer_value(at);
+                        if (at_ms > *last_at_ms)
+                            *last_at_ms = at_ms;
+                        if (strcmp(json_string_value(type), "status") == 0 &&
+                            at_ms > status_at) {
+                            status_at = at_ms;
+                            memset(published, 0, SW_MAX_RULES);
+                            size_t i;
+                            json_t *f;
+                            json_array_foreach(json_object_get(o, "firing"), i, f)
+                            {
+                                int r = json_is_string(f) ? rule_index(cfg, json_string_value(f))
+                                                          : -1;
+                                if (r >= 0)
+                                    published[r] = 1;
+                            }
+                        } else if (strcmp(json_string_value(type), "rollback_trigger") == 0) {
+                            json_t *rule = json_object_get(o, "rule");
+                            json_t *state = json_object_get(o, "state");
+                            int r = json_is_string(rule) ? rule_index(cfg, json_string_value(rule))
+                                                         : -1;
+                            if (r >= 0 && json_is_string(state)) {
+                                if (n_trig == MAX_HISTORY_TRIGGERS) {
+                                    /* Keep the latest: drop the oldest half. */
+                                    qsort(trig, n_trig, sizeof(*trig), cmp_trigger);
+                                    memmove(trig, trig + n_trig / 2,
+                                            (n_trig - n_trig / 2) * sizeof(*trig));
+                                    n_trig -= n_trig / 2;
+                                }
+                                trig[n_trig].at_ms = at_ms;
+                                trig[n_trig].rule = r;
+                                trig[n_trig].firing =
+                                    strcmp(json_string_value(state), "firing") == 0;
+                                n_trig++;
+                            }
+                        }
+                    }
+                    json_decref(o);
+                }
+                if (km.kind == KAFKA_MSG || km.kind == KAFKA_EOF) {
+                    int64_t next = km.kind == KAFKA_MSG ? km.offset + 1 : km.offset;
+                    if (next > start[p])
+                        start[p] = next;
+                    if (start[p] >= hi[p])
+                        done++;
+                } else if (km.kind == KAFKA_ERROR) {
+                    fprintf(stderr, "soakwatch: kafka %s/%d: %s\n", l->out_topic, p, km.errstr);
+                }
+                kafka_msg_release(&km);
+            }
+        }
+        if (!got) {
+            struct pollfd pfd = {kafka_wakeup_fd(k), POLLIN, 0};
+            poll(&pfd, 1, 100);
+            kafka_fd_drain(pfd.fd);
+        }
+    }
+    /* Transitions after the last status (at one instant the status comes
+     * after the transitions, so it already holds those). */
+    qsort(trig, n_trig, sizeof(*trig), cmp_trigger);
+    for (size_t i = 0; i < n_trig; i++)
+        if (trig[i].at_ms > status_at)
+            published[trig[i].rule] = (uint8_t)trig[i].firing;
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+    kafka_destroy(k);
+    free(hi);
+    free(start);
+    free(trig);
+    return rc;
+}
+
+/* ---- setup shared by run and replay -------------------------------------- */
+
+static void live_free(live *l)
+{
+    http_server_destroy(l->http);
+    kafka_destroy(l->cons);
+    kafka_destroy(l->prod);
+    merge_destroy(l->m);
+    sw_engine_destroy(l->e);
+    free(l->hw_start);
+    free(l->read_next);
+    free(l->committed);
+    free(l->fed);
+    free(l->line);
+}
+
+/* Consumer on the input topic: partitions, watermarks at start, the start
+ * offsets (the warm-up before from_ms), the merge and the engine. Returns 0
+ * or -1 with one line on stderr. */
+static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
+{
+    const sw_config *cfg = l->cfg;
+    int64_t *start = NULL;
+    int rc = -1;
+    l->cons = kafka_consumer_create(cfg, cfg->group[0] ? cfg->group : DEFAULT_GROUP, l->err,
+                                    sizeof(l->err));
+    if (l->cons == NULL)
+        goto out;
+    l->n = kafka_partition_count(l->cons, l->in_topic, META_TIMEOUT_MS, l->err, sizeof(l->err));
+    if (l->n < 0)
+        goto out;
+    if (l->n > SW_MAX_PARTITIONS) {
+        snprintf(l->err, sizeof(l->err), "input topic %s has %d partitions; at most %d",
+                 l->in_topic, l->n, SW_MAX_PARTITIONS);
+        goto out;
+    }
+    l->c.n_partitions = l->n;
+    l->hw_start = calloc((size_t)l->n, sizeof(int64_t));
+    l->read_next = calloc((size_t)l->n, sizeof(int64_t));
+    l->committed = calloc((size_t)l->n, sizeof(int64_t));
+    l->fed = calloc((size_t)l->n, sizeof(int64_t));
+    start = calloc((size_t)l->n, sizeof(int64_t));
+    l->m = merge_create(l->n, STAGE_CAP, now_ms);
+    if (!l->hw_start || !l->read_next || !l->committed || !l->fed || !start || !l->m) {
+        snprintf(l->err, sizeof(l->err), "out of memory");
+        goto out;
+    }
+    if (kafka_high_watermarks(l->cons, l->in_topic, l->n, l->hw_start, META_TIMEOUT_MS, l->err,
+                              sizeof(l->err)) != 0 ||
+        kafka_offsets_for_time(l->cons, l->in_topic, l->n, warm_from_ms, l->hw_start, start,
+                               META_TIMEOUT_MS, l->err, sizeof(l->err)) != 0)
+        goto out;
+    for (int p = 0; p < l->n; p++) {
+        l->read_next[p] = start[p];
+        l->committed[p] = -1;
+        l->c.consumer_lag[p] = -1;
+        if (l->replay && start[p] >= l->hw_start[p])
+            merge_set_eof(l->m, p);
+    }
+    l->e = sw_engine_create(cfg, on_output, l, l->err, sizeof(l->err));
+    if (l->e == NULL)
+        goto out;
+    if (cfg->provenance && sw_engine_set_sources(l->e, l->n, "partitions") != 0) {
+        snprintf(l->err, sizeof(l->err), "out of memory");
+        goto out;
+    }
+    /* Seek only here, before consuming starts. */
+    if (kafka_split(l->cons, l->in_topic, l->n, l->err, sizeof(l->err)) != 0 ||
+        kafka_assign(l->cons, l->in_topic, l->n, start, l->err, sizeof(l->err)) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+    free(start);
+    return rc;
+}
+
+static int start_http(live *l)
+{
+    if (l->cfg->http_listen[0] == '\0')
+        return 0;
+    l->ms.engine = l->e;
+    l->ms.cfg = l->cfg;
+    l->ms.counters = &l->c;
+    l->ms.version = SW_VERSION;
+    l->http = http_server_create(l->loop, l->cfg->http_listen, NULL, metrics_http_handler,
+                                 &l->ms, l->err, sizeof(l->err));
+    if (l->http == NULL) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        return -1;
+    }
+    return 0;
+}
+
+static void watch_signals(live *l)
+{
+    ev_signal_init(&l->sig_term, on_signal, SIGTERM);
+    ev_signal_init(&l->sig_int, on_signal, SIGINT);
+    l->sig_term.data = l->sig_int.data = l;
+    ev_signal_start(l->loop, &l->sig_term);
+    ev_signal_start(l->loop, &l->sig_int);
+}
+
+/* ---- run: Kafka to Kafka ------------------------------------------------- */
+
+static int run_kafka(live *l)
+{
+    const sw_config *cfg = l->cfg;
+    int64_t now_ms = wall_ms();
+    int64_t now_s = floor_div(now_ms, 1000);
+    uint8_t published[SW_MAX_RULES];
+    int64_t last_at_ms;
+
+    if (cfg->input_topic[0] == '\0' || cfg->output_topic[0] == '\0') {
+        fprintf(stderr, "soakwatch: run with brokers needs an input topic and an output topic\n");
+        return 2;
+    }
+    l->in_topic = cfg->input_topic;
+    l->out_topic = cfg->output_topic;
+    l->idle_ms = cfg->idle_timeout_s * 1000;
+    l->c.live = 1;
+    l->prod = kafka_producer_create(cfg, on_delivery, l, l->err, sizeof(l->err));
+    if (l->prod == NULL) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        return 1;
+    }
+    if (read_history(l, now_ms, &last_at_ms, published) != 0)
+        return 1;
+    int64_t warm_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s + REBUILD_MARGIN_S;
+    if (input_open(l, now_ms - warm_s * 1000, now_ms) != 0)
+        return 1;
+    /* Publish after what the topic holds (the downtime included); a fresh
+     * deployment publishes from now, every rule as not firing. */
+    int64_t from = last_at_ms >= 0 ? floor_div(last_at_ms, 1000) + 1
+                                   : now_s - cfg->allowed_lateness_s;
+    sw_engine_set_emit_range(l->e, from, -1, published);
+    fprintf(stderr,
+            "soakwatch: reading %s (%d partitions) from %" PRId64
+            " s back; publishing to %s from %" PRId64 "\n",
+            l->in_topic, l->n, warm_s, l->out_topic, from);
+
+    ev_io_init(&l->cons_io, on_cons_io, kafka_wakeup_fd(l->cons), EV_READ);
+    ev_io_init(&l->prod_io, on_prod_io, kafka_wakeup_fd(l->prod), EV_READ);
+    ev_timer_init(&l->tick, on_kafka_tick, 1.0, 1.0);
+    l->cons_io.data = l->prod_io.data = l->tick.data = l;
+    ev_io_start(l->loop, &l->cons_io);
+    ev_io_start(l->loop, &l->prod_io);
+    ev_timer_start(l->loop, &l->tick);
+    watch_signals(l);
+    if (start_http(l) != 0)
+        return 1;
+    drain_input(l);
+    ev_run(l->loop, 0);
+
+    /* Shutdown: intake stopped; flush, then commit what is acknowledged. */
+    ev_io_stop(l->loop, &l->cons_io);
+    if (kafka_flush(l->prod, FLUSH_TIMEOUT_MS) != 0)
+        fprintf(stderr, "soakwatch: %d output events not acknowledged at shutdown; "
+                        "offsets not committed past them\n", kafka_outq_len(l->prod));
+    kafka_serve(l->prod);
+    uint64_t asked0, asked, answered0, answered, failed;
+    kafka_commit_state(l->cons, &asked0, &answered0, &failed);
+    maybe_commit(l);
+    kafka_commit_state(l->cons, &asked, &answered, &failed);
+    int64_t deadline = wall_ms() + COMMIT_WAIT_MS;
+    while (answered < asked && wall_ms() < deadline) {
+        kafka_msg km;
+        while (kafka_consume(l->cons, &km))
+            kafka_msg_release(&km);
+        struct pollfd pfd = {kafka_wakeup_fd(l->cons), POLLIN, 0};
+        poll(&pfd, 1, 50);
+        kafka_fd_drain(pfd.fd);
+        kafka_commit_state(l->cons, &asked, &answered, &failed);
+    }
+    char line[1024];
+    pipeline_summary(l->e, &l->c, line, sizeof(line));
+    fprintf(stderr, "soakwatch: %s; %" PRIu64 " delivered, %" PRIu64 " failed\n", line,
+            l->c.outputs_delivered, l->c.delivery_failures);
+    return l->exit_code;
+}
+
+/* ---- run: stdin to stdout ------------------------------------------------ */
+
+static void stdin_line(live *l, const char *s, size_t len)
+{
+    if (len && s[len - 1] == '\r')
+        len--;
+    l->lineno++;
+    if (len == 0)
+        return;
+    int64_t now_s = floor_div(wall_ms(), 1000);
+    sw_engine_set_wall_clock(l->e, now_s);
+    sw_engine_set_future_limit(l->e, now_s + l->cfg->max_future_skew_s);
+    pipeline_feed_from(l->e, &l->dc, &l->c, s, len, 0, l->lineno);
+}
+
+static void on_stdin(struct ev_loop *loop, ev_io *w, int revents)
+{
+    live *l = w->data;
+    char buf[READ_CHUNK];
+    size_t cap = l->cfg->max_message_bytes;
+    (void)revents;
+    for (;;) {
+        ssize_t got = read(w->fd, buf, sizeof(buf));
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0 && (errno == EAGAIN || errno == EWOULDBLOCK))
+            break;
+        if (got <= 0) {
+            if (got < 0)
+                fprintf(stderr, "soakwatch: reading stdin: %s\n", strerror(errno));
+            if (l->line_len && !l->skipping)
+                stdin_line(l, l->line, l->line_len);
+            l->line_len = 0;
+            l->stdin_eof = 1;
+            ev_io_stop(loop, w);
+            ev_break(loop, EVBREAK_ALL);
+            break;
+        }
+        l->last_read_ms = wall_ms();
+        const char *p = buf, *end = buf + got;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = (size_t)((nl ? nl : end) - p);
+            if (!l->skipping) {
+                if (l->line_len + n > cap + 1) { /* + 1: a '\r' before the newline */
+                    l->skipping = 1;
+                    l->line_len = 0;
+                } else {
+                    memcpy(l->line + l->line_len, p, n);
+                    l->line_len += n;
+                }
+            }
+            if (nl == NULL)
+                break;
+            if (l->skipping) {
+                /* Rejected as too large without being held. */
+                l->c.messages++;
+                l->c.verdicts[DEC_REJ_TOO_LARGE]++;
+                l->lineno++;
+                l->skipping = 0;
+            } else {
+                stdin_line(l, l->line, l->line_len);
+            }
+            l->line_len = 0;
+            p = nl + 1;
+        }
+    }
+    if (fflush(l->out) != 0)
+        l->write_failed = 1;
+}
+
+static void on_stdin_tick(struct ev_loop *loop, ev_timer *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    int64_t now = wall_ms();
+    /* stdin has been read to its end (the watcher drains it), so silence
+     * past the idle timeout is the idle clock's to observe. */
+    if (now - l->last_read_ms >= l->cfg->idle_timeout_s * 1000 && !l->skipping &&
+        l->line_len == 0) {
+        int64_t now_s = floor_div(now, 1000);
+        sw_engine_set_wall_clock(l->e, now_s);
+        sw_engine_advance(l->e, now_s - l->cfg->allowed_lateness_s);
+    }
+    if (fflush(l->out) != 0)
+        l->write_failed = 1;
+    if (l->write_failed) {
+        fprintf(stderr, "soakwatch: writing output failed: %s\n", strerror(errno));
+        stop(l, 1);
+    }
+}
+
+static int run_stdin(live *l)
+{
+    const sw_config *cfg = l->cfg;
+    l->out = stdout;
+    l->line = malloc(cfg->max_message_bytes + 2);
+    l->e = sw_engine_create(cfg, on_output, l, l->err, sizeof(l->err));
+    if (l->line == NULL || l->e == NULL) {
+        fprintf(stderr, "soakwatch: %s\n", l->e ? "out of memory" : l->err);
+        return 1;
+    }
+    if (cfg->provenance && sw_engine_set_sources(l->e, 1, "lines") != 0) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return 1;
+    }
+    fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
+    l->last_read_ms = wall_ms();
+    ev_io_init(&l->stdin_io, on_stdin, STDIN_FILENO, EV_READ);
+    ev_timer_init(&l->tick, on_stdin_tick, 1.0, 1.0);
+    l->stdin_io.data = l->tick.data = l;
+    ev_io_start(l->loop, &l->stdin_io);
+    ev_timer_start(l->loop, &l->tick);
+    watch_signals(l);
+    if (start_http(l) != 0)
+        return 1;
+    l->c.ready = 1;
+    ev_run(l->loop, 0);
+    if (l->stdin_eof && l->exit_code == 0)
+        sw_engine_finish(l->e);
+    if (fflush(stdout) != 0 || l->write_failed) {
+        fprintf(stderr, "soakwatch: writing output failed: %s\n", strerror(errno));
+        l->exit_code = 1;
+    }
+    char line[1024];
+    pipeline_summary(l->e, &l->c, line, sizeof(line));
+    fprintf(stderr, "soakwatch: %s\n", line);
+    return l->exit_code;
+}
+
+int live_run(const sw_config *cfg)
+{
+    live *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return 1;
+    }
+    l->cfg = cfg;
+    l->c.started_unix_s = floor_div(wall_ms(), 1000);
+    l->c.watermark_lag_s = NAN;
+    pipeline_dec_config(cfg, &l->dc);
+    l->loop = ev_default_loop(EVFLAG_AUTO);
+    int rc = cfg->brokers[0] ? run_kafka(l) : run_stdin(l);
+    live_free(l);
+    free(l);
+    return rc;
+}
+
+/* ---- replay of a recorded topic ----------------------------------------- */
+
+static double mono_s(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (double)ts.tv_sec + (double)ts.tv_nsec / 1e9;
+}
+
+int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
+{
+    live *l = calloc(1, sizeof(*l));
+    if (l == NULL) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return 1;
+    }
+    int rc = 1;
+    l->cfg = cfg;
+    l->replay = 1;
+    l->in_topic = o->topic;
+    l->out_topic = o->output_topic;
+    l->out = o->out;
+    l->idle_ms = INT64_MAX / 2; /* every partition is read to its end: none idles */
+    l->c.watermark_lag_s = NAN;
+    pipeline_dec_config(cfg, &l->dc);
+    if (o->output_topic) {
+        l->prod = kafka_producer_create(cfg, on_delivery, l, l->err, sizeof(l->err));
+        if (l->prod == NULL) {
+            fprintf(stderr, "soakwatch: %s\n", l->err);
+            goto out;
+        }
+    }
+    int64_t warm_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s + REBUILD_MARGIN_S;
+    if (input_open(l, o->from_ms - warm_s * 1000, wall_ms()) != 0)
+        goto out;
+    int64_t from_s = floor_div(o->from_ms + 999, 1000);
+    l->replay_to_s = o->to_ms < 0 ? -1 : floor_div(o->to_ms, 1000);
+    sw_engine_set_emit_range(l->e, from_s, l->replay_to_s, NULL);
+    sw_engine_set_text(l->e, o->text);
+
+    int progress = isatty(STDERR_FILENO);
+    double t0 = mono_s(), t_next = t0 + 1.0;
+    int64_t deadline_quiet = 0;
+    for (;;) {
+        if (drain_input(l)) {
+            rc = 1;
+            goto out;
+        }
+        if (l->prod)
+            kafka_serve(l->prod);
+        if (merge_all_eof(l->m))
+            break;
+        if (l->replay_to_s >= 0 && sw_engine_next_instant(l->e) != INT64_MIN &&
+            sw_engine_next_instant(l->e) > l->replay_to_s)
+            break; /* every instant up to --to evaluated: nothing more to write */
+        if (progress && mono_s() >= t_next) {
+            char ts[40] = "-";
+            int64_t s = sw_engine_max_second(l->e);
+            if (s != INT64_MIN)
+                dec_rfc3339_format(s * 1000, ts, sizeof(ts));
+            double el = mono_s() - t0;
+            fprintf(stderr, "\rsoakwatch: %" PRIu64 " events, event time %s, %.0f events/s   ",
+                    l->c.messages, ts, el > 0 ? (double)l->c.messages / el : 0.0);
+            t_next += 1.0;
+        }
+        struct pollfd pfd = {kafka_wakeup_fd(l->cons), POLLIN, 0};
+        int woke = poll(&pfd, 1, 100);
+        kafka_fd_drain(pfd.fd);
+        /* A broker that stops answering must not hang a replay forever. */
+        if (woke > 0)
+            deadline_quiet = 0;
+        else if (deadline_quiet == 0)
+            deadline_quiet = wall_ms() + 60000;
+        else if (wall_ms() > deadline_quiet) {
+            fprintf(stderr, "soakwatch: replay of %s: no data from the broker for 60 s\n",
+                    l->in_topic);
+            goto out;
+        }
+    }
+    if (progress)
+        fputs("\r\033[K", stderr);
+    if (merge_all_eof(l->m))
+        sw_engine_finish(l->e);
+    rc = 0;
+    if (l->prod) {
+        if (kafka_flush(l->prod, 30000) != 0 || l->failed) {
+            fprintf(stderr, "soakwatch: output events to %s not all delivered\n",
+                    o->output_topic);
+            rc = 1;
+        }
+    }
+    if (l->out && (fflush(l->out) != 0 || l->write_failed)) {
+        fprintf(stderr, "soakwatch: writing output failed: %s\n", strerror(errno));
+        rc = 1;
+    }
+    char line[1024];
+    pipeline_summary(l->e, &l->c, line, sizeof(line));
+    fprintf(stderr, "soakwatch: %s\n", line);
+out:
+    live_free(l);
+    free(l);
+    return rc;
+}
