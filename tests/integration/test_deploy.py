@@ -741,6 +741,53 @@ def test_dockerfile_is_multi_stage_and_runs_unprivileged():
     assert int(users[-1].split(":")[0]) == sidecar()["securityContext"]["runAsUser"]
 
 
+def dependency_closure(dpkg, roots):
+    """Installed packages reachable from roots through Depends and
+    Pre-Depends (either side of an alternative)."""
+    seen, todo = set(), list(roots)
+    while todo:
+        pkg = todo.pop()
+        if pkg in seen:
+            continue
+        seen.add(pkg)
+        d = subprocess.run([dpkg, "-W", "-f", "${Depends},${Pre-Depends}", pkg],
+                           capture_output=True, text=True, timeout=30)
+        for alt in re.split(r"[,|]", d.stdout):
+            if alt.strip():
+                todo.append(alt.split()[0].split(":")[0])
+    return seen
+
+
+def test_runtime_stage_installs_every_library_the_binary_needs():
+    """Map the built binary's shared libraries, and theirs, to the Debian
+    packages that ship them: each must be installed by the runtime stage or
+    come with it as a dependency. Checked against this machine's packages,
+    which are bookworm's like the image's."""
+    b = need_bin()
+    dpkg = need_tool("dpkg-query")
+    p = subprocess.run(["ldd", b], capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    libs = re.findall(r"=> (/\S+) \(", p.stdout)
+    assert libs, p.stdout
+    runtime = dockerfile_instructions()
+    runtime = runtime[[i for i, (w, _) in enumerate(runtime) if w == "FROM"][1]:]
+    pkgs = {q for w, rest in runtime if w == "RUN" for q in apt_packages(rest)}
+    deps = dependency_closure(dpkg, pkgs)
+    missing = []
+    for lib in libs:
+        owner = subprocess.run(["dpkg", "-S", os.path.realpath(lib)], capture_output=True, text=True)
+        if owner.returncode != 0:
+            owner = subprocess.run(["dpkg", "-S", lib], capture_output=True, text=True)
+        assert owner.returncode == 0, f"no Debian package ships {lib}"
+        pkg = owner.stdout.split(":")[0]
+        if pkg not in deps:
+            missing.append(f"{lib} ({pkg})")
+    assert not missing, f"the runtime stage lacks {missing}"
+    for direct in ("librdkafka1", "libjansson4", "libev4", "libhttp-parser2.9"):
+        assert any(direct in subprocess.run(["dpkg", "-S", os.path.realpath(lib)], capture_output=True,
+                                            text=True).stdout for lib in libs), f"binary does not use {direct}?"
+
+
 def test_dockerignore_keeps_build_dirs_and_git_out_of_the_context():
     with open(os.path.join(SRC, ".dockerignore"), encoding="utf-8") as f:
         lines = {l.strip() for l in f if l.strip() and not l.startswith("#")}
