@@ -4,6 +4,7 @@
  * 2 unusable arguments, missing files or a bad configuration. */
 #include <errno.h>
 #include <getopt.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,10 +47,16 @@ static const char usage_text[] =
     "SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_HTTP override the config file;\n"
     "command-line flags override both.\n";
 
-static int usage_error(const char *fmt, const char *arg)
+static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line naming the problem, and exit status 2. */
+static int usage_error(const char *fmt, ...)
 {
+    va_list ap;
     fprintf(stderr, "soakwatch: ");
-    fprintf(stderr, fmt, arg);
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
     fprintf(stderr, " (see soakwatch --help)\n");
     return 2;
 }
