@@ -269,8 +269,10 @@ static int drain_input(live *l)
         if (l->paused)
             break;
         for (int p = 0; p < l->n; p++) {
-            /* A batch per partition per pass keeps the merge fed evenly. */
-            for (int k = 0; k < 256 && !merge_any_full(l->m); k++) {
+            /* A batch per partition per pass keeps the merge fed evenly; a
+             * partition whose ring is full is left in librdkafka's bounded
+             * prefetch until the merge makes room. */
+            for (int k = 0; k < 256 && !merge_part_full(l->m, p); k++) {
                 if (!kafka_consume_part(l->cons, p, &km))
                     break;
                 int64_t now = wall_ms();
@@ -295,13 +297,6 @@ static int drain_input(live *l)
                 kafka_msg_release(&km);
             }
             release(l);
-        }
-        if (merge_any_full(l->m)) {
-            /* A full ring with nothing to release waits for another
-             * partition's events (or its idle timeout). */
-            release(l);
-            if (merge_any_full(l->m))
-                break;
         }
     }
     release(l);

@@ -136,6 +136,13 @@ int merge_any_full(const sw_merge *m)
     return 0;
 }
 
+int merge_part_full(const sw_merge *m, int part)
+{
+    if (part < 0 || part >= m->n)
+        return 1;
+    return m->parts[part].tail - m->parts[part].head == m->cap;
+}
+
 size_t merge_staged(const sw_merge *m)
 {
     return m->staged;

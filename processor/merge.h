@@ -50,8 +50,11 @@ void merge_set_eof(sw_merge *m, int part);
  * may be released now. */
 int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out);
 
-/* 1 when some partition's ring is full (stop reading), else 0. */
+/* 1 when some partition's ring is full, else 0. */
 int merge_any_full(const sw_merge *m);
+
+/* 1 when part's ring is full (stop reading that partition), else 0. */
+int merge_part_full(const sw_merge *m, int part);
 
 /* Events staged over all partitions. */
 size_t merge_staged(const sw_merge *m);

@@ -108,6 +108,8 @@ static void test_full(void)
     for (int i = 0; i < 4; i++)
         push(m, 0, 1000 * i, i, 0);
     CHECK_INT(merge_any_full(m), 1);
+    CHECK_INT(merge_part_full(m, 0), 1);
+    CHECK_INT(merge_part_full(m, 1), 0);
     sw_event e = ev_at(99000);
     CHECK_INT(merge_push(m, 0, &e, 4, 0), -ENOBUFS);
     CHECK_INT(merge_staged(m), 4);
