@@ -1,0 +1,708 @@
+#!/usr/bin/env python3
+"""An independent reading of soakwatch's contract (docs/semantics.md,
+sections 1-7) for file replay, written to be checked by eye rather than to be
+fast: every window is recomputed at every instant by summing the per-second
+buckets it covers, and percentiles are exact nearest-rank values.
+
+Usage as a program:
+    reference.py [--config FILE] [--input FILE|-] [--output FILE|-]
+writes the output events as JSON Lines and the summary line on stderr.
+As a module: replay(lines, config) -> Result(outputs, summary).
+"""
+
+import argparse
+import gzip
+import json
+import math
+import re
+import sys
+from collections import Counter
+from itertools import chain
+
+# ---- configuration -------------------------------------------------------
+
+STRATEGIES = ["core_only", "core_plus_accessory", "core_plus_superset", "core_plus_block",
+              "core_plus_block_and_superset", "none", "pending", "user_decline"]
+REASONS = ["plan_not_compressible", "plan_missing_content", "internal_error", "plan_not_found",
+           "forbidden", "unauthorized", "invalid_request", "preview_failed",
+           "feature_not_available"]
+EVENT_KINDS = ["requested", "succeeded", "fallback", "declined"]
+
+DEFAULTS = {
+    "allowed_lateness_s": 2,
+    "max_gap_s": 86400,
+    "max_message_bytes": 65536,
+    "status": {
+        "interval_s": 60,
+        "window_s": 300,
+        "min_outcomes": 20,
+        "success_rate_min": 0.95,
+        "error_rate_max": 0.05,
+        "latency_mean_max_ms": 2000,
+        "windows_s": [300, 600, 1800],
+    },
+    "events": {k: "stream5.time_crunch_preview_" + k for k in EVENT_KINDS},
+    "strategies": STRATEGIES,
+    "fallback_reasons": REASONS,
+    "feature": "feature.stream5_time_crunch_mode",
+    "rules": [
+        {"name": "error_rate_high", "metric": "error_rate", "op": ">", "threshold": 0.10,
+         "window_s": 300, "min_samples": 20},
+        {"name": "success_rate_low", "metric": "success_rate", "op": "<", "threshold": 0.90,
+         "window_s": 600, "min_samples": 20},
+        {"name": "latency_high", "metric": "latency_mean_ms", "op": ">", "threshold": 5000,
+         "window_s": 300, "min_samples": 20},
+        {"name": "zero_requests", "metric": "requests", "op": "==", "threshold": 0,
+         "window_s": 1800, "min_samples": 0},
+    ],
+}
+
+RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples"}
+TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
+            "strategies", "fallback_reasons", "feature", "rules"}
+
+TS_MAX_MS = 253402300799999
+REJECT_NAMES = ["too_large", "invalid_json", "not_object", "event", "ts", "duration", "status",
+                "time_constraint"]
+JANSSON_MAX_DEPTH = 2048
+INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
+
+OPS = {
+    ">": lambda a, b: a > b,
+    ">=": lambda a, b: a >= b,
+    "<": lambda a, b: a < b,
+    "<=": lambda a, b: a <= b,
+    "==": lambda a, b: a == b,
+}
+
+
+def make_config(overrides=None):
+    """The defaults with `overrides` (the config file's keys) laid over them.
+    Only what sections 1-7 define is accepted; anything else is a ValueError,
+    so a test cannot believe it varied something the reference ignores."""
+    cfg = json.loads(json.dumps(DEFAULTS))
+    for key, val in (overrides or {}).items():
+        if key not in TOP_KEYS:
+            raise ValueError("reference: unsupported config key %r" % key)
+        if key in ("status", "events"):
+            for k, v in val.items():
+                if k not in cfg[key]:
+                    raise ValueError("reference: unsupported config key %s.%s" % (key, k))
+                cfg[key][k] = v
+        elif key == "rules":
+            rules = []
+            for r in val:
+                extra = set(r) - RULE_KEYS
+                if extra:
+                    raise ValueError("reference: unsupported rule keys %s" % sorted(extra))
+                rules.append(dict({"min_samples": 0}, **r))
+            cfg["rules"] = rules
+        else:
+            cfg[key] = val
+    return cfg
+
+
+# ---- JSON as jansson reads it ----------------------------------------------
+
+class Invalid(Exception):
+    """The message is not valid JSON as jansson reads it."""
+
+
+def _reject_constant(name):
+    raise Invalid("jansson has no %s" % name)
+
+
+def _int64(text):
+    v = int(text)
+    if v < INT64_MIN or v > INT64_MAX:
+        raise Invalid("integer beyond 64 bits")
+    return v
+
+
+def _finite_real(text):
+    v = float(text)
+    if math.isinf(v):
+        raise Invalid("real number overflow")
+    return v
+
+
+BAD_CHARS = re.compile("[\0\ud800-\udfff]")
+
+
+def _check_value(v):
+    """jansson refuses NUL in strings and keys and unpaired surrogates, which
+    Python's json module lets through from \\u escapes. Objects are checked
+    as they are built (duplicate keys included), so only strings and arrays
+    are walked here."""
+    stack = [v]
+    while stack:
+        v = stack.pop()
+        if isinstance(v, str):
+            if BAD_CHARS.search(v):
+                raise Invalid("NUL or lone surrogate")
+        elif isinstance(v, list):
+            stack.extend(v)
+
+
+def _object(pairs):
+    for k, v in pairs:
+        _check_value(k)
+        _check_value(v)
+    return dict(pairs)  # duplicate keys: the last one wins, as in jansson
+
+
+def _depth(text):
+    """jansson's nesting depth: a container at bracket level d counts d, a
+    scalar inside it d + 1. Strings are skipped."""
+    depth = best = 0
+    i, n = 0, len(text)
+    while i < n:
+        c = text[i]
+        if c == '"':
+            best = max(best, depth + 1)
+            i += 1
+            while i < n and text[i] != '"':
+                i += 2 if text[i] == "\\" else 1
+        elif c in "[{":
+            depth += 1
+            best = max(best, depth)
+        elif c in "]}":
+            depth -= 1
+        elif c not in " \t\r\n,:":
+            best = max(best, depth + 1)
+        i += 1
+    return best
+
+
+def jansson_loads(raw):
+    """Parse bytes as jansson's json_loadb(buf, len, 0) does; raise Invalid."""
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError:
+        raise Invalid("invalid UTF-8")
+    stripped = text.lstrip(" \t\r\n")
+    if not stripped or stripped[0] not in "[{":
+        raise Invalid("'[' or '{' expected")  # no JSON_DECODE_ANY
+    kwargs = dict(parse_constant=_reject_constant, parse_int=_int64, parse_float=_finite_real,
+                  object_pairs_hook=_object)
+    try:
+        doc = json.loads(text, **kwargs)
+    except RecursionError:
+        if _depth(text) > JANSSON_MAX_DEPTH:
+            raise Invalid("maximum parsing depth reached")
+        old = sys.getrecursionlimit()
+        sys.setrecursionlimit(max(old, 20000))
+        try:
+            doc = json.loads(text, **kwargs)
+        except ValueError:
+            raise Invalid("not JSON")
+        finally:
+            sys.setrecursionlimit(old)
+    except ValueError:
+        raise Invalid("not JSON")
+    # Deeper than jansson allows needs at least that many open brackets.
+    if text.count("[") + text.count("{") >= JANSSON_MAX_DEPTH and _depth(text) > JANSSON_MAX_DEPTH:
+        raise Invalid("maximum parsing depth reached")
+    _check_value(doc)
+    return doc
+
+
+# ---- timestamps --------------------------------------------------------------
+
+RFC3339 = re.compile(r"([0-9]{4})-([0-9]{2})-([0-9]{2})[Tt]([0-9]{2}):([0-9]{2}):([0-9]{2})"
+                     r"(?:\.([0-9]+))?([Zz]|[+-][0-9]{2}:[0-9]{2})")
+
+
+def _is_leap(y):
+    return y % 4 == 0 and (y % 100 != 0 or y % 400 == 0)
+
+
+def _days_before_year(y):
+    """Days from 1970-01-01 to y-01-01 (negative before 1970), counted year by
+    year's leap rule: the plain definition, not a clever formula."""
+    def leaps_through(year):  # leap years in 1..year (proleptic Gregorian)
+        return year // 4 - year // 100 + year // 400
+    # Year 0 is a leap year; leaps_through(-1) counts it when going backwards.
+    return 365 * (y - 1970) + (leaps_through(y - 1) - leaps_through(1969))
+
+
+MONTH_DAYS = [31, 28, 31, 30, 31, 30, 31, 31, 30, 31, 30, 31]
+
+
+def parse_rfc3339(s):
+    """Milliseconds since the epoch, or None when `s` is not an accepted
+    RFC 3339 timestamp. Fraction digits beyond the millisecond are cut."""
+    m = RFC3339.fullmatch(s)
+    if not m:
+        return None
+    y, mo, d, h, mi, sec = (int(g) for g in m.groups()[:6])
+    frac, zone = m.group(7), m.group(8)
+    if not (1 <= mo <= 12 and h <= 23 and mi <= 59 and sec <= 59):
+        return None
+    dim = 29 if mo == 2 and _is_leap(y) else MONTH_DAYS[mo - 1]
+    if not 1 <= d <= dim:
+        return None
+    off_min = 0
+    if zone not in ("Z", "z"):
+        oh, om = int(zone[1:3]), int(zone[4:6])
+        if oh > 23 or om > 59:
+            return None
+        off_min = (oh * 60 + om) * (-1 if zone[0] == "-" else 1)
+    days = _days_before_year(y) + sum(MONTH_DAYS[:mo - 1]) + (1 if mo > 2 and _is_leap(y) else 0)
+    days += d - 1
+    secs = days * 86400 + h * 3600 + mi * 60 + sec - off_min * 60
+    ms = int((frac or "0")[:3].ljust(3, "0"))
+    return secs * 1000 + ms
+
+
+def format_rfc3339_ms(ms):
+    """RFC 3339 UTC with milliseconds, for 0 <= ms <= TS_MAX_MS."""
+    days, rem = divmod(ms, 86400000)
+    y = 1970
+    while days >= (366 if _is_leap(y) else 365):
+        days -= 366 if _is_leap(y) else 365
+        y += 1
+    mo = 1
+    while True:
+        dim = 29 if mo == 2 and _is_leap(y) else MONTH_DAYS[mo - 1]
+        if days < dim:
+            break
+        days -= dim
+        mo += 1
+    h, rem = divmod(rem, 3600000)
+    mi, rem = divmod(rem, 60000)
+    s, frac = divmod(rem, 1000)
+    return "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ" % (y, mo, days + 1, h, mi, s, frac)
+
+
+# ---- section 1: one message to a verdict --------------------------------------
+
+def _is_int(v):
+    return isinstance(v, int) and not isinstance(v, bool)
+
+
+def _is_number(v):
+    return (isinstance(v, (int, float))) and not isinstance(v, bool)
+
+
+def decode(raw, cfg):
+    """(verdict, event): verdict is "ok", "ignored" or a reject name; event a
+    dict (kind, ts_ms, duration_ms, status, tc, strategy, reason) for "ok"."""
+    if len(raw) > cfg["max_message_bytes"]:
+        return "too_large", None
+    try:
+        doc = jansson_loads(raw)
+    except Invalid:
+        return "invalid_json", None
+    if not isinstance(doc, dict):
+        return "not_object", None
+    name = doc.get("event")
+    if not isinstance(name, str):
+        return "event", None
+    kinds = [k for k in EVENT_KINDS if cfg["events"][k] == name]
+    if not kinds:
+        return "ignored", None
+    kind = kinds[0]
+    ts = doc.get("ts")
+    if _is_int(ts):
+        ts_ms = ts
+    elif isinstance(ts, str) and parse_rfc3339(ts) is not None:
+        ts_ms = parse_rfc3339(ts)
+    else:
+        return "ts", None
+    duration = None
+    du = doc.get("durationMs")
+    if _is_number(du) and math.isfinite(float(du)) and float(du) >= 0:
+        duration = float(du)
+    elif kind in ("succeeded", "fallback"):
+        return "duration", None
+    status = None
+    if "status" in doc:
+        status = doc["status"]
+        if not _is_int(status) or not 100 <= status <= 599:
+            return "status", None
+    tc = None
+    if "meetsTimeConstraint" in doc:
+        tc = doc["meetsTimeConstraint"]
+        if not isinstance(tc, bool):
+            return "time_constraint", None
+    strategy = doc.get("compressionStrategy")
+    reason = doc.get("reason")
+    return "ok", {
+        "kind": kind, "ts_ms": ts_ms, "duration_ms": duration, "status": status, "tc": tc,
+        "strategy": strategy if isinstance(strategy, str) else None,
+        "reason": reason if isinstance(reason, str) else None,
+    }
+
+
+# ---- section 2: classification --------------------------------------------------
+
+def is_error(ev):
+    status = ev["status"]
+    if status is None:
+        if ev["kind"] == "succeeded":
+            status = 200
+        else:
+            status = 500 if ev["reason"] == "internal_error" else 422
+    return status >= 500
+
+
+def duration_us(ms):
+    """durationMs held to the microsecond, rounded half away from zero
+    (the value is >= 0); exact, no float rounding of the half."""
+    us = ms * 1000.0
+    if us >= 1.8e19:
+        return 18000000000000000000
+    whole = math.floor(us)
+    return whole + (1 if us - whole >= 0.5 else 0)
+
+
+# ---- sections 3-7: replay ---------------------------------------------------------
+
+class Result:
+    def __init__(self, outputs, summary):
+        self.outputs = outputs
+        self.summary = summary
+
+
+def _label(name, names):
+    if name is None:
+        return None
+    return name if name in names else "other"
+
+
+def _label_object(counter, names):
+    return {n: counter[n] for n in list(names) + ["other"] if counter.get(n)}
+
+
+class Buckets:
+    """Per-second counts from `base` on; every window is a plain sum of them."""
+
+    FIELDS = ("requests", "outcomes", "successes", "errors", "declined", "lat_us", "tc_true",
+              "tc_known")
+
+    def __init__(self, events, base, last, cfg):
+        n = last - base + 1
+        self.base = base
+        self.cfg = cfg
+        self.arr = {f: [0] * n for f in self.FIELDS}
+        self.durations = [[] for _ in range(n)]
+        self.strategies = [None] * n
+        self.reasons = [None] * n
+        for sec, ev in events:
+            i = sec - base
+            a = self.arr
+            kind = ev["kind"]
+            if kind == "requested":
+                a["requests"][i] += 1
+            elif kind == "declined":
+                a["declined"][i] += 1
+            else:
+                a["outcomes"][i] += 1
+                a["lat_us"][i] += duration_us(ev["duration_ms"])
+                self.durations[i].append(ev["duration_ms"])
+                if is_error(ev):
+                    a["errors"][i] += 1
+                if kind == "succeeded":
+                    a["successes"][i] += 1
+                    if ev["tc"] is not None:
+                        a["tc_known"][i] += 1
+                        a["tc_true"][i] += 1 if ev["tc"] else 0
+                s = _label(ev["strategy"], cfg["strategies"])
+                if s is not None:
+                    self.strategies[i] = self.strategies[i] or Counter()
+                    self.strategies[i][s] += 1
+                if kind == "fallback":
+                    r = _label(ev["reason"], cfg["fallback_reasons"])
+                    if r is not None:
+                        self.reasons[i] = self.reasons[i] or Counter()
+                        self.reasons[i][r] += 1
+
+    def _span(self, T, W):
+        lo = max(T - W - self.base, 0)
+        hi = max(min(T - self.base, len(self.durations)), 0)
+        return lo, hi
+
+    def count(self, field, T, W):
+        lo, hi = self._span(T, W)
+        return sum(self.arr[field][lo:hi])
+
+    def metrics(self, T, W, full=True):
+        """Section 4 metrics of window W at T, in section 7's key order."""
+        c = {f: self.count(f, T, W) for f in self.FIELDS}
+        n = c["outcomes"]
+        m = {
+            "requests": c["requests"], "outcomes": n, "successes": c["successes"],
+            "errors": c["errors"], "declined": c["declined"],
+            "success_rate": c["successes"] / n if n else None,
+            "error_rate": c["errors"] / n if n else None,
+            "latency_mean_ms": c["lat_us"] / (n * 1000.0) if n else None,
+            "latency_p95_ms": None, "latency_p99_ms": None,
+            "time_constraint_success_rate":
+                c["tc_true"] / c["tc_known"] if c["tc_known"] else None,
+        }
+        if full:
+            lo, hi = self._span(T, W)
+            if n:
+                d = sorted(chain.from_iterable(self.durations[lo:hi]))
+                m["latency_p95_ms"] = d[math.ceil(0.95 * n) - 1]
+                m["latency_p99_ms"] = d[math.ceil(0.99 * n) - 1]
+            st, rs = Counter(), Counter()
+            for x in self.strategies[lo:hi]:
+                if x:
+                    st.update(x)
+            for x in self.reasons[lo:hi]:
+                if x:
+                    rs.update(x)
+            m["strategies"] = _label_object(st, self.cfg["strategies"])
+            m["fallback_reasons"] = _label_object(rs, self.cfg["fallback_reasons"])
+        return m
+
+    def rule_value(self, rule, T):
+        """(value, samples) of a rule's metric over its window at T."""
+        W, metric = rule["window_s"], rule["metric"]
+        if metric.startswith("strategies.") or metric.startswith("fallback_reasons."):
+            group, name = metric.split(".", 1)
+            m = self.metrics(T, W)
+            return float(m[group].get(name, 0)), m["outcomes"]
+        m = self.metrics(T, W, full=metric in ("latency_p95_ms", "latency_p99_ms"))
+        value = m[metric]
+        samples = m["requests"] if metric == "requests" else m["outcomes"]
+        return (None if value is None else float(value)), samples
+
+
+def split_lines(data):
+    """JSON Lines as the replay reads them: lines end at '\\n', one trailing
+    '\\r' is dropped, empty lines are skipped."""
+    out = []
+    for line in data.split(b"\n"):
+        if line.endswith(b"\r"):
+            line = line[:-1]
+        if line:
+            out.append(line)
+    return out
+
+
+def replay(lines, config=None):
+    """Replay raw lines (bytes, blank ones already removed or not) through
+    the contract. Returns Result(outputs: list of dicts, summary: dict)."""
+    cfg = make_config(config)
+    summary = {"accepted": 0, "rejected": {}, "ignored": 0, "late": 0, "out_of_range": 0,
+               "written": 0}
+    lateness, max_gap = cfg["allowed_lateness_s"], cfg["max_gap_s"]
+    accepted = []
+    t0 = max_second = None
+    for raw in lines:
+        if isinstance(raw, str):
+            raw = raw.encode("utf-8", "surrogatepass")
+        if raw.endswith(b"\r"):
+            raw = raw[:-1]
+        if not raw:
+            continue
+        verdict, ev = decode(raw, cfg)
+        if verdict == "ignored":
+            summary["ignored"] += 1
+            continue
+        if verdict != "ok":
+            summary["rejected"][verdict] = summary["rejected"].get(verdict, 0) + 1
+            continue
+        ts = ev["ts_ms"]
+        if ts < 0 or ts > TS_MAX_MS:
+            summary["out_of_range"] += 1
+            continue
+        sec = ts // 1000
+        if max_second is not None:
+            if sec > max_second + max_gap:
+                summary["out_of_range"] += 1
+                continue
+            if sec < max_second - lateness:
+                summary["late"] += 1
+                continue
+        if t0 is None:
+            t0 = max_second = sec
+        max_second = max(max_second, sec)
+        accepted.append((sec, ev))
+        summary["accepted"] += 1
+    outputs = []
+    if t0 is not None:
+        # An accepted event's second is never below an instant already
+        # evaluated when it arrived (it is within the lateness of the greatest
+        # second, and instants run only up to that minus the lateness), so
+        # evaluating every instant after reading everything gives what an
+        # interleaved evaluation gives.
+        outputs = evaluate(accepted, t0, max_second, cfg)
+    summary["written"] = len(outputs)
+    return Result(outputs, summary)
+
+
+def evaluate(accepted, t0, max_second, cfg):
+    base = min(sec for sec, _ in accepted)
+    b = Buckets(accepted, base, max_second, cfg)
+    rules = cfg["rules"]
+    st = cfg["status"]
+    firing = [False] * len(rules)
+    outputs = []
+    for T in range(t0, max_second + 2):
+        for i, rule in enumerate(rules):
+            W = rule["window_s"]
+            if T - W < t0:
+                continue
+            value, samples = b.rule_value(rule, T)
+            cond = (samples >= rule["min_samples"] and value is not None
+                    and OPS[rule["op"]](value, float(rule["threshold"])))
+            if cond != firing[i]:
+                firing[i] = cond
+                outputs.append(trigger_event(rule, T, cond, value, samples, cfg))
+        interval = st["interval_s"]
+        if T % interval == 0 and T >= t0 + interval:
+            outputs.append(status_event(b, T, [r["name"] for r, f in zip(rules, firing) if f],
+                                        cfg))
+    return outputs
+
+
+def trigger_event(rule, T, firing, value, samples, cfg):
+    W = rule["window_s"]
+    return {
+        "type": "rollback_trigger", "schema_version": 1,
+        "id": "%s:%d" % (rule["name"], T * 1000),
+        "rule": rule["name"], "state": "firing" if firing else "resolved",
+        "at_ms": T * 1000, "at": format_rfc3339_ms(T * 1000),
+        "window_s": W, "window_start_ms": (T - W) * 1000, "window_end_ms": T * 1000,
+        "metric": rule["metric"], "op": rule["op"], "threshold": rule["threshold"],
+        "value": value, "samples": samples, "feature": cfg["feature"],
+        "action": "disable_flag" if firing else "none",
+    }
+
+
+def status_event(b, T, firing_names, cfg):
+    st = cfg["status"]
+    windows = {str(W): b.metrics(T, W) for W in st["windows_s"]}
+    w = b.metrics(T, st["window_s"], full=False)
+    if firing_names:
+        colour = "red"
+    elif (w["outcomes"] < st["min_outcomes"]
+          or (w["success_rate"] is not None and w["success_rate"] <= st["success_rate_min"])
+          or (w["error_rate"] is not None and w["error_rate"] >= st["error_rate_max"])
+          or (w["latency_mean_ms"] is not None
+              and w["latency_mean_ms"] >= st["latency_mean_max_ms"])):
+        colour = "yellow"
+    else:
+        colour = "green"
+    return {
+        "type": "status", "schema_version": 1, "at_ms": T * 1000,
+        "at": format_rfc3339_ms(T * 1000), "status": colour, "firing": firing_names,
+        "windows": windows,
+    }
+
+
+# ---- rendering -----------------------------------------------------------------------
+
+def _plain(v):
+    """Integral floats as integers, as soakwatch writes them ("1", not "1.0")."""
+    if isinstance(v, float) and v.is_integer() and abs(v) < 1e15:
+        return int(v)
+    if isinstance(v, dict):
+        return {k: _plain(x) for k, x in v.items()}
+    if isinstance(v, list):
+        return [_plain(x) for x in v]
+    return v
+
+
+def dumps(event):
+    return json.dumps(_plain(event), separators=(",", ":"), ensure_ascii=False)
+
+
+def summary_line(s):
+    """The summary as soakwatch prints it on stderr (without "soakwatch: ")."""
+    rejected = sum(s["rejected"].values())
+    text = "%d accepted; %d rejected" % (s["accepted"], rejected)
+    if rejected:
+        text += " (" + ", ".join("%s %d" % (n, s["rejected"][n]) for n in REJECT_NAMES
+                                  if s["rejected"].get(n)) + ")"
+    text += "; %d ignored; %d late; %d out of range; %d events written" % (
+        s["ignored"], s["late"], s["out_of_range"], s["written"])
+    return text
+
+
+
+# ---- comparison ------------------------------------------------------------------------
+
+PERCENTILES = ("latency_p95_ms", "latency_p99_ms")
+
+
+def _same(path, want, got, diffs):
+    key = path.rsplit(".", 1)[-1]
+    if isinstance(want, dict) and isinstance(got, dict):
+        if list(want) != list(got):
+            diffs.append("%s: keys %s, expected %s" % (path, list(got), list(want)))
+            return
+        for k in want:
+            _same(path + "." + k, want[k], got[k], diffs)
+    elif isinstance(want, list) and isinstance(got, list):
+        if len(want) != len(got):
+            diffs.append("%s: %r, expected %r" % (path, got, want))
+            return
+        for i, (w, g) in enumerate(zip(want, got)):
+            _same("%s[%d]" % (path, i), w, g, diffs)
+    elif key in PERCENTILES and _num(want) and _num(got):
+        if abs(got - want) > 0.01 * abs(want):
+            diffs.append("%s: %r, expected %r within 1%%" % (path, got, want))
+    elif _num(want) and _num(got):
+        if float(want) != float(got):
+            diffs.append("%s: %r, expected %r" % (path, got, want))
+    elif want != got or type(want) is not type(got):
+        diffs.append("%s: %r, expected %r" % (path, got, want))
+
+
+def _num(v):
+    return isinstance(v, (int, float)) and not isinstance(v, bool)
+
+
+def compare(expected, actual, limit=10):
+    """Differences between two lists of output events, as lines: field by
+    field, the percentiles within 1% relative, everything else exact (key
+    order included). Empty when they agree."""
+    diffs = []
+    for i, (w, g) in enumerate(zip(expected, actual)):
+        _same("event %d (%s %s)" % (i, w.get("type"), w.get("id", w.get("at"))), w, g, diffs)
+        if len(diffs) >= limit:
+            return diffs[:limit]
+    if len(expected) != len(actual):
+        diffs.append("%d events, expected %d" % (len(actual), len(expected)))
+    return diffs[:limit]
+
+
+def read_input(path):
+    """Bytes of a plain or gzip file ("-": stdin)."""
+    if path == "-":
+        data = sys.stdin.buffer.read()
+    else:
+        with open(path, "rb") as f:
+            data = f.read()
+    if data[:2] == b"\x1f\x8b":
+        data = gzip.decompress(data)
+    return data
+
+
+def main(argv=None):
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("--config", help="JSON config overriding the defaults")
+    ap.add_argument("--input", default="-")
+    ap.add_argument("--output", default="-")
+    a = ap.parse_args(argv)
+    config = None
+    if a.config:
+        with open(a.config) as f:
+            config = json.load(f)
+    res = replay(split_lines(read_input(a.input)), config)
+    out = sys.stdout if a.output == "-" else open(a.output, "w")
+    for ev in res.outputs:
+        out.write(dumps(ev) + "\n")
+    if out is not sys.stdout:
+        out.close()
+    print("reference: " + summary_line(res.summary), file=sys.stderr)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
