@@ -1,0 +1,536 @@
+"""`soakwatch report`: hourly updates, JSON summary, HTML timeline and the
+soak go/no-go verdict, on status and trigger events generated here from
+per-minute traffic whose hourly sums are worked out by hand in each test."""
+import gzip
+import json
+import os
+import shutil
+import struct
+import subprocess
+import tempfile
+import zlib
+from datetime import datetime, timezone
+
+import pytest
+
+BIN = os.environ.get("SOAKWATCH_BIN", "build/soakwatch")
+SRC = os.environ.get("SOAKWATCH_SRC", os.path.join(os.path.dirname(__file__), "..", ".."))
+FIXTURES = os.path.join(os.path.dirname(os.path.abspath(__file__)), "report_fixtures")
+
+# 2026-11-26T10:00:00Z
+T0 = int(datetime(2026, 11, 26, 10, 0, tzinfo=timezone.utc).timestamp() * 1000)
+MIN = 60_000
+HOUR = 3_600_000
+
+
+def iso(ms):
+    return datetime.fromtimestamp(ms / 1000, tz=timezone.utc).strftime(
+        "%Y-%m-%dT%H:%M:%S.") + f"{ms % 1000:03d}Z"
+
+
+def steady(outcomes=50, successes=49, errors=1, latency=800.0):
+    """Per-minute traffic: the same every minute."""
+    return lambda minute_ms: (outcomes + 5, outcomes, successes, errors, latency)
+
+
+def window(minute_fn, at_ms, w_s):
+    """The section 4 metrics of the window of w_s seconds ending at at_ms,
+    summed from the per-minute traffic (minutes before T0 hold nothing)."""
+    req = out = succ = err = 0
+    lat_sum = 0.0
+    for m in range(at_ms - w_s * 1000, at_ms, MIN):
+        if m < T0:
+            continue
+        r, o, s, e, lat = minute_fn(m)
+        req, out, succ, err, lat_sum = req + r, out + o, succ + s, err + e, lat_sum + lat * o
+    mean = lat_sum / out if out else None
+    return {"requests": req, "outcomes": out, "successes": succ, "errors": err, "declined": 1,
+            "success_rate": succ / out if out else None,
+            "error_rate": err / out if out else None,
+            "latency_mean_ms": mean, "latency_p95_ms": mean * 1.8 if out else None,
+            "latency_p99_ms": mean * 2.5 if out else None,
+            "time_constraint_success_rate": 0.9 if out else None,
+            "strategies": {"core_only": succ // 2, "core_plus_superset": succ - succ // 2,
+                           "none": out - succ} if out else {},
+            "fallback_reasons": {"internal_error": err, "plan_not_compressible": out - succ - err}
+            if out - succ - err else ({"internal_error": err} if err else {})}
+
+
+def status(minute_fn, at_ms, firing=(), interval_windows=(300, 600, 1800)):
+    w = {str(s): window(minute_fn, at_ms, s) for s in interval_windows}
+    m = w[str(interval_windows[0])]
+    level = "green"
+    if (m["outcomes"] < 20 or m["success_rate"] <= 0.95 or m["error_rate"] >= 0.05
+            or m["latency_mean_ms"] >= 2000):
+        level = "yellow"
+    if firing:
+        level = "red"
+    return {"type": "status", "schema_version": 1, "at_ms": at_ms, "at": iso(at_ms),
+            "status": level, "firing": list(firing), "windows": w}
+
+
+def trigger(rule, state, at_ms, metric="error_rate", op=">", threshold=0.1, value=0.35,
+            samples=40, window_s=300):
+    return {"type": "rollback_trigger", "schema_version": 1, "id": f"{rule}:{at_ms}",
+            "rule": rule, "state": state, "at_ms": at_ms, "at": iso(at_ms),
+            "window_s": window_s, "window_start_ms": at_ms - window_s * 1000,
+            "window_end_ms": at_ms, "metric": metric, "op": op, "threshold": threshold,
+            "value": value if state == "firing" else 0.02, "samples": samples,
+            "feature": "feature.stream5_time_crunch_mode",
+            "action": "disable_flag" if state == "firing" else "none"}
+
+
+def events(hours, minute_fn=None, start=T0, step_s=60, triggers=(), firing_between=None):
+    """Statuses every step_s from start + step_s to start + hours, and the
+    given triggers, merged in time order as soakwatch writes them."""
+    minute_fn = minute_fn or steady()
+    out = []
+    for at in range(start + step_s * 1000, start + int(hours * HOUR) + 1, step_s * 1000):
+        f = ()
+        if firing_between and firing_between[0] <= at < firing_between[1]:
+            f = ("error_rate_high",)
+        out.append(status(minute_fn, at, f))
+    out.extend(triggers)
+    out.sort(key=lambda e: (e["at_ms"], e["type"] == "status"))
+    return out
+
+
+def write(tmp_path, evs, name="in.jsonl", extra_lines=()):
+    p = tmp_path / name
+    text = "".join(json.dumps(e) + "\n" for e in evs) + "".join(l + "\n" for l in extra_lines)
+    if name.endswith(".gz"):
+        p.write_bytes(gzip.compress(text.encode()))
+    else:
+        p.write_text(text)
+    return p
+
+
+def run(*args, input_text=None):
+    return subprocess.run([BIN, "report", *map(str, args)], capture_output=True, text=True,
+                          input=input_text, timeout=120)
+
+
+def soak_json(path):
+    p = run("--input", path, "--soak", "--format", "json")
+    assert p.returncode in (0, 1), p.stderr
+    assert p.stderr == "", p.stderr  # the fixture itself must be readable
+    doc = json.loads(p.stdout)
+    return p.returncode, doc, {c["name"]: c for c in doc["criteria"]}
+
+
+# ---- the verdict --------------------------------------------------------
+
+def test_26_green_hours_are_go(tmp_path):
+    src = write(tmp_path, events(26))
+    p = run("--input", src, "--soak")
+    assert p.returncode == 0, p.stdout + p.stderr
+    assert p.stdout.rstrip().endswith("VERDICT: GO")
+    assert "FAIL" not in p.stdout
+    rc, doc, crit = soak_json(src)
+    assert rc == 0 and doc["verdict"] == "GO"
+    assert doc["hours"] == 26 and doc["complete_hours"] == 26
+    assert doc["longest_success_run_hours"] == 26
+    assert all(c["pass"] for c in crit.values())
+
+
+def test_one_hour_at_94_percent_is_no_go_naming_that_hour(tmp_path):
+    # Hour 7 (16:00-17:00): 47 of 50 outcomes succeed every minute = 94%.
+    bad = lambda m: (55, 50, 47, 1, 800.0) if T0 + 6 * HOUR <= m < T0 + 7 * HOUR else (55, 50, 49, 1, 800.0)
+    src = write(tmp_path, events(26, bad))
+    p = run("--input", src, "--soak")
+    assert p.returncode == 1, p.stdout + p.stderr
+    assert p.stdout.rstrip().endswith("VERDICT: NO-GO")
+    line = [l for l in p.stdout.splitlines() if l.startswith("- Success rate")][0]
+    assert "FAIL" in line and "hour 7 (2026-11-26 16:00-17:00 UTC)" in line and "94.0%" in line
+    rc, doc, crit = soak_json(src)
+    assert rc == 1 and doc["verdict"] == "NO-GO"
+    assert crit["success_rate"]["pass"] is False
+    assert crit["success_rate"]["first_failed_hour"] == 7
+    assert crit["success_rate"]["first_failed_start"] == "2026-11-26T16:00:00.000Z"
+    assert crit["latency_mean"]["pass"] and crit["error_rate"]["pass"]
+    assert crit["no_rollback_trigger"]["pass"]
+
+
+def test_a_trigger_is_no_go_naming_the_rule(tmp_path):
+    fire, res = T0 + 4 * HOUR + 41 * MIN + 7000, T0 + 4 * HOUR + 52 * MIN
+    trig = [trigger("error_rate_high", "firing", fire), trigger("error_rate_high", "resolved", res)]
+    src = write(tmp_path, events(26, triggers=trig, firing_between=(fire, res)))
+    p = run("--input", src, "--soak")
+    assert p.returncode == 1
+    line = [l for l in p.stdout.splitlines() if l.startswith("- No rollback trigger")][0]
+    assert "FAIL" in line and "error_rate_high fired at 2026-11-26 14:41:07 UTC in hour 5" in line
+    rc, doc, crit = soak_json(src)
+    assert crit["no_rollback_trigger"]["first_failed_hour"] == 5
+    assert doc["firings"] == 1
+    assert crit["success_rate"]["pass"] and crit["error_rate"]["pass"]
+
+
+def test_23_hours_are_too_short_and_24_are_enough(tmp_path):
+    p = run("--input", write(tmp_path, events(23)), "--soak")
+    assert p.returncode == 1
+    assert "only 23 consecutive complete hours in the input (24 needed)" in p.stdout
+    p = run("--input", write(tmp_path, events(24), "24.jsonl"), "--soak")
+    assert p.returncode == 0, p.stdout
+    # 24 hours that start at half past: 23 complete hours and two halves.
+    p = run("--input", write(tmp_path, events(24, start=T0 + 30 * MIN), "half.jsonl"), "--soak")
+    assert p.returncode == 1, p.stdout
+    assert "only 23 consecutive complete hours" in p.stdout
+
+
+def test_a_gap_breaks_the_24_hour_run(tmp_path):
+    # 30 hours with hour 13 missing: runs of 12 and 17 hours.
+    evs = [e for e in events(30) if not (T0 + 12 * HOUR < e["at_ms"] <= T0 + 13 * HOUR)]
+    rc, doc, crit = soak_json(write(tmp_path, evs))
+    assert rc == 1 and doc["longest_success_run_hours"] == 17
+    assert crit["success_rate"]["pass"] is False
+    assert crit["success_rate"]["first_failed_hour"] is None
+
+
+def test_latency_2100_ms_hour_is_no_go_and_1999_is_not(tmp_path):
+    def slow(lat):
+        return lambda m: (55, 50, 49, 1, lat) if T0 + 2 * HOUR <= m < T0 + 3 * HOUR else (55, 50, 49, 1, 800.0)
+    rc, doc, crit = soak_json(write(tmp_path, events(26, slow(2100.0))))
+    assert rc == 1 and crit["latency_mean"]["first_failed_hour"] == 3
+    assert "2.10s" in crit["latency_mean"]["detail"]
+    assert crit["success_rate"]["pass"] and crit["error_rate"]["pass"]
+    rc, doc, crit = soak_json(write(tmp_path, events(26, slow(1999.0)), "ok.jsonl"))
+    assert rc == 0, crit
+
+
+def test_boundaries_are_strict(tmp_path):
+    # Exactly 95.0% success fails "> 95%"; exactly 5.0% errors fails "< 5%".
+    at95 = lambda m: (45, 40, 38, 1, 800.0) if m >= T0 + 20 * HOUR else (45, 40, 39, 1, 800.0)
+    rc, doc, crit = soak_json(write(tmp_path, events(26, at95)))
+    assert rc == 1 and crit["success_rate"]["first_failed_hour"] == 21
+    # Errors are at most the non-successes, so 5% errors means <= 95% success.
+    at5 = lambda m: (45, 40, 38, 2, 800.0) if m >= T0 + 25 * HOUR else (45, 40, 39, 1, 800.0)
+    rc, doc, crit = soak_json(write(tmp_path, events(26, at5), "e.jsonl"))
+    assert rc == 1 and crit["error_rate"]["first_failed_hour"] == 26
+    assert crit["success_rate"]["first_failed_hour"] == 26
+    # Exactly 2000 ms fails "< 2 s".
+    at2s = lambda m: (45, 40, 39, 1, 2000.0) if m >= T0 + 25 * HOUR else (45, 40, 39, 1, 800.0)
+    rc, doc, crit = soak_json(write(tmp_path, events(26, at2s), "l.jsonl"))
+    assert rc == 1 and crit["latency_mean"]["first_failed_hour"] == 26
+
+
+# ---- hour metrics -------------------------------------------------------
+
+def hand_fixture():
+    """Two hours. Every minute: 40 outcomes, 39 successes, 1 error, 800 ms,
+    except 12:20-12:25 (5 minutes): 40 outcomes, 30 successes, 8 errors,
+    3000 ms. Hour 12:00-13:00 by hand: outcomes 55*40 + 5*40 = 2400,
+    successes 55*39 + 5*30 = 2295 (95.625%), errors 55 + 40 = 95 (3.958%),
+    mean latency (2200*800 + 200*3000) / 2400 = 983.3 ms."""
+    def fn(m):
+        if T0 + 2 * HOUR + 20 * MIN <= m < T0 + 2 * HOUR + 25 * MIN:
+            return (44, 40, 30, 8, 3000.0)
+        return (44, 40, 39, 1, 800.0)
+    fire, res = T0 + 2 * HOUR + 41 * MIN + 7000, T0 + 2 * HOUR + 52 * MIN
+    trig = [trigger("error_rate_high", "firing", fire), trigger("error_rate_high", "resolved", res)]
+    return events(3, fn, triggers=trig, firing_between=(fire, res))
+
+
+def test_text_hour_numbers_match_the_hand_computation(tmp_path):
+    p = run("--input", write(tmp_path, hand_fixture()))
+    assert p.returncode == 0, p.stderr
+    blocks = p.stdout.strip().split("\n\n")
+    assert len(blocks) == 3
+    assert blocks[2].splitlines() == [
+        "Stream5 Staging Update - Hour 3 (2026-11-26 12:00-13:00 UTC)",
+        "Key Metrics:",
+        "- Success Rate: 95.6% (Target: >95%) PASS",
+        "- Response Time: 0.98s (Target: <2s) PASS",
+        "- Error Rate: 4.0% (Target: <5%) PASS",
+        "- Outcomes: 2400",
+        "Status: Red",
+        "Notes: error_rate_high FIRING at 12:41:07 (error_rate 0.35 > 0.1 over 300 s, "
+        "40 samples); resolved at 12:52:00",
+    ]
+    # Hour 1: 60 * 40 outcomes, 39/40 = 97.5%, 1/40 = 2.5%.
+    assert "- Success Rate: 97.5% (Target: >95%) PASS" in blocks[0]
+    assert "- Error Rate: 2.5% (Target: <5%) PASS" in blocks[0]
+    assert "- Response Time: 0.80s" in blocks[0]
+    assert "Status: Green" in blocks[0] and "Notes: none" in blocks[0]
+
+
+def test_json_report_fields(tmp_path):
+    p = run("--input", write(tmp_path, hand_fixture()), "--format", "json")
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(p.stdout)
+    assert [h["hour"] for h in doc["hours"]] == [1, 2, 3]
+    h = doc["hours"][2]
+    assert h["start"] == "2026-11-26T12:00:00.000Z" and h["end"] == "2026-11-26T13:00:00.000Z"
+    assert (h["outcomes"], h["successes"], h["errors"]) == (2400, 2295, 95)
+    assert h["success_rate"] == pytest.approx(2295 / 2400)
+    assert h["error_rate"] == pytest.approx(95 / 2400)
+    assert h["latency_mean_ms"] == pytest.approx((2200 * 800 + 200 * 3000) / 2400)
+    assert h["covered_s"] == 3600 and h["windows"] == 12 and h["statuses"] == 60
+    assert h["status"] == "red"
+    assert h["pass"] == {"success_rate": True, "latency_mean_ms": True, "error_rate": True}
+    assert h["triggers"] == [f"error_rate_high:{T0 + 2 * HOUR + 41 * MIN + 7000}",
+                             f"error_rate_high:{T0 + 2 * HOUR + 52 * MIN}"]
+    assert doc["hours"][0]["status"] == "green"
+    assert [t["state"] for t in doc["triggers"]] == ["firing", "resolved"]
+    assert doc["triggers"][0]["hour"] == 3 and doc["triggers"][0]["value"] == 0.35
+    assert doc["input"]["statuses"] == 180 and doc["input"]["status_interval_s"] == 60
+    assert doc["soak"]["verdict"] == "NO-GO"
+
+
+def test_ten_minute_statuses_tile_with_their_600_s_windows(tmp_path):
+    # Statuses every 10 min: the 600 s windows tile each hour; the sums
+    # equal those of the one-minute statuses.
+    one = json.loads(run("--input", write(tmp_path, hand_fixture()), "--format", "json").stdout)
+    ten = [e for e in hand_fixture() if e["type"] != "status" or e["at_ms"] % (10 * MIN) == 0]
+    doc = json.loads(run("--input", write(tmp_path, ten, "ten.jsonl"), "--format", "json").stdout)
+    assert doc["input"]["status_interval_s"] == 600
+    for a, b in zip(one["hours"], doc["hours"]):
+        assert (a["outcomes"], a["successes"], a["errors"]) == (b["outcomes"], b["successes"], b["errors"])
+        assert b["covered_s"] == 3600 and b["windows"] == 6
+
+
+def test_partial_hour_says_so(tmp_path):
+    p = run("--input", write(tmp_path, events(1.5)))
+    blocks = p.stdout.strip().split("\n\n")
+    assert "- Coverage: 30 of 60 min (partial hour)" in blocks[1]
+    assert "Coverage" not in blocks[0]
+
+
+def test_duplicates_and_order_do_not_change_the_numbers(tmp_path):
+    evs = hand_fixture()
+    a = run("--input", write(tmp_path, evs), "--format", "json").stdout
+    b = run("--input", write(tmp_path, list(reversed(evs)) + evs[:500], "dup.jsonl"),
+            "--format", "json").stdout
+    da, db = json.loads(a), json.loads(b)
+    assert da["hours"] == db["hours"] and da["triggers"] == db["triggers"]
+
+
+# ---- input handling and exit codes --------------------------------------
+
+def test_unreadable_lines_are_counted_and_skipped(tmp_path):
+    bad = ["not json", "[1, 2]", '{"type":"heartbeat","at_ms":1}', '{"type":"status"}',
+           '{"type":"status","at_ms":1795687200000,"status":"blue","windows":{}}', "", "   "]
+    src = write(tmp_path, events(2), extra_lines=bad)
+    p = run("--input", src)
+    assert p.returncode == 0, p.stderr
+    assert p.stderr.strip() == "report: skipped 5 unreadable lines"
+    assert p.stdout.count("Stream5 Staging Update") == 2
+
+
+def test_gzip_and_stdin_and_output_file(tmp_path):
+    evs = events(2)
+    plain = run("--input", write(tmp_path, evs)).stdout
+    assert run("--input", write(tmp_path, evs, "in.jsonl.gz")).stdout == plain
+    p = run("--input", "-", input_text="".join(json.dumps(e) + "\n" for e in evs))
+    assert p.stdout == plain
+    out = tmp_path / "out.txt"
+    assert run("--input", write(tmp_path, evs), "--output", out).returncode == 0
+    assert out.read_text() == plain
+
+
+def test_exit_code_2_on_usage_and_input_errors(tmp_path):
+    src = write(tmp_path, events(1))
+    cases = [
+        (["--input", src, "--format", "pdf"], "unknown format pdf"),
+        (["--input", src, "--bogus"], "unknown option --bogus"),
+        (["--input"], "missing value after --input"),
+        (["--input", tmp_path / "missing.jsonl"], "cannot open input"),
+        (["--input", write(tmp_path, [], "empty.jsonl")], "no status or rollback_trigger events"),
+        (["--input", src, "--output", tmp_path / "no" / "dir.txt"], "cannot write"),
+    ]
+    for args, msg in cases:
+        p = run(*args)
+        assert p.returncode == 2, (args, p.stdout, p.stderr)
+        assert msg in p.stderr and len(p.stderr.strip().splitlines()) == 1, p.stderr
+    broken = tmp_path / "broken.jsonl.gz"
+    whole = gzip.compress(src.read_bytes())
+    broken.write_bytes(whole[:len(whole) // 2])
+    p = run("--input", broken)
+    assert p.returncode == 2 and "cannot read" in p.stderr
+
+
+def test_more_than_a_million_lines_is_refused(tmp_path):
+    src = tmp_path / "big.jsonl"
+    src.write_text(json.dumps(events(1)[0]) + "\n" + "\n" * 1_000_000)
+    p = run("--input", src)
+    assert p.returncode == 2
+    assert "more than 1000000 lines" in p.stderr
+
+
+def test_hand_made_fixture_files(tmp_path):
+    # report_fixtures/: a short recorded-style input with a rule firing and
+    # resolving inside one hour and a line of garbage.
+    src = os.path.join(FIXTURES, "two_hours_with_trigger.jsonl")
+    p = run("--input", src, "--soak")
+    assert p.returncode == 1
+    assert "latency_high fired at 2026-11-26 10:31:00 UTC in hour 1" in p.stdout
+    assert "only 2 consecutive complete hours" in p.stdout
+    assert p.stderr.strip() == "report: skipped 1 unreadable lines"
+    p = run("--input", src)
+    hour1 = p.stdout.split("\n\n")[0]
+    # 11 windows of 100 outcomes (98 successes, 1 error, 900 ms) and one of
+    # 25 (24, 1, 6200 ms): 1102/1125 = 98.0%, 12/1125 = 1.1%,
+    # (1100 * 900 + 25 * 6200) / 1125 = 1017.8 ms.
+    assert "- Success Rate: 98.0% (Target: >95%) PASS" in hour1
+    assert "- Error Rate: 1.1% (Target: <5%) PASS" in hour1
+    assert "- Response Time: 1.02s (Target: <2s) PASS" in hour1
+    assert "- Outcomes: 1125" in hour1 and "Status: Red" in hour1
+    assert "latency_high FIRING at 10:31:00 (latency_mean_ms 6200 > 5000 over 300 s, " \
+           "25 samples); resolved at 10:36:00" in p.stdout
+
+
+# ---- html ---------------------------------------------------------------
+
+def html_fixture():
+    """Three hours with a bad stretch: errors climb, a rule fires and
+    resolves, and latency rises for a while."""
+    def fn(m):
+        k = (m - T0) // MIN
+        if 95 <= k < 110:
+            return (60, 50, 38, 11, 2600.0)
+        return (60, 50, 49 - (k % 7 == 0), 1 if k % 5 else 0, 700.0 + 40 * (k % 9))
+    fire, res = T0 + 99 * MIN, T0 + 116 * MIN
+    trig = [trigger("error_rate_high", "firing", fire, value=0.22),
+            trigger("error_rate_high", "resolved", res),
+            trigger("success_rate_low", "firing", T0 + 104 * MIN, metric="success_rate",
+                    op="<", threshold=0.9, value=0.81, window_s=600),
+            trigger("success_rate_low", "resolved", T0 + 118 * MIN, metric="success_rate",
+                    op="<", threshold=0.9, window_s=600)]
+    evs = events(3, fn, triggers=trig, firing_between=(fire, res))
+    # A rule name from a config is text: it must come out escaped.
+    evs.append(trigger("<b>odd&rule", "firing", T0 + 150 * MIN, metric="requests", op="==",
+                       threshold=0, value=0, window_s=1800))
+    return evs
+
+
+def png_pixels(path):
+    """Decode an 8-bit RGB or RGBA PNG (what Chromium writes) with zlib."""
+    data = open(path, "rb").read()
+    assert data[:8] == b"\x89PNG\r\n\x1a\n"
+    pos, idat, w = 8, b"", 0
+    while pos < len(data):
+        n, kind = struct.unpack(">I4s", data[pos:pos + 8])
+        body = data[pos + 8:pos + 8 + n]
+        if kind == b"IHDR":
+            w, h, depth, ctype = struct.unpack(">IIBB", body[:10])
+            assert depth == 8 and ctype in (2, 6), (depth, ctype)
+            bpp = 3 if ctype == 2 else 4
+        elif kind == b"IDAT":
+            idat += body
+        pos += 12 + n
+    raw = zlib.decompress(idat)
+    stride = w * bpp
+    prev = bytearray(stride)
+    rows = []
+    for y in range(h):
+        f = raw[y * (stride + 1)]
+        line = bytearray(raw[y * (stride + 1) + 1:(y + 1) * (stride + 1)])
+        for i in range(stride):
+            a = line[i - bpp] if i >= bpp else 0
+            b = prev[i]
+            c = prev[i - bpp] if i >= bpp else 0
+            if f == 1:
+                line[i] = (line[i] + a) & 255
+            elif f == 2:
+                line[i] = (line[i] + b) & 255
+            elif f == 3:
+                line[i] = (line[i] + (a + b) // 2) & 255
+            elif f == 4:
+                p = a + b - c
+                pa, pb, pc = abs(p - a), abs(p - b), abs(p - c)
+                line[i] = (line[i] + (a if pa <= pb and pa <= pc else b if pb <= pc else c)) & 255
+        rows.append(bytes(line))
+        prev = line
+    return w, h, bpp, rows
+
+
+def test_html_is_self_contained_and_escaped(tmp_path):
+    out = tmp_path / "report.html"
+    p = run("--input", write(tmp_path, html_fixture()), "--format", "html", "--output", out,
+            "--soak")
+    assert p.returncode == 1, p.stderr  # triggers fired: NO-GO, also with html
+    html = out.read_text()
+    assert html.count("<svg") == 8  # status band + 7 metric charts
+    for title in ("Requests per minute", "Success rate", "Error rate", "Response time (ms)",
+                  "Time-constraint success rate", "Strategy mix", "Fallback reasons"):
+        assert f"<h2>{title}</h2>" in html
+    assert "<script" not in html.lower()
+    assert "http://" not in html and "https://" not in html
+    assert "<b>odd" not in html and "&lt;b&gt;odd&amp;rule" in html
+    assert "NO-GO" in html
+    assert "target &gt; 95%" in html and "rule success_rate_low: &lt; 90" in html
+    assert "class='fire'" in html and "class='resolve'" in html
+
+
+def test_html_renders_in_chromium(tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed: cannot render the HTML report")
+    art = os.environ.get("SOAKWATCH_ARTIFACTS") or os.path.join(SRC, "tests", "integration",
+                                                                 "artifacts")
+    os.makedirs(art, exist_ok=True)
+    html = os.path.join(art, "report.html")
+    png = os.path.join(art, "report.png")
+    if os.path.exists(png):
+        os.remove(png)
+    p = run("--input", write(tmp_path, html_fixture()), "--format", "html", "--output", html)
+    assert p.returncode == 0, p.stderr
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                        "--disable-quic", "--no-first-run", "--disable-background-networking",
+                        "--disable-component-update", "--disable-sync",
+                        f"--user-data-dir={profile}", "--window-size=1400,3000",
+                        f"--screenshot={png}", "file://" + os.path.abspath(html)],
+                       capture_output=True, timeout=120)
+    assert os.path.exists(png), "chromium wrote no screenshot"
+    w, h, bpp, rows = png_pixels(png)
+    assert (w, h) == (1400, 3000)
+    nonwhite = 0
+    colours = set()
+    for row in rows[::3]:
+        for x in range(0, w * bpp, bpp * 3):
+            r, g, b = row[x], row[x + 1], row[x + 2]
+            if r < 240 or g < 240 or b < 240:
+                nonwhite += 1
+            colours.add((r >> 4, g >> 4, b >> 4))
+    sampled = len(rows[::3]) * len(range(0, w * bpp, bpp * 3))
+    assert nonwhite / sampled > 0.05, f"only {nonwhite / sampled:.1%} of the page is drawn"
+
+    def near(rgb):
+        return any(abs(c[0] * 16 + 8 - rgb[0]) <= 24 and abs(c[1] * 16 + 8 - rgb[1]) <= 24
+                   and abs(c[2] * 16 + 8 - rgb[2]) <= 24 for c in colours)
+    # Status green, status red, the first two series colours.
+    for name, rgb in (("green", (0x2c, 0xa0, 0x2c)), ("red", (0xd6, 0x27, 0x28)),
+                      ("blue line", (0x1f, 0x77, 0xb4)), ("orange line", (0xff, 0x7f, 0x0e))):
+        assert near(rgb), f"no {name} in the screenshot"
+
+
+def test_notes_across_hours_and_a_trigger_still_firing(tmp_path):
+    fire, res = T0 + 58 * MIN + 30000, T0 + HOUR + 3 * MIN
+    late = T0 + 2 * HOUR - 2 * MIN
+    trig = [trigger("error_rate_high", "firing", fire), trigger("error_rate_high", "resolved", res),
+            trigger("latency_high", "firing", late, metric="latency_mean_ms", threshold=5000,
+                    value=6100.5, samples=33)]
+    p = run("--input", write(tmp_path, events(2, triggers=trig)))
+    blocks = p.stdout.strip().split("\n\n")
+    assert blocks[0].splitlines()[-1] == (
+        "Notes: error_rate_high FIRING at 10:58:30 (error_rate 0.35 > 0.1 over 300 s, "
+        "40 samples); resolved at 2026-11-26 11:03:00 (hour 2)")
+    assert blocks[1].splitlines()[-1] == (
+        "Notes: error_rate_high resolved at 11:03:00 (firing since 2026-11-26 10:58:30); "
+        "latency_high FIRING at 11:58:00 (latency_mean_ms 6100 > 5000 over 300 s, 33 samples); "
+        "still firing at the end of the input")
+
+
+def test_config_sets_the_targets(tmp_path):
+    cfg = tmp_path / "config.json"
+    cfg.write_text(json.dumps({"status": {"success_rate_min": 0.97, "latency_mean_max_ms": 900}}))
+    p = run("--input", write(tmp_path, hand_fixture()), "--config", cfg)
+    assert p.returncode == 0, p.stderr
+    blocks = p.stdout.strip().split("\n\n")
+    assert "- Success Rate: 97.5% (Target: >97%) PASS" in blocks[0]
+    assert "- Response Time: 0.80s (Target: <0.9s) PASS" in blocks[0]
+    assert "- Success Rate: 95.6% (Target: >97%) FAIL" in blocks[2]
+    assert "- Response Time: 0.98s (Target: <0.9s) FAIL" in blocks[2]
+    cfg.write_text('{"status": {"success_rate_min": "high"}}')
+    p = run("--input", write(tmp_path, hand_fixture()), "--config", cfg)
+    assert p.returncode == 2 and "success_rate_min" in p.stderr, p.stderr
