@@ -1,0 +1,68 @@
+/* fuzz_decode.c: libFuzzer target holding the decoder's fast path to its
+ * jansson reference: on every input dec_parse and dec_parse_ref must give
+ * the same verdict and, for an accepted event, the same fields. Any
+ * difference aborts, so the fuzzer saves the input. */
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "event.h"
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
+
+static dec_config cfg;
+static sw_labels strategies, reasons;
+
+static void setup(void)
+{
+    static const char *const st[] = {"core_only", "core_plus_accessory", "core_plus_superset",
+                                     "core_plus_block", "core_plus_block_and_superset", "none",
+                                     "pending", "user_decline"};
+    static const char *const rs[] = {"plan_not_compressible", "plan_missing_content",
+                                     "internal_error", "plan_not_found", "forbidden",
+                                     "unauthorized", "invalid_request", "preview_failed",
+                                     "feature_not_available"};
+    for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
+        if (labels_add(&strategies, st[i]) != 0)
+            abort();
+    for (size_t i = 0; i < sizeof(rs) / sizeof(rs[0]); i++)
+        if (labels_add(&reasons, rs[i]) != 0)
+            abort();
+    cfg.event_names[SW_EV_REQUESTED] = "stream5.time_crunch_preview_requested";
+    cfg.event_names[SW_EV_SUCCEEDED] = "stream5.time_crunch_preview_succeeded";
+    cfg.event_names[SW_EV_FALLBACK] = "stream5.time_crunch_preview_fallback";
+    cfg.event_names[SW_EV_DECLINED] = "stream5.time_crunch_preview_declined";
+    cfg.strategies = &strategies;
+    cfg.reasons = &reasons;
+    cfg.max_message_bytes = 65536;
+}
+
+int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
+{
+    if (cfg.strategies == NULL)
+        setup();
+    /* a copy of exactly size bytes, so that ASan sees any read past the end */
+    char *buf = malloc(size ? size : 1);
+    if (buf == NULL)
+        return 0;
+    memcpy(buf, data, size);
+    sw_event a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    dec_verdict va = dec_parse(&cfg, buf, size, &a);
+    dec_verdict vb = dec_parse_ref(&cfg, buf, size, &b);
+    free(buf);
+    int same = va == vb;
+    if (same && va == DEC_OK)
+        same = a.ts_ms == b.ts_ms && a.status == b.status && a.kind == b.kind &&
+               a.has_duration == b.has_duration && a.tc == b.tc && a.strategy == b.strategy &&
+               a.reason == b.reason && a.reason_internal_error == b.reason_internal_error &&
+               memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
+    if (!same) {
+        fprintf(stderr, "fuzz_decode: dec_parse says %s, dec_parse_ref says %s\n",
+                dec_verdict_name(va), dec_verdict_name(vb));
+        abort();
+    }
+    return 0;
+}
