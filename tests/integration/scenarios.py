@@ -130,3 +130,166 @@ def span_ms(name):
     ts = [json.loads(x)["ts"] for x in lines if x.startswith("{") and '"ts":' in x
           and x.endswith("}")]
     return max(t for t in ts if isinstance(t, int))
+
+
+# ---- the broker and the program, for the live and Kafka replay tests -------
+#
+# The broker is scripts/kafka-local's (started when none runs); messages go
+# in and out through kcat, which shows keys and headers exactly.
+
+import os
+import re
+import shutil
+import signal
+import socket
+import subprocess
+import time
+import uuid
+
+SRC = os.environ.get("SOAKWATCH_SRC",
+                     os.path.dirname(os.path.dirname(os.path.dirname(
+                         os.path.abspath(__file__)))))
+BIN = os.environ.get("SOAKWATCH_BIN", os.path.join(SRC, "build", "soakwatch"))
+KAFKA_LOCAL = os.path.join(SRC, "scripts", "kafka-local")
+
+
+def kafka_local(*args, env=None, timeout=600):
+    for attempt in range(3):
+        r = subprocess.run([KAFKA_LOCAL, *args], capture_output=True, text=True,
+                           env=env, timeout=timeout)
+        if r.returncode == 0:
+            break
+        time.sleep(2)  # the admin tool can lose a race with the broker
+    if r.returncode != 0:
+        raise RuntimeError("kafka-local %s failed: %s" % (args[0], r.stderr))
+    return r.stdout
+
+
+def bootstrap(env=None):
+    out = kafka_local("start", env=env)
+    m = re.search(r"BOOTSTRAP=(\S+)", out)
+    assert m, out
+    return m.group(1)
+
+
+def fresh_name(prefix):
+    return "%s-%s" % (prefix, uuid.uuid4().hex[:10])
+
+
+def create_topic(name, partitions, env=None):
+    kafka_local("create-topic", name, str(partitions), env=env)
+
+
+def produce_lines(brokers, topic, lines, partitions=1):
+    """Lines round-robin over the partitions (line i to partition i % n)."""
+    for p in range(partitions):
+        part = lines[p::partitions]
+        if not part:
+            continue
+        subprocess.run(["kcat", "-P", "-b", brokers, "-t", topic, "-p", str(p)],
+                       input="\n".join(part) + "\n", text=True, check=True,
+                       timeout=120)
+
+
+def consume_all(brokers, topic):
+    """Every message of every partition as dicts: value, key, headers,
+    partition, offset."""
+    r = subprocess.run(["kcat", "-C", "-b", brokers, "-t", topic, "-e", "-q",
+                        "-o", "beginning", "-J"], capture_output=True,
+                       text=True, timeout=120)
+    assert r.returncode == 0, r.stderr
+    msgs = []
+    for line in r.stdout.splitlines():
+        m = json.loads(line)
+        h = m.get("headers") or []
+        m["headers"] = dict(zip(h[0::2], h[1::2]))
+        msgs.append(m)
+    return msgs
+
+
+def committed_offsets(group, topic, env=None):
+    """{partition: committed offset} of group on topic (absent: none)."""
+    out = kafka_local("describe-group", group, env=env)
+    res = {}
+    for line in out.splitlines():
+        f = line.split()
+        if len(f) >= 4 and f[0] == group and f[1] == topic and f[3].isdigit():
+            res[int(f[2])] = int(f[3])
+    return res
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def file_replay(path):
+    r = subprocess.run([BIN, "replay", "--input", path], capture_output=True,
+                       text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return r.stdout.splitlines()
+
+
+def max_second(lines):
+    """Greatest event second of the well-formed events of a scenario."""
+    best = None
+    for x in lines:
+        try:
+            ts = json.loads(x).get("ts")
+        except (ValueError, AttributeError):
+            continue
+        if isinstance(ts, int):
+            best = ts // 1000 if best is None else max(best, ts // 1000)
+    return best
+
+
+def status_marker(at_ms):
+    """A status as an earlier deployment would have published it: nothing
+    firing, at at_ms. On restart soakwatch publishes from the next second."""
+    return json.dumps({"type": "status", "schema_version": 1, "at_ms": at_ms,
+                       "status": "green", "firing": []})
+
+
+def output_key(o):
+    return o.get("id") or "status:%d" % o["at_ms"]
+
+
+class Run:
+    """soakwatch run as a child process, stderr kept in a file."""
+
+    def __init__(self, tmp, args, name="run"):
+        self.err_path = os.path.join(str(tmp), name + ".err")
+        self.err = open(self.err_path, "w")
+        self.p = subprocess.Popen([BIN, "run", *args], stdout=subprocess.DEVNULL,
+                                  stderr=self.err)
+
+    def stop(self, sig=signal.SIGTERM, timeout=10):
+        t0 = time.monotonic()
+        self.p.send_signal(sig)
+        rc = self.p.wait(timeout=timeout + 5)
+        self.err.close()
+        return rc, time.monotonic() - t0
+
+    def stderr(self):
+        if not self.err.closed:
+            self.err.flush()
+        with open(self.err_path) as f:
+            return f.read()
+
+    def alive(self):
+        return self.p.poll() is None
+
+
+def wait_until(cond, timeout, step=0.3):
+    t_end = time.monotonic() + timeout
+    while time.monotonic() < t_end:
+        v = cond()
+        if v:
+            return v
+        time.sleep(step)
+    return cond()
+
+
+def have_kcat():
+    return shutil.which("kcat") is not None
