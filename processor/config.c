@@ -192,6 +192,15 @@ int64_t config_longest_window_s(const sw_config *cfg)
 
 /* ---- validation -------------------------------------------------------- */
 
+/* Messages echo what the file says; a control byte there (a newline in a
+ * metric name) must not split the one-line message. */
+static void one_line(char *s)
+{
+    for (; *s; s++)
+        if ((unsigned char)*s < 0x20 || *s == 0x7f)
+            *s = '?';
+}
+
 static int verr(char *errstr, size_t errlen, const char *fmt, ...)
     __attribute__((format(printf, 3, 4)));
 
@@ -199,8 +208,10 @@ static int verr(char *errstr, size_t errlen, const char *fmt, ...)
 {
     va_list ap;
     va_start(ap, fmt);
-    if (errlen)
+    if (errlen) {
         vsnprintf(errstr, errlen, fmt, ap);
+        one_line(errstr);
+    }
     va_end(ap);
     return -1;
 }
@@ -491,6 +502,7 @@ static int lerr(const loader *l, const char *path, const char *fmt, ...)
     va_start(ap, fmt);
     vsnprintf(l->err + n, l->errlen - (size_t)n, fmt, ap);
     va_end(ap);
+    one_line(l->err);
     return -1;
 }
 

@@ -40,6 +40,9 @@ int config_apply_env(sw_config *cfg, char *errstr, size_t errlen)
         if (vars[i].dst == cfg->http_listen && v[0] && !config_listen_ok(v)) {
             snprintf(errstr, errlen, "SOAKWATCH_HTTP: \"%s\" is not ADDR:PORT or [V6ADDR]:PORT",
                      v);
+            for (char *c = errstr; errlen && *c; c++)
+                if ((unsigned char)*c < 0x20 || *c == 0x7f)
+                    *c = '?'; /* keep the message on one line */
             return -1;
         }
         int topic = vars[i].dst == cfg->input_topic || vars[i].dst == cfg->output_topic ||

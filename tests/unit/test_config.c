@@ -402,6 +402,11 @@ static void test_rules(void)
     CHECK_REFUSED("{\"rules\": [{\"name\": \"a b\", \"metric\": \"errors\", \"op\": \">\","
                   " \"threshold\": 0, \"window_s\": 60}]}",
                   "config: rules[0].name: \"a b\": use only [A-Za-z0-9_.-]");
+    /* What the file says is echoed, but the message stays on one line. */
+    CHECK_REFUSED("{\"rules\": [{\"name\": \"a\", \"metric\": \"err\\nors\\t\", \"op\": \">\","
+                  " \"threshold\": 0, \"window_s\": 60}]}",
+                  "config: rules[0].metric: unknown metric \"err?ors?\"");
+    CHECK_REFUSED("{\"sta\\ntus\": 1}", "config: sta?tus: unknown key");
     CHECK_REFUSED("{\"rules\": [{\"name\": \"a\", \"op\": \">\", \"threshold\": 0,"
                   " \"window_s\": 60}]}",
                   "config: rules[0]: missing \"metric\"");
