@@ -768,40 +768,47 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
     path_join(path, base, "window_s");
     if (get_int(l, path, json_object_get(o, "window_s"), 1, CFG_MAX_WINDOW_S, &r->window_s))
         return -1;
-    if ((v = json_object_get(o, "min_samples")) != NULL) {
+    v = json_object_get(o, "min_samples");
+    if (v != NULL) {
         path_join(path, base, "min_samples");
         if (get_int(l, path, v, 0, INT64_MAX, &r->min_samples))
             return -1;
     }
-    if ((v = json_object_get(o, "resolve_threshold")) != NULL) {
+    v = json_object_get(o, "resolve_threshold");
+    if (v != NULL) {
         path_join(path, base, "resolve_threshold");
         if (get_num(l, path, v, -HUGE_VAL, HUGE_VAL, &r->resolve_threshold))
             return -1;
         r->has_resolve_threshold = 1;
     }
-    if ((v = json_object_get(o, "keep_firing_for_s")) != NULL) {
+    v = json_object_get(o, "keep_firing_for_s");
+    if (v != NULL) {
         path_join(path, base, "keep_firing_for_s");
         if (get_int(l, path, v, 0, CFG_MAX_WINDOW_S, &r->keep_firing_for_s))
             return -1;
     }
-    if ((v = json_object_get(o, "latch")) != NULL) {
+    v = json_object_get(o, "latch");
+    if (v != NULL) {
         path_join(path, base, "latch");
         if (get_bool(l, path, v, &r->latch))
             return -1;
     }
-    if ((v = json_object_get(o, "hold_when_no_data")) != NULL) {
+    v = json_object_get(o, "hold_when_no_data");
+    if (v != NULL) {
         path_join(path, base, "hold_when_no_data");
         if (get_bool(l, path, v, &r->hold_when_no_data))
             return -1;
     }
-    if ((v = json_object_get(o, "confidence")) != NULL) {
+    v = json_object_get(o, "confidence");
+    if (v != NULL) {
         path_join(path, base, "confidence");
         if (get_num(l, path, v, 0, 1, &r->confidence))
             return -1;
         if (!(r->confidence > 0 && r->confidence < 1))
             return lerr(l, path, "%g: must be > 0 and < 1", r->confidence);
     }
-    if ((v = json_object_get(o, "windows_s")) != NULL) {
+    v = json_object_get(o, "windows_s");
+    if (v != NULL) {
         path_join(path, base, "windows_s");
         if (!json_is_array(v))
             return type_err(l, path, "an array of integers", v);

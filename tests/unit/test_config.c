@@ -246,7 +246,8 @@ static void test_wrong_types(void)
                   " {\"name\": \"c\", \"metric\": \"requests\", \"op\": \"==\","
                   " \"threshold\": \"0\", \"window_s\": 60}]}",
                   "config: rules[2].threshold: expected a number, got string");
-    CHECK_REFUSED("{\"max_gap_s\": 1.5}", "config: max_gap_s: expected an integer, got real number");
+    CHECK_REFUSED("{\"max_gap_s\": 1.5}",
+                  "config: max_gap_s: expected an integer, got real number");
     CHECK_REFUSED("{\"max_gap_s\": \"60\"}", "config: max_gap_s: expected an integer, got string");
     CHECK_REFUSED("{\"status\": []}", "config: status: expected an object, got array");
     CHECK_REFUSED("{\"status\": {\"success_rate_min\": null}}",
@@ -273,7 +274,8 @@ static void test_out_of_range(void)
     CHECK_INT(load("{\"max_message_bytes\": 256}"), 0);
     CHECK_INT(load("{\"max_message_bytes\": 16777216}"), 0);
     CHECK_REFUSED_HAS("{\"max_message_bytes\": 16777217}", "config: max_message_bytes: ");
-    CHECK_REFUSED_HAS("{\"allowed_lateness_s\": -1}", "config: allowed_lateness_s: -1 out of range");
+    CHECK_REFUSED_HAS("{\"allowed_lateness_s\": -1}",
+                      "config: allowed_lateness_s: -1 out of range");
     CHECK_REFUSED_HAS("{\"allowed_lateness_s\": 3601}", "config: allowed_lateness_s: 3601 out of");
     CHECK_REFUSED_HAS("{\"max_gap_s\": 0}", "config: max_gap_s: 0 out of range");
     CHECK_REFUSED_HAS("{\"idle_timeout_s\": 0}", "config: idle_timeout_s: 0 out of range");
@@ -370,7 +372,8 @@ static void test_cross_field(void)
                       " \"threshold\": 0.1, \"window_s\": 60, \"windows_s\": [3601]}]}",
                       "config: rules[0].windows_s[0]: 3601: windows over 1800 s must be whole");
     CHECK_REFUSED_HAS("{\"rules\": [{\"name\": \"a\", \"metric\": \"error_rate\", \"op\": \">\","
-                      " \"threshold\": 0.1, \"window_s\": 60, \"windows_s\": [60, 120, 180, 240]}]}",
+                      " \"threshold\": 0.1, \"window_s\": 60,"
+                      " \"windows_s\": [60, 120, 180, 240]}]}",
                       "config: rules[0].windows_s: at most 3 windows");
 }
 
@@ -431,17 +434,20 @@ static void test_rules(void)
                   " \"op\": \">\", \"threshold\": 5, \"window_s\": 60}],"
                   " \"strategies\": [\"x\"]}",
                   "config: rules[0].metric: \"core_only\" is not in strategies (nor \"other\")");
-    CHECK_REFUSED("{\"strategies\": [\"x\", \"x\"]}", "config: strategies[1]: duplicate name \"x\"");
+    CHECK_REFUSED("{\"strategies\": [\"x\", \"x\"]}",
+                  "config: strategies[1]: duplicate name \"x\"");
     CHECK_REFUSED("{\"fallback_reasons\": [\"other\"]}",
                   "config: fallback_reasons[0]: \"other\" is reserved for unlisted names");
-    CHECK_REFUSED("{\"fallback_reasons\": [\"\"]}", "config: fallback_reasons[0]: must not be empty");
+    CHECK_REFUSED("{\"fallback_reasons\": [\"\"]}",
+                  "config: fallback_reasons[0]: must not be empty");
     char doc[4096];
     size_t n = (size_t)snprintf(doc, sizeof(doc), "{\"strategies\": [");
     for (int i = 0; i < 33; i++)
         n += (size_t)snprintf(doc + n, sizeof(doc) - n, "%s\"s%d\"", i ? "," : "", i);
     snprintf(doc + n, sizeof(doc) - n, "]}");
     CHECK_REFUSED(doc, "config: strategies: more than 32 names");
-    CHECK_REFUSED("{\"strategies\": [\"0123456789012345678901234567890123456789012345678901234567890123\"]}",
+    CHECK_REFUSED("{\"strategies\": [\"01234567890123456789012345678901234567890123456789"
+                  "01234567890123\"]}",
                   "config: strategies[0]: longer than 63 bytes");
 }
 
@@ -627,7 +633,8 @@ static void test_dump(void)
     check_roundtrip("{\"rules\": [], \"strategies\": [], \"fallback_reasons\": []}");
     check_roundtrip("{\"rules\": [{\"name\": \"t\", \"metric\": \"latency_p95_ms\", \"op\": \"<=\","
                     " \"threshold\": -0.0, \"window_s\": 1, \"min_samples\": 9007199254740993},"
-                    " {\"name\": \"u\", \"metric\": \"time_constraint_success_rate\", \"op\": \"<\","
+                    " {\"name\": \"u\", \"metric\": \"time_constraint_success_rate\","
+                    " \"op\": \"<\","
                     " \"threshold\": 0.1234567890123456789, \"window_s\": 86400}]}");
     /* The document is in the file format, keys in table order. */
     config_defaults(&cfg);
