@@ -36,7 +36,7 @@ int main(void)
     /* Every printed double reads back to itself. */
     unsigned long long x = 88172645463325252ULL;
     int bad = 0;
-    for (int i = 0; i < 200000; i++) {
+    for (int i = 0; i < 40000; i++) {
         x ^= x << 13;
         x ^= x >> 7;
         x ^= x << 17;
