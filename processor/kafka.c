@@ -294,16 +294,6 @@ void kafka_cached_high_watermarks(kafka_client *k, const char *topic, int n, int
     }
 }
 
-int kafka_probe(kafka_client *k, const char *topic, int timeout_ms)
-{
-    int64_t lo, hi;
-    if (rd_kafka_query_watermark_offsets(k->rk, topic, 0, &lo, &hi, timeout_ms) !=
-        RD_KAFKA_RESP_ERR_NO_ERROR)
-        return -EIO;
-    k->all_down = 0;
-    return 0;
-}
-
 static rd_kafka_topic_partition_list_t *parts_list(const char *topic, int n, const int64_t *off)
 {
     rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(n > 0 ? n : 1);

@@ -138,10 +138,6 @@ int kafka_outq_len(kafka_client *k);
  * librdkafka reported every broker down and nothing has come back since. */
 int kafka_all_brokers_down(const kafka_client *k);
 
-/* Ask the broker for one watermark (blocking up to timeout_ms) to learn
- * whether it answers; clears the down state on success. Returns 0 or -EIO. */
-int kafka_probe(kafka_client *k, const char *topic, int timeout_ms);
-
 /* 1 after a fatal error (the client must be recreated), with its text. */
 int kafka_fatal(kafka_client *k, char *errstr, size_t errlen);
 
