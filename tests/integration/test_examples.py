@@ -3,8 +3,10 @@ output the contract gives (examples/incident.expected.jsonl, computed by the
 independent reference in reference.py): field by field, the histogram
 percentiles within 1%, everything else exactly."""
 
+import gzip
 import json
 import os
+import shlex
 import subprocess
 import sys
 from pathlib import Path
@@ -124,3 +126,15 @@ def test_output_validates_against_schemas(replayed, expected):
         v = trigger if ev.get("type") == "rollback_trigger" else status
         errors = sorted(v.iter_errors(ev), key=str)
         assert not errors, "event %d: %s" % (i, errors[0].message)
+
+
+def test_recording_is_what_the_readme_command_generates(tmp_path):
+    # The command in examples/README.md must still make the bundled file.
+    readme = (SRC / "examples" / "README.md").read_text()
+    block = readme.split("It was generated with:", 1)[1].strip().split("\n\n", 1)[0]
+    argv = shlex.split(block.replace("\\\n", " "))
+    assert argv[0] == "scripts/gen-recording.py" and argv[-2:] == ["-o", "examples/incident.jsonl.gz"]
+    out = tmp_path / "incident.jsonl.gz"
+    subprocess.run([sys.executable, str(SRC / argv[0])] + argv[1:-1] + [str(out)], check=True,
+                   timeout=600)
+    assert gzip.decompress(out.read_bytes()) == gzip.decompress(RECORDING.read_bytes())
