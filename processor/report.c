@@ -562,14 +562,17 @@ static int cmp_by_rule(const void *a, const void *b)
  * pair each firing with the resolution of the same rule that follows it. */
 static int normalise(rp_report *r)
 {
-    qsort(r->st, r->n_st, sizeof(*r->st), cmp_status);
+    /* qsort must not see the NULL of an empty array. */
+    if (r->n_st > 1)
+        qsort(r->st, r->n_st, sizeof(*r->st), cmp_status);
     size_t k = 0;
     for (size_t i = 0; i < r->n_st; i++)
         if (k == 0 || r->st[k - 1].at_ms != r->st[i].at_ms)
             r->st[k++] = r->st[i];
     r->n_st = k;
 
-    qsort(r->tr, r->n_tr, sizeof(*r->tr), cmp_trigger);
+    if (r->n_tr > 1)
+        qsort(r->tr, r->n_tr, sizeof(*r->tr), cmp_trigger);
     k = 0;
     for (size_t i = 0; i < r->n_tr; i++) {
         int dup = 0;

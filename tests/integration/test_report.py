@@ -534,3 +534,37 @@ def test_config_sets_the_targets(tmp_path):
     cfg.write_text('{"status": {"success_rate_min": "high"}}')
     p = run("--input", write(tmp_path, hand_fixture()), "--config", cfg)
     assert p.returncode == 2 and "success_rate_min" in p.stderr, p.stderr
+
+
+def test_hour_sums_equal_the_raw_events_after_replay(tmp_path):
+    """End to end: raw telemetry through `soakwatch replay`, then report.
+    Every hour's counts and mean latency must equal those counted directly
+    from the raw events whose time falls in that hour."""
+    raw, truth = [], {}
+    n = 0
+    for ts in range(T0, T0 + 2 * HOUR + 10 * MIN, 250):
+        n += 1
+        kind = "requested" if n % 2 else ("fallback" if n % 26 == 0 else "succeeded")
+        ev = {"event": f"stream5.time_crunch_preview_{kind}", "ts": ts}
+        if kind != "requested":
+            ev["durationMs"] = 300 + (n * 7919) % 2500
+            if kind == "fallback":
+                ev["reason"] = "internal_error" if n % 52 == 0 else "plan_not_compressible"
+            h = truth.setdefault((ts - T0) // HOUR, [0, 0, 0, 0])
+            h[0] += 1
+            h[1] += kind == "succeeded"
+            h[2] += ev.get("reason") == "internal_error"  # a missing status means 500 here
+            h[3] += ev["durationMs"]
+        raw.append(ev)
+    src = write(tmp_path, raw, "raw.jsonl")
+    out = tmp_path / "out.jsonl"
+    p = subprocess.run([BIN, "replay", "--input", src, "--output", out], capture_output=True,
+                       text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    doc = json.loads(run("--input", out, "--format", "json").stdout)
+    assert len(doc["hours"]) == 3
+    for i, h in enumerate(doc["hours"]):
+        o, s, e, lat = truth[i]
+        assert (h["outcomes"], h["successes"], h["errors"]) == (o, s, e), i
+        assert h["latency_mean_ms"] == pytest.approx(lat / o, rel=1e-9)
+    assert [h["covered_s"] for h in doc["hours"]] == [3600, 3600, 600]
