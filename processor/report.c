@@ -158,10 +158,13 @@ static void fmt_utc(int64_t ms, int form, char *out, size_t cap)
     }
     int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
     switch (form) {
-    case TF_HMS: snprintf(tmp, sizeof(tmp), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec); break;
+    case TF_HMS:
+        snprintf(tmp, sizeof(tmp), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+        break;
     case TF_HM: snprintf(tmp, sizeof(tmp), "%02d:%02d", tm.tm_hour, tm.tm_min); break;
     case TF_DHM:
-        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d", y, mo, tm.tm_mday, tm.tm_hour, tm.tm_min);
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min);
         break;
     case TF_DHMS:
         snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
@@ -546,11 +549,10 @@ static int cmp_trigger(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-static const rp_trigger *g_pair_tr; /* qsort has no context argument */
-
+/* Orders pointers to triggers by rule, then time. */
 static int cmp_by_rule(const void *a, const void *b)
 {
-    const rp_trigger *x = &g_pair_tr[*(const size_t *)a], *y = &g_pair_tr[*(const size_t *)b];
+    const rp_trigger *x = *(const rp_trigger *const *)a, *y = *(const rp_trigger *const *)b;
     int c = strcmp(x->rule, y->rule);
     if (c)
         return c;
@@ -585,21 +587,20 @@ static int normalise(rp_report *r)
     r->n_tr = k;
 
     if (r->n_tr > 1) {
-        size_t *idx = malloc(r->n_tr * sizeof(*idx));
-        if (idx == NULL)
+        rp_trigger **by_rule = malloc(r->n_tr * sizeof(*by_rule));
+        if (by_rule == NULL)
             return -ENOMEM;
         for (size_t i = 0; i < r->n_tr; i++)
-            idx[i] = i;
-        g_pair_tr = r->tr;
-        qsort(idx, r->n_tr, sizeof(*idx), cmp_by_rule);
+            by_rule[i] = &r->tr[i];
+        qsort(by_rule, r->n_tr, sizeof(*by_rule), cmp_by_rule);
         for (size_t i = 0; i + 1 < r->n_tr; i++) {
-            rp_trigger *a = &r->tr[idx[i]], *b = &r->tr[idx[i + 1]];
+            rp_trigger *a = by_rule[i], *b = by_rule[i + 1];
             if (a->firing && !b->firing && strcmp(a->rule, b->rule) == 0) {
-                a->pair = (int)idx[i + 1];
-                b->pair = (int)idx[i];
+                a->pair = (int)(b - r->tr);
+                b->pair = (int)(a - r->tr);
             }
         }
-        free(idx);
+        free(by_rule);
     }
 
     /* The status interval: the smallest step between statuses. */
@@ -613,8 +614,16 @@ static int normalise(rp_report *r)
     return 0;
 }
 
-static int judge_min(double v, double min) { return isnan(v) ? -1 : v > min; }
-static int judge_max(double v, double max) { return isnan(v) ? -1 : v < max; }
+/* 1 when v passes the target, 0 when not, -1 when v is null. */
+static int judge_min(double v, double min)
+{
+    return isnan(v) ? -1 : v > min;
+}
+
+static int judge_max(double v, double max)
+{
+    return isnan(v) ? -1 : v < max;
+}
 
 /* Build the hours and their metrics. Each hour sums windows that lie
  * inside it and do not overlap: scanning its statuses in time order, a
@@ -961,8 +970,8 @@ static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
     buf_json_str(b, t->id);
     buf_puts(b, ",\"rule\":");
     buf_json_str(b, t->rule);
-    buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"at\":", t->firing ? "firing" : "resolved",
-               t->at_ms);
+    buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"at\":",
+               t->firing ? "firing" : "resolved", t->at_ms);
     json_time(b, t->at_ms);
     buf_printf(b, ",\"hour\":%zu,\"window_s\":%" PRId64 ",\"metric\":", hour_index(r, t->at_ms) + 1,
                t->window_s);
@@ -1027,7 +1036,8 @@ static void render_json(sw_buf *b, const rp_report *r)
         json_time(b, H->start_ms);
         buf_puts(b, ",\"end\":");
         json_time(b, H->start_ms + RP_HOUR_MS);
-        buf_printf(b, ",\"covered_s\":%" PRId64 ",\"windows\":%d,\"statuses\":%d,\"requests\":%" PRIu64
+        buf_printf(b, ",\"covered_s\":%" PRId64 ",\"windows\":%d,\"statuses\":%d,"
+                   "\"requests\":%" PRIu64
                    ",\"outcomes\":%" PRIu64 ",\"successes\":%" PRIu64 ",\"errors\":%" PRIu64
                    ",\"success_rate\":",
                    H->covered_s, H->n_tiles, H->n_status, H->requests, H->outcomes, H->successes,
@@ -1191,7 +1201,10 @@ static void svg_time_axis(sw_buf *b, const ch_axis *ax, int y_top, int y_bottom)
         if (step >= 86400)
             buf_printf(b, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s</text>", x,
                        y_bottom + 14, day);
-        else if (midnight || !labelled_day)
+        else if (!labelled_day)
+            buf_printf(b, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s %s UTC"
+                       "</text>", x, y_bottom + 14, day, hm);
+        else if (midnight)
             buf_printf(b, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s %s</text>",
                        x, y_bottom + 14, day, hm);
         else
@@ -1227,69 +1240,80 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
     }
 }
 
+/* A path being written: points join into segments; a segment ends at a
+ * gap. Columns of many points are drawn by their min and max, in time
+ * order, so spikes survive while the path stays small. */
+typedef struct ch_pen {
+    sw_buf *b;
+    const ch_axis *ax;
+    double lo, hi;
+    int open;            /* points in the current segment */
+    int col;             /* pixel column being gathered, -1 none */
+    double vmin, vmax;   /* its lowest and highest value */
+    int64_t tmin, tmax;  /* and when they occurred */
+} ch_pen;
+
+static void pen_point(ch_pen *p, int64_t t, double v)
+{
+    buf_printf(p->b, "%c%.1f %.1f", p->open++ ? 'L' : 'M', x_of(p->ax, t),
+               CH_T + (1 - (v - p->lo) / (p->hi - p->lo)) * CH_H);
+}
+
+static void pen_flush(ch_pen *p)
+{
+    if (p->col < 0)
+        return;
+    int min_first = p->tmin <= p->tmax;
+    pen_point(p, min_first ? p->tmin : p->tmax, min_first ? p->vmin : p->vmax);
+    if (p->tmin != p->tmax)
+        pen_point(p, min_first ? p->tmax : p->tmin, min_first ? p->vmax : p->vmin);
+    p->col = -1;
+}
+
+static void pen_break(ch_pen *p)
+{
+    pen_flush(p);
+    p->open = 0;
+}
+
+static void pen_add(ch_pen *p, int64_t t, double v)
+{
+    int c = (int)x_of(p->ax, t);
+    if (c != p->col) {
+        pen_flush(p);
+        p->col = c;
+        p->vmin = p->vmax = v;
+        p->tmin = p->tmax = t;
+        return;
+    }
+    if (v < p->vmin) {
+        p->vmin = v;
+        p->tmin = t;
+    }
+    if (v > p->vmax) {
+        p->vmax = v;
+        p->tmax = t;
+    }
+}
+
+/* One series as an SVG path; NAN values and missing statuses break it. */
 static void svg_path(sw_buf *b, const rp_report *r, const ch_axis *ax, const double *y, double lo,
                      double hi, const char *color)
 {
+    ch_pen p = {.b = b, .ax = ax, .lo = lo, .hi = hi, .col = -1};
     double gap_ms = (double)r->interval_ms * 1.5;
-    int open = 0;   /* a segment is in progress */
-    int col = -1;   /* pixel column being gathered */
-    double cmin = 0, cmax = 0;
-    int64_t tmin = 0, tmax = 0;
-    int64_t prev_t = 0;
     buf_printf(b, "<path fill='none' stroke='%s' stroke-width='1.6' stroke-linejoin='round' d='",
                color);
-#define EMIT(T, V)                                                                                 \
-    buf_printf(b, "%c%.1f %.1f", open++ ? 'L' : 'M', x_of(ax, (T)),                                \
-               CH_T + (1 - ((V) - lo) / (hi - lo)) * CH_H)
-    /* Columns of many points are drawn by their min and max, in time order,
-     * so spikes survive while the path stays small. */
-#define FLUSH()                                                                                    \
-    do {                                                                                           \
-        if (col >= 0) {                                                                            \
-            if (tmin <= tmax) {                                                                    \
-                EMIT(tmin, cmin);                                                                  \
-                if (tmax != tmin)                                                                  \
-                    EMIT(tmax, cmax);                                                              \
-            } else {                                                                               \
-                EMIT(tmax, cmax);                                                                  \
-                EMIT(tmin, cmin);                                                                  \
-            }                                                                                      \
-        }                                                                                          \
-        col = -1;                                                                                  \
-    } while (0)
     for (size_t i = 0; i < r->n_st; i++) {
         int64_t t = r->st[i].at_ms;
-        double v = y[i];
-        if (i && (double)(t - prev_t) > gap_ms) {
-            FLUSH();
-            open = 0;
-        }
-        prev_t = t;
-        if (isnan(v)) {
-            FLUSH();
-            open = 0;
-            continue;
-        }
-        int c = (int)x_of(ax, t);
-        if (c != col) {
-            FLUSH();
-            col = c;
-            cmin = cmax = v;
-            tmin = tmax = t;
-        } else {
-            if (v < cmin) {
-                cmin = v;
-                tmin = t;
-            }
-            if (v > cmax) {
-                cmax = v;
-                tmax = t;
-            }
-        }
+        if (i && (double)(t - r->st[i - 1].at_ms) > gap_ms)
+            pen_break(&p);
+        if (isnan(y[i]))
+            pen_break(&p);
+        else
+            pen_add(&p, t, y[i]);
     }
-    FLUSH();
-#undef FLUSH
-#undef EMIT
+    pen_flush(&p);
     buf_puts(b, "'/>");
 }
 
@@ -1578,7 +1602,8 @@ static void html_status_band(sw_buf *b, const rp_report *r, const ch_axis *ax)
                 "(worst first: red = a rollback rule firing, yellow = a target missed over "
                 "the 300 s window or too few outcomes, green = all targets met), drawn over "
                 "the interval it ends; grey = no status event. Red lines: a rule fired; "
-                "green lines: it resolved.<span class='key'><span style='background:#2ca02c'></span>green"
+                "green lines: it resolved.<span class='key'>"
+                "<span style='background:#2ca02c'></span>green"
                 "<span style='background:#f2c200'></span>yellow"
                 "<span style='background:#d62728'></span>red"
                 "<span style='background:#eee'></span>no data</span></p>");

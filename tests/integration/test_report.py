@@ -135,7 +135,8 @@ def test_26_green_hours_are_go(tmp_path):
 
 def test_one_hour_at_94_percent_is_no_go_naming_that_hour(tmp_path):
     # Hour 7 (16:00-17:00): 47 of 50 outcomes succeed every minute = 94%.
-    bad = lambda m: (55, 50, 47, 1, 800.0) if T0 + 6 * HOUR <= m < T0 + 7 * HOUR else (55, 50, 49, 1, 800.0)
+    def bad(m):
+        return (55, 50, 47 if T0 + 6 * HOUR <= m < T0 + 7 * HOUR else 49, 1, 800.0)
     src = write(tmp_path, events(26, bad))
     p = run("--input", src, "--soak")
     assert p.returncode == 1, p.stdout + p.stderr
@@ -188,7 +189,7 @@ def test_a_gap_breaks_the_24_hour_run(tmp_path):
 
 def test_latency_2100_ms_hour_is_no_go_and_1999_is_not(tmp_path):
     def slow(lat):
-        return lambda m: (55, 50, 49, 1, lat) if T0 + 2 * HOUR <= m < T0 + 3 * HOUR else (55, 50, 49, 1, 800.0)
+        return lambda m: (55, 50, 49, 1, lat if T0 + 2 * HOUR <= m < T0 + 3 * HOUR else 800.0)
     rc, doc, crit = soak_json(write(tmp_path, events(26, slow(2100.0))))
     assert rc == 1 and crit["latency_mean"]["first_failed_hour"] == 3
     assert "2.10s" in crit["latency_mean"]["detail"]
@@ -284,7 +285,8 @@ def test_ten_minute_statuses_tile_with_their_600_s_windows(tmp_path):
     doc = json.loads(run("--input", write(tmp_path, ten, "ten.jsonl"), "--format", "json").stdout)
     assert doc["input"]["status_interval_s"] == 600
     for a, b in zip(one["hours"], doc["hours"]):
-        assert (a["outcomes"], a["successes"], a["errors"]) == (b["outcomes"], b["successes"], b["errors"])
+        for k in ("outcomes", "successes", "errors"):
+            assert a[k] == b[k], (a["hour"], k)
         assert b["covered_s"] == 3600 and b["windows"] == 6
 
 
