@@ -570,3 +570,20 @@ def test_hour_sums_equal_the_raw_events_after_replay(tmp_path):
         assert (h["outcomes"], h["successes"], h["errors"]) == (o, s, e), i
         assert h["latency_mean_ms"] == pytest.approx(lat / o, rel=1e-9)
     assert [h["covered_s"] for h in doc["hours"]] == [3600, 3600, 600]
+
+
+def test_statuses_that_cannot_tile_report_their_coverage(tmp_path):
+    # Every 7 minutes, 40 outcomes a minute. Hour 1 (10:00, 11:00]: statuses
+    # at 10:07 .. 10:56; each one's 300 s window starts after the previous
+    # one ends: 8 windows, 40 min, 1600 outcomes. Hour 2: 11:03's windows
+    # all reach into hour 1 (skipped); 11:10 takes its 600 s window
+    # (11:00-11:10), then 11:17 .. 11:59 one 300 s window each: 10 + 7 * 5
+    # = 45 min, 1800 outcomes.
+    evs = events(2, steady(40, 39, 1, 800.0), step_s=420)
+    doc = json.loads(run("--input", write(tmp_path, evs), "--format", "json").stdout)
+    assert doc["input"]["status_interval_s"] == 420
+    assert [(h["covered_s"], h["windows"], h["outcomes"]) for h in doc["hours"]] == [
+        (2400, 8, 1600), (2700, 8, 1800)]
+    text = run("--input", write(tmp_path, evs)).stdout.split("\n\n")
+    assert "- Coverage: 40 of 60 min (partial hour)" in text[0]
+    assert "- Coverage: 45 of 60 min (partial hour)" in text[1]
