@@ -93,6 +93,12 @@ struct sw_engine {
     sw_engine_stats stats;
 };
 
+/* The minute of a second, rounding down also before the epoch. */
+static int64_t floor_div60(int64_t s)
+{
+    return s >= 0 ? s / 60 : -((-s + 59) / 60);
+}
+
 static int window_index(const sw_engine *e, int64_t w)
 {
     for (int i = 0; i < e->n_windows; i++)
@@ -335,7 +341,7 @@ static void prov_range(const sw_engine *e, int gi, int64_t T, int64_t *lo, int64
     int coarse = e->win_coarse[gi];
     const prov_slot *tab = coarse ? e->prov_coarse : e->prov_fine;
     int64_t nslots = coarse ? e->prov_coarse_n : e->prov_fine_n;
-    int64_t end = coarse ? T / 60 : T; /* exclusive, in units */
+    int64_t end = coarse ? floor_div60(T) : T; /* exclusive, in units */
     int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
     for (int p = 0; p < e->n_sources; p++) {
         lo[p] = hi[p] = -1;
@@ -631,7 +637,7 @@ static void evaluate_through(sw_engine *e, int64_t W)
         int64_t T = e->evaluated + 1;
         win_ring_advance(e->fine, T);
         if (e->coarse)
-            win_ring_advance(e->coarse, T / 60);
+            win_ring_advance(e->coarse, floor_div60(T));
         eval_instant(e, T);
         e->evaluated = T;
     }
@@ -678,12 +684,16 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         return SW_OUT_OF_RANGE;
     }
     if (!e->started) {
+        /* Events up to the lateness before the first one are still on
+         * time: the rings start that far back, and no instant before t0
+         * emits anything (rules need T - W >= t0, status T >= t0 + interval). */
+        int64_t start = sec - cfg->allowed_lateness_s;
         e->started = 1;
         e->t0 = e->max_second = sec;
-        e->evaluated = sec - 1;
-        win_ring_start(e->fine, sec);
+        e->evaluated = start - 1;
+        win_ring_start(e->fine, start);
         if (e->coarse)
-            win_ring_start(e->coarse, sec / 60);
+            win_ring_start(e->coarse, floor_div60(start));
     } else {
         if (sec > e->max_second + cfg->max_gap_s) {
             e->stats.out_of_range++;
@@ -716,18 +726,25 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         if (ev->kind == SW_EV_FALLBACK)
             w.reason = ev->reason;
     }
+    /* The checks above keep sec within the ring's reach; should that ever
+     * fail, the event is counted as late, never as accepted and lost. */
     int rc = win_ring_add(e->fine, &w);
     assert(rc == 0);
+    if (rc != 0) {
+        e->stats.late++;
+        return SW_LATE;
+    }
     if (e->coarse) {
-        w.second = sec / 60;
+        w.second = floor_div60(sec);
         rc = win_ring_add(e->coarse, &w);
         assert(rc == 0);
+        (void)rc;
     }
-    (void)rc;
     if (e->n_sources && source >= 0 && source < e->n_sources) {
         prov_note(e->prov_fine, e->prov_fine_n, e->n_sources, sec, source, offset);
         if (e->coarse)
-            prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, sec / 60, source, offset);
+            prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, floor_div60(sec), source,
+                      offset);
     }
     e->stats.accepted++;
     e->stats.accepted_by_kind[ev->kind]++;

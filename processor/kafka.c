@@ -468,10 +468,32 @@ int kafka_produce(kafka_client *k, const char *topic, const char *key, size_t ke
             rd_kafka_header_add(hdrs, headers[i].name, -1, headers[i].value,
                                 (ssize_t)headers[i].len);
     }
-    rd_kafka_resp_err_t err = rd_kafka_producev(
-        k->rk, RD_KAFKA_V_TOPIC(topic), RD_KAFKA_V_MSGFLAGS(RD_KAFKA_MSG_F_COPY),
-        RD_KAFKA_V_KEY(key, key ? key_len : 0), RD_KAFKA_V_VALUE((void *)value, len),
-        RD_KAFKA_V_HEADERS(hdrs), RD_KAFKA_V_OPAQUE(opaque), RD_KAFKA_V_END);
+    /* rd_kafka_produceva rather than producev: the RD_KAFKA_V_ macros are
+     * GNU statement expressions, which -Wpedantic refuses under clang. */
+    rd_kafka_vu_t vus[6];
+    memset(vus, 0, sizeof(vus));
+    vus[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vus[0].u.cstr = topic;
+    vus[1].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vus[1].u.i = RD_KAFKA_MSG_F_COPY;
+    vus[2].vtype = RD_KAFKA_VTYPE_KEY;
+    vus[2].u.mem.ptr = (void *)key;
+    vus[2].u.mem.size = key ? key_len : 0;
+    vus[3].vtype = RD_KAFKA_VTYPE_VALUE;
+    vus[3].u.mem.ptr = (void *)value;
+    vus[3].u.mem.size = len;
+    vus[4].vtype = RD_KAFKA_VTYPE_OPAQUE;
+    vus[4].u.ptr = opaque;
+    size_t n_vus = 5;
+    if (hdrs) {
+        vus[5].vtype = RD_KAFKA_VTYPE_HEADERS;
+        vus[5].u.headers = hdrs;
+        n_vus = 6;
+    }
+    rd_kafka_error_t *error = rd_kafka_produceva(k->rk, vus, n_vus);
+    rd_kafka_resp_err_t err = error ? rd_kafka_error_code(error) : RD_KAFKA_RESP_ERR_NO_ERROR;
+    if (error)
+        rd_kafka_error_destroy(error);
     if (err == RD_KAFKA_RESP_ERR_NO_ERROR)
         return 0; /* headers owned by the message now */
     if (hdrs)

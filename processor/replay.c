@@ -94,7 +94,9 @@ static void *reader_main(void *arg)
         size_t tail = n - tail_at;
         c->start = from;
         c->end = tail_at;
-        if (tail > rd->max_line) {
+        /* One byte of slack: a line of exactly the cap may carry a '\r'
+         * that the decoding side strips, as it does inside a chunk. */
+        if (tail > rd->max_line + 1) {
             /* Rejected now, its bytes dropped up to its newline; an empty
              * line stands in its place so that line numbers stay true. */
             c->oversized++;
@@ -223,7 +225,7 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
                                                                 : 2 * (cfg->max_message_bytes + 2);
     spsc_init(&rd.full, rd.full_slots, N_CHUNKS);
     spsc_init(&rd.free, rd.free_slots, N_CHUNKS);
-    buf = malloc(cap * N_CHUNKS + cfg->max_message_bytes + 1);
+    buf = malloc(cap * N_CHUNKS + cfg->max_message_bytes + 2);
     if (buf == NULL) {
         fprintf(stderr, "soakwatch: out of memory\n");
         rc = 1;

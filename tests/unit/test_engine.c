@@ -176,6 +176,29 @@ static void test_time(void)
     sw_engine_destroy(e);
 }
 
+/* Events up to the lateness before the first one are on time, and count
+ * in the windows although they precede t0. */
+static void test_before_t0(void)
+{
+    sw_engine *e = fresh();
+    sw_event ev = mk(SW_EV_REQUESTED, 60000);
+    CHECK_INT(sw_engine_push(e, &ev), SW_ACCEPTED);
+    ev.ts_ms = 59000;
+    CHECK_INT(sw_engine_push(e, &ev), SW_ACCEPTED);
+    ev.ts_ms = 58000; /* exactly the lateness (2 s) behind */
+    CHECK_INT(sw_engine_push(e, &ev), SW_ACCEPTED);
+    ev.ts_ms = 57999; /* second 57: one more */
+    CHECK_INT(sw_engine_push(e, &ev), SW_LATE);
+    CHECK_INT(sw_engine_t0(e), 60);
+    ev.ts_ms = 125000;
+    sw_engine_push(e, &ev);
+    /* First status at 120 (>= t0 + 60): its 300 s window holds all three. */
+    int i = find_with("\"at_ms\":120000");
+    CHECK(i >= 0 && strstr(outs[i], "\"300\":{\"requests\":3,") != NULL);
+    CHECK_INT(sw_engine_stats_get(e)->accepted, 4);
+    sw_engine_destroy(e);
+}
+
 /* Section 3, live: the idle clock and the future bound. */
 static void test_live_clock(void)
 {
@@ -544,6 +567,7 @@ int main(void)
     config_defaults(&cfg);
     test_classification();
     test_time();
+    test_before_t0();
     test_live_clock();
     test_rules();
     test_rule_edges();
