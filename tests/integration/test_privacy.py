@@ -60,3 +60,51 @@ def test_replay_outputs_and_logs_hold_no_personal_data(tmp_path):
         timeout=60).stdout.splitlines() if '"status"' in l][-1]
     assert last_status["windows"]["1800"]["fallback_reasons"].get("other", 0) > 0
     assert last_status["windows"]["1800"]["strategies"].get("other", 0) > 0
+
+
+def test_metrics_status_and_run_logs_hold_no_personal_data(tmp_path):
+    """soakwatch run (stdin mode) serving /metrics and /status while the
+    same events go through: nothing personal in the scrape, the status
+    document or the process's own output."""
+    import socket
+    import time
+
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        port = s.getsockname()[1]
+    log = tmp_path / "run.log"
+    with open(log, "w") as err:
+        p = subprocess.Popen([BIN, "run", "--http", f"127.0.0.1:{port}"],
+                             stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=err)
+        try:
+            p.stdin.write(events().encode())
+            p.stdin.flush()
+
+            def get(path):
+                with urllib.request.urlopen(f"http://127.0.0.1:{port}{path}", timeout=5) as r:
+                    return r.read().decode()
+
+            deadline = time.monotonic() + 30
+            metrics = ""
+            while time.monotonic() < deadline:
+                try:
+                    metrics = get("/metrics")
+                    if "soakwatch_events_total" in metrics and 'window="1800"' in metrics:
+                        break
+                except OSError:
+                    pass
+                time.sleep(0.2)
+            status = get("/status")
+            assert "soakwatch_events_rejected_total" in metrics
+            assert '"type":"status"' in status
+            assert_clean(metrics, "/metrics")
+            assert_clean(status, "/status")
+            # The smuggled values were counted under "other", not as labels.
+            assert 'reason="other"' in metrics and 'strategy="other"' in metrics
+        finally:
+            p.stdin.close()
+            out = p.stdout.read().decode()
+            p.wait(timeout=20)
+    assert out.count("\n") > 10
+    assert_clean(out, "run output")
+    assert_clean(log.read_text(), "run log")
