@@ -56,6 +56,7 @@ const cfg_key cfg_keys[] = {
     {"kafka.output_topic", CK_STR, OFF(output_topic), 0, 0, 0, 0, 1},
     {"kafka.group", CK_STR, OFF(group), 0, 0, 0, 0, 1},
     {"kafka.dead_letter_topic", CK_STR, OFF(dead_letter_topic), 0, 0, 0, 0, 0},
+    {"kafka.control_topic", CK_STR, OFF(control_topic), 0, 0, 0, 0, 0},
     {"kafka.properties", CK_PROPS, 0, 0, 0, 0, 0, 0},
     {"http", CK_OBJ, 0, 0, 0, 0, 0, 0},
     {"http.listen", CK_STR, OFF(http_listen), 0, 0, 0, 0, 0},

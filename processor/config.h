@@ -99,6 +99,7 @@ typedef struct sw_config {
     char output_topic[SW_STR_MAX + 1];
     char group[SW_STR_MAX + 1];
     char dead_letter_topic[SW_STR_MAX + 1];
+    char control_topic[SW_STR_MAX + 1]; /* acknowledgements (live); "" = off */
     int n_kafka_props;
     sw_kafka_prop kafka_props[SW_MAX_KAFKA_PROPS];
 

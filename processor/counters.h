@@ -23,6 +23,8 @@ typedef struct sw_counters {
     int64_t consumer_lag[SW_MAX_PARTITIONS];/* high watermark - position, -1 unknown */
     double watermark_lag_s;                 /* wall clock - watermark, NAN when unknown */
     int64_t started_unix_s;
+    uint64_t control_rejected;              /* control messages/lines refused (live) */
+    uint64_t control_acks;                  /* acknowledgements queued to the engine (live) */
 } sw_counters;
 
 #endif

@@ -5,7 +5,8 @@
  * sees one ordered stream as from a file; an input offset is committed only
  * once every output emitted up to it is acknowledged; every buffer is
  * fixed at start, and reading stops while a staging ring or the producer's
- * queue is full.
+ * queue is full. Acknowledgements come from the control topic (read from
+ * its end at start) or a followed control file, never from the past.
  */
 #include "live.h"
 
@@ -17,11 +18,13 @@
 #include <math.h>
 #include <poll.h>
 #include <signal.h>
+#include <sys/stat.h>
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
 #include <unistd.h>
 
+#include "control.h"
 #include "counters.h"
 #include "engine.h"
 #include "event.h"
@@ -43,6 +46,8 @@
 #define READ_CHUNK 65536
 #define DEFAULT_GROUP "soakwatch"
 #define MAX_TS_MS INT64_C(253402300799999)
+#define CONTROL_LINE_MAX 4096       /* bytes of one control message or line */
+#define CONTROL_LOGGED 10           /* refusals logged one by one, then every 1000th */
 
 enum { OPAQUE_OUTPUT = 1, OPAQUE_DEAD_LETTER = 2 };
 
@@ -82,6 +87,20 @@ typedef struct live {
     int64_t lineno;
     int64_t last_read_ms;
     int stdin_eof;
+
+    /* acknowledgements: the control topic (Kafka mode) or file (stdin mode) */
+    kafka_client *ctl;
+    const char *ctl_path;
+    int ctl_fd;
+    dev_t ctl_dev;
+    ino_t ctl_ino;
+    off_t ctl_off;               /* next byte of the file to read */
+    size_t ctl_len;              /* bytes of the incomplete line held */
+    int ctl_skipping;            /* inside a line over the cap */
+    int64_t lineno_ctl;
+    char ctl_line[CONTROL_LINE_MAX + 2];
+    ev_io ctl_io;
+    ev_stat ctl_stat;
 
     ev_io cons_io, prod_io, stdin_io;
     ev_timer tick;
@@ -369,6 +388,239 @@ static void stop(live *l, int code)
     ev_break(l->loop, EVBREAK_ALL);
 }
 
+/* ---- acknowledgements: control topic or control file --------------------- */
+
+/* Count a refused control message and log one line naming the problem,
+ * never the message itself (it could hold anything): the first few, then
+ * every 1000th, so a flood of garbage cannot flood the log. */
+static void control_refuse(live *l, const char *origin, const char *why)
+{
+    uint64_t n = ++l->c.control_rejected;
+    if (n <= CONTROL_LOGGED || n % 1000 == 0)
+        fprintf(stderr, "soakwatch: %s: acknowledgement refused: %s (%" PRIu64 " refused so far)\n",
+                origin, why, n);
+}
+
+/* One control message or line. Its acknowledgement is queued to the engine
+ * at the later of its own time and the instant live time has reached (the
+ * wall clock minus the lateness): an acknowledgement is an instruction for
+ * now, applied at the next instant evaluated, whatever clock its sender
+ * keeps. One from beyond the allowed skew is refused: it would wait in the
+ * engine's bounded queue for hours. */
+static void control_take(live *l, const char *msg, size_t len, const char *origin)
+{
+    char why[256];
+    sw_ack ack;
+    if (len > CONTROL_LINE_MAX) {
+        control_refuse(l, origin, "longer than 4096 bytes");
+        return;
+    }
+    if (control_parse(msg, len, &ack, why, sizeof(why)) != 0) {
+        /* jansson's text can quote the message: keep only its kind. */
+        if (strncmp(why, "not JSON", 8) == 0)
+            why[8] = '\0';
+        control_refuse(l, origin, why);
+        return;
+    }
+    int64_t now_s = floor_div(wall_ms(), 1000);
+    if (ack.ts_ms > MAX_TS_MS || floor_div(ack.ts_ms, 1000) > now_s + l->cfg->max_future_skew_s) {
+        control_refuse(l, origin, "\"ts\" is ahead of the wall clock by more than the allowed skew");
+        return;
+    }
+    int64_t at_s = ack.ts_ms <= 0 ? 0 : (ack.ts_ms + 999) / 1000;
+    if (at_s < now_s - l->cfg->allowed_lateness_s)
+        at_s = now_s - l->cfg->allowed_lateness_s;
+    int rc = sw_engine_ack(l->e, ack.id, ack.by, at_s);
+    if (rc == -ENOBUFS) {
+        control_refuse(l, origin, "too many acknowledgements waiting for their instant");
+        return;
+    }
+    if (rc != 0) {
+        control_refuse(l, origin, "\"id\" longer than a trigger id can be");
+        return;
+    }
+    l->c.control_acks++;
+}
+
+/* Take every message queued on the control consumer. Returns 1 on a fatal
+ * consumer error. */
+static int drain_control(live *l)
+{
+    kafka_msg km;
+    int fatal = 0;
+    char origin[SW_STR_MAX + 64];
+    while (kafka_consume(l->ctl, &km)) {
+        if (km.kind == KAFKA_MSG) {
+            snprintf(origin, sizeof(origin), "control topic %s/%d at offset %" PRId64,
+                     l->cfg->control_topic, km.partition, km.offset);
+            control_take(l, km.value, km.len, origin);
+        } else if (km.kind == KAFKA_ERROR) {
+            fprintf(stderr, "soakwatch: kafka control topic %s: %s\n", l->cfg->control_topic,
+                    km.errstr);
+            fatal |= km.fatal;
+        }
+        kafka_msg_release(&km);
+    }
+    return fatal;
+}
+
+static void on_ctl_io(struct ev_loop *loop, ev_io *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    kafka_fd_drain(w->fd);
+    if (drain_control(l))
+        stop(l, 1);
+}
+
+/* A consumer on every partition of the control topic, each from its end at
+ * start: messages already there were instructions for a past that this
+ * process did not see, and replaying them could release a trigger fired
+ * since. Partitions added later are not read. Returns 0 or -1 with one
+ * line on stderr. */
+static int control_topic_open(live *l)
+{
+    const sw_config *cfg = l->cfg;
+    int64_t *hi = NULL;
+    int rc = -1;
+    l->ctl = kafka_consumer_create(cfg, cfg->group[0] ? cfg->group : DEFAULT_GROUP, l->err,
+                                   sizeof(l->err));
+    if (l->ctl == NULL)
+        goto out;
+    int n = kafka_partition_count(l->ctl, cfg->control_topic, META_TIMEOUT_MS, l->err,
+                                  sizeof(l->err));
+    if (n < 0)
+        goto out;
+    if (n > SW_MAX_PARTITIONS) {
+        snprintf(l->err, sizeof(l->err), "control topic %s has %d partitions; at most %d",
+                 cfg->control_topic, n, SW_MAX_PARTITIONS);
+        goto out;
+    }
+    hi = calloc((size_t)n, sizeof(*hi));
+    if (hi == NULL) {
+        snprintf(l->err, sizeof(l->err), "out of memory");
+        goto out;
+    }
+    if (kafka_high_watermarks(l->ctl, cfg->control_topic, n, hi, META_TIMEOUT_MS, l->err,
+                              sizeof(l->err)) != 0 ||
+        kafka_assign(l->ctl, cfg->control_topic, n, hi, l->err, sizeof(l->err)) != 0)
+        goto out;
+    rc = 0;
+out:
+    if (rc != 0)
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+    free(hi);
+    return rc;
+}
+
+/* (Re)open the control file and read it from its start. Returns 0 or -1
+ * with errno set. */
+static int control_file_open(live *l)
+{
+    struct stat st;
+    int fd = open(l->ctl_path, O_RDONLY | O_CLOEXEC);
+    if (fd < 0)
+        return -1;
+    if (fstat(fd, &st) != 0) {
+        int saved = errno;
+        close(fd);
+        errno = saved;
+        return -1;
+    }
+    if (l->ctl_fd >= 0)
+        close(l->ctl_fd);
+    l->ctl_fd = fd;
+    l->ctl_dev = st.st_dev;
+    l->ctl_ino = st.st_ino;
+    l->ctl_off = 0;
+    l->ctl_len = 0;
+    l->ctl_skipping = 0;
+    l->lineno_ctl = 0;
+    return 0;
+}
+
+static void control_file_line(live *l)
+{
+    char origin[320];
+    l->lineno_ctl++;
+    snprintf(origin, sizeof(origin), "control file %.256s line %" PRId64, l->ctl_path,
+             l->lineno_ctl);
+    if (l->ctl_skipping) {
+        control_refuse(l, origin, "longer than 4096 bytes");
+        return;
+    }
+    size_t len = l->ctl_len;
+    if (len && l->ctl_line[len - 1] == '\r')
+        len--;
+    if (len)
+        control_take(l, l->ctl_line, len, origin);
+}
+
+/* Take the complete lines appended to the control file since the last
+ * call; an incomplete last line is held (up to the cap) until its newline
+ * comes. A file replaced (another inode) or truncated is read again from
+ * its start. */
+static void control_file_poll(live *l)
+{
+    struct stat st;
+    if (stat(l->ctl_path, &st) == 0 && (st.st_dev != l->ctl_dev || st.st_ino != l->ctl_ino)) {
+        if (control_file_open(l) == 0)
+            fprintf(stderr, "soakwatch: control file %s replaced: reading it from its start\n",
+                    l->ctl_path);
+    }
+    if (fstat(l->ctl_fd, &st) == 0 && st.st_size < l->ctl_off) {
+        fprintf(stderr, "soakwatch: control file %s truncated: reading it from its start\n",
+                l->ctl_path);
+        l->ctl_off = 0;
+        l->ctl_len = 0;
+        l->ctl_skipping = 0;
+        l->lineno_ctl = 0;
+    }
+    char buf[READ_CHUNK];
+    for (;;) {
+        ssize_t got = pread(l->ctl_fd, buf, sizeof(buf), l->ctl_off);
+        if (got < 0 && errno == EINTR)
+            continue;
+        if (got < 0) {
+            fprintf(stderr, "soakwatch: reading control file %s: %s\n", l->ctl_path,
+                    strerror(errno));
+            return;
+        }
+        if (got == 0)
+            return;
+        l->ctl_off += got;
+        const char *p = buf, *end = buf + got;
+        while (p < end) {
+            const char *nl = memchr(p, '\n', (size_t)(end - p));
+            size_t n = (size_t)((nl ? nl : end) - p);
+            if (!l->ctl_skipping) {
+                if (l->ctl_len + n > CONTROL_LINE_MAX + 1) { /* + 1: a '\r' */
+                    l->ctl_skipping = 1;
+                    l->ctl_len = 0;
+                } else {
+                    memcpy(l->ctl_line + l->ctl_len, p, n);
+                    l->ctl_len += n;
+                }
+            }
+            if (nl == NULL)
+                break;
+            control_file_line(l);
+            l->ctl_len = 0;
+            l->ctl_skipping = 0;
+            p = nl + 1;
+        }
+    }
+}
+
+static void on_ctl_stat(struct ev_loop *loop, ev_stat *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    control_file_poll(l);
+}
+
 static void check_fatal(live *l)
 {
     if (kafka_fatal(l->prod, l->err, sizeof(l->err))) {
@@ -408,7 +660,7 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
     check_fatal(l);
     /* A safety net for a wake-up lost between two drains, and the merge's
      * idle timeout, which moves with time alone. */
-    if (drain_input(l))
+    if (drain_input(l) || (l->ctl && drain_control(l)))
         stop(l, 1);
     int64_t now = wall_ms();
     if (merge_all_eof(l->m) && now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
@@ -603,6 +855,9 @@ static void live_free(live *l)
     free(l->committed);
     free(l->fed);
     free(l->line);
+    kafka_destroy(l->ctl);
+    if (l->ctl_fd >= 0)
+        close(l->ctl_fd);
 }
 
 /* Consumer on the input topic: partitions, watermarks at start, the start
@@ -730,6 +985,15 @@ static int run_kafka(live *l)
             "soakwatch: reading %s (%d partitions) from %" PRId64
             " s back; publishing to %s from %" PRId64 "\n",
             l->in_topic, l->n, warm_s, l->out_topic, from);
+    if (cfg->control_topic[0]) {
+        if (control_topic_open(l) != 0)
+            return 1;
+        fprintf(stderr, "soakwatch: acknowledgements from %s, from its end\n",
+                cfg->control_topic);
+        ev_io_init(&l->ctl_io, on_ctl_io, kafka_wakeup_fd(l->ctl), EV_READ);
+        l->ctl_io.data = l;
+        ev_io_start(l->loop, &l->ctl_io);
+    }
 
     ev_io_init(&l->cons_io, on_cons_io, kafka_wakeup_fd(l->cons), EV_READ);
     ev_io_init(&l->prod_io, on_prod_io, kafka_wakeup_fd(l->prod), EV_READ);
@@ -746,6 +1010,8 @@ static int run_kafka(live *l)
 
     /* Shutdown: intake stopped; flush, then commit what is acknowledged. */
     ev_io_stop(l->loop, &l->cons_io);
+    if (l->ctl)
+        ev_io_stop(l->loop, &l->ctl_io);
     if (kafka_flush(l->prod, FLUSH_TIMEOUT_MS) != 0)
         fprintf(stderr, "soakwatch: %d output events not acknowledged at shutdown; "
                         "offsets not committed past them\n", kafka_outq_len(l->prod));
@@ -856,6 +1122,9 @@ static void on_stdin_tick(struct ev_loop *loop, ev_timer *w, int revents)
         sw_engine_set_wall_clock(l->e, now_s);
         sw_engine_advance(l->e, now_s - l->cfg->allowed_lateness_s);
     }
+    /* A safety net for a change the stat watcher missed. */
+    if (l->ctl_fd >= 0)
+        control_file_poll(l);
     if (fflush(l->out) != 0)
         l->write_failed = 1;
     if (l->write_failed) {
@@ -877,6 +1146,17 @@ static int run_stdin(live *l)
     if (cfg->provenance && sw_engine_set_sources(l->e, 1, "lines") != 0) {
         fprintf(stderr, "soakwatch: out of memory\n");
         return 1;
+    }
+    if (l->ctl_path) {
+        if (control_file_open(l) != 0) {
+            fprintf(stderr, "soakwatch: cannot open control file %s: %s\n", l->ctl_path,
+                    strerror(errno));
+            return 2;
+        }
+        control_file_poll(l);
+        ev_stat_init(&l->ctl_stat, on_ctl_stat, l->ctl_path, 0.);
+        l->ctl_stat.data = l;
+        ev_stat_start(l->loop, &l->ctl_stat);
     }
     fcntl(STDIN_FILENO, F_SETFL, fcntl(STDIN_FILENO, F_GETFL) | O_NONBLOCK);
     l->last_read_ms = wall_ms();
@@ -902,7 +1182,7 @@ static int run_stdin(live *l)
     return l->exit_code;
 }
 
-int live_run(const sw_config *cfg)
+int live_run(const sw_config *cfg, const char *control_path)
 {
     live *l = calloc(1, sizeof(*l));
     if (l == NULL) {
@@ -910,6 +1190,8 @@ int live_run(const sw_config *cfg)
         return 1;
     }
     l->cfg = cfg;
+    l->ctl_path = control_path;
+    l->ctl_fd = -1;
     l->c.started_unix_s = floor_div(wall_ms(), 1000);
     l->c.watermark_lag_s = NAN;
     pipeline_dec_config(cfg, &l->dc);
@@ -938,6 +1220,7 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
     }
     int rc = 1;
     l->cfg = cfg;
+    l->ctl_fd = -1;
     l->replay = 1;
     l->in_topic = o->topic;
     l->out_topic = o->output_topic;

@@ -10,8 +10,11 @@
 #include "config.h"
 
 /* soakwatch run: one libev loop until SIGTERM/SIGINT (exit 0) or a fatal
- * error (exit 1 with one line on stderr). cfg is borrowed. */
-int live_run(const sw_config *cfg);
+ * error (exit 1 with one line on stderr). Acknowledgements of latched
+ * triggers come from cfg->control_topic (Kafka mode) or, in stdin mode,
+ * from control_path, read at start and followed for appended lines (NULL:
+ * none; a file that cannot be opened exits 2). Both are borrowed. */
+int live_run(const sw_config *cfg, const char *control_path);
 
 typedef struct kafka_replay_opts {
     const char *topic;        /* recorded input topic */

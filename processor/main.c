@@ -32,8 +32,11 @@ static const char usage_text[] =
     "         [--output PATH|-] [--output-topic T2] [--format json|text]\n"
     "         Replay a recorded Kafka topic; TIME is RFC 3339 or epoch milliseconds.\n"
     "  run [--config FILE] [--brokers LIST] [--input-topic T] [--output-topic T]\n"
-    "      [--group G] [--dead-letter-topic T] [--http ADDR:PORT]\n"
-    "         Live: Kafka to Kafka; with no brokers, stdin to stdout.\n"
+    "      [--group G] [--dead-letter-topic T] [--control-topic T] [--http ADDR:PORT]\n"
+    "  run [--config FILE] [--control FILE] [--http ADDR:PORT]\n"
+    "         Live: Kafka to Kafka; with no brokers, stdin to stdout. Acknowledgements\n"
+    "         of latched triggers: messages on --control-topic, or lines appended to\n"
+    "         the --control file on stdin.\n"
     "  report [--input PATH|-] [--output PATH|-] [--format text|html|json] [--soak]\n"
     "         [--config FILE]\n"
     "         Hourly updates, an HTML timeline, or the soak go/no-go verdict, from\n"
@@ -104,7 +107,7 @@ static int parse_time(const char *s, int64_t *ms)
 enum {
     OPT_CONFIG = 1000, OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_BROKERS, OPT_TOPIC,
     OPT_FROM, OPT_TO, OPT_OUTPUT_TOPIC, OPT_INPUT_TOPIC, OPT_GROUP, OPT_DLT, OPT_HTTP,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL, OPT_CONTROL_TOPIC,
 };
 
 static const struct option long_opts[] = {
@@ -124,12 +127,13 @@ static const struct option long_opts[] = {
     {"progress", no_argument, NULL, OPT_PROGRESS},
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"control", required_argument, NULL, OPT_CONTROL},
+    {"control-topic", required_argument, NULL, OPT_CONTROL_TOPIC},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct cli_args {
     const char *config, *input, *output, *format, *brokers, *topic, *from, *to;
-    const char *output_topic, *input_topic, *group, *dlt, *http, *control;
+    const char *output_topic, *input_topic, *group, *dlt, *http, *control, *control_topic;
     int progress;
 } cli_args;
 
@@ -161,6 +165,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
         case OPT_PROGRESS: a->progress = 1; break;
         case OPT_NO_PROGRESS: a->progress = 0; break;
         case OPT_CONTROL: a->control = optarg; break;
+        case OPT_CONTROL_TOPIC: a->control_topic = optarg; break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -183,8 +188,9 @@ static int cmd_replay(int argc, char **argv)
         return rc;
     int text = a.format && strcmp(a.format, "text") == 0;
     int kafka = a.brokers || a.topic || a.from || a.to || a.output_topic;
-    if (a.input_topic || a.group || a.dlt || a.http)
-        return usage_error("%s", "replay takes no --input-topic, --group, --dead-letter-topic or --http");
+    if (a.input_topic || a.group || a.dlt || a.http || a.control_topic)
+        return usage_error("%s", "replay takes no --input-topic, --group, --dead-letter-topic, "
+                                 "--control-topic or --http");
     cfg = malloc(sizeof(*cfg));
     if (cfg == NULL)
         return 1;
@@ -254,9 +260,10 @@ static int cmd_run(int argc, char **argv)
     int rc = parse_args(argc, argv, &a);
     if (rc)
         return rc;
-    if (a.input || a.output || a.format || a.topic || a.from || a.to || a.control)
+    if (a.input || a.output || a.format || a.topic || a.from || a.to)
         return usage_error("%s", "run takes --config, --brokers, --input-topic, --output-topic, "
-                                 "--group, --dead-letter-topic and --http only");
+                                 "--group, --dead-letter-topic, --control-topic, --control "
+                                 "and --http only");
     sw_config *cfg = malloc(sizeof(*cfg));
     if (cfg == NULL)
         return 1;
@@ -268,6 +275,7 @@ static int cmd_run(int argc, char **argv)
         (a.output_topic && set_str(cfg->output_topic, "--output-topic", a.output_topic)) ||
         (a.group && set_str(cfg->group, "--group", a.group)) ||
         (a.dlt && set_str(cfg->dead_letter_topic, "--dead-letter-topic", a.dlt)) ||
+        (a.control_topic && set_str(cfg->control_topic, "--control-topic", a.control_topic)) ||
         (a.http && set_str(cfg->http_listen, "--http", a.http)))
         goto out;
     char err[512];
@@ -275,7 +283,15 @@ static int cmd_run(int argc, char **argv)
         fprintf(stderr, "soakwatch: %s\n", err);
         goto out;
     }
-    rc = live_run(cfg);
+    if (a.control && cfg->brokers[0]) {
+        usage_error("%s", "--control is for run on stdin; with brokers, use --control-topic");
+        goto out;
+    }
+    if (a.control_topic && !cfg->brokers[0]) {
+        usage_error("%s", "--control-topic needs brokers; on stdin, use --control FILE");
+        goto out;
+    }
+    rc = live_run(cfg, a.control);
 out:
     free(cfg);
     return rc;
