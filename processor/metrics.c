@@ -273,6 +273,16 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
     sample_u64(&f, NULL, NULL, c->dead_lettered);
     keep_rc(&rc, f.rc);
 
+    fam_init(&f, out, "soakwatch_control_acks_total", "counter",
+             "Acknowledgements of latched triggers taken from the control topic or file.");
+    sample_u64(&f, NULL, NULL, c->control_acks);
+    keep_rc(&rc, f.rc);
+
+    fam_init(&f, out, "soakwatch_control_rejected_total", "counter",
+             "Control messages or lines refused (malformed, too long, too far ahead, too many).");
+    sample_u64(&f, NULL, NULL, c->control_rejected);
+    keep_rc(&rc, f.rc);
+
     fam_init(&f, out, "soakwatch_messages_total", "counter", "Input messages or lines read.");
     sample_u64(&f, NULL, NULL, c->messages);
     keep_rc(&rc, f.rc);

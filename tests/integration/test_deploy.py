@@ -38,6 +38,7 @@ CONTRACT_METRICS = {
     "soakwatch_events_total", "soakwatch_events_ignored_total", "soakwatch_events_rejected_total",
     "soakwatch_events_late_total", "soakwatch_events_out_of_range_total", "soakwatch_outputs_total",
     "soakwatch_output_delivery_failures_total", "soakwatch_dead_lettered_total",
+    "soakwatch_control_acks_total", "soakwatch_control_rejected_total",
     "soakwatch_messages_total", "soakwatch_consumer_lag_messages",
     "soakwatch_watermark_lag_seconds", "soakwatch_ready", "soakwatch_build_info",
     "soakwatch_window_memory_bytes", "soakwatch_event_time_seconds",

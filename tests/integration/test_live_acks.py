@@ -1,14 +1,15 @@
 """soakwatch run on stdin with --control FILE: a latched trigger stays firing
 after its condition clears until a line appended to the control file names
 its id; the resolved event then says who acknowledged it. A bad control line
-is refused with a one-line reason that does not quote it, and run refuses a
-control file it cannot open.
+is refused with a one-line reason that does not quote it, both are counted
+in /metrics, and run refuses a control file it cannot open.
 """
 import json
 import os
 import subprocess
 import sys
 import time
+import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import scenarios as sc  # noqa: E402
@@ -92,8 +93,9 @@ def test_ack_on_control_file_releases_latched_trigger(tmp_path):
 
     control = tmp_path / "acks.jsonl"
     control.write_text("")
+    port = sc.free_port()
     p = subprocess.Popen([sc.BIN, "run", "--config", write_config(tmp_path, True),
-                          "--control", str(control)],
+                          "--control", str(control), "--http", "127.0.0.1:%d" % port],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                          env=ENV)
     try:
@@ -138,6 +140,11 @@ def test_ack_on_control_file_releases_latched_trigger(tmp_path):
         # backlog: no earlier than the wall clock minus the lateness (2 s)
         # when it was written.
         assert resolved[0]["at_ms"] >= (acked_wall_s - 1 - 2) * 1000
+        # Two acknowledgements taken (one naming no firing), one line refused.
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+            metrics = r.read().decode().splitlines()
+        assert "soakwatch_control_acks_total 2" in metrics
+        assert "soakwatch_control_rejected_total 1" in metrics
     finally:
         p.stdin.close()
         rc = p.wait(timeout=30)
