@@ -483,9 +483,19 @@ static void apply_acks(sw_engine *e, int64_t T)
         for (int r = 0; r < e->cfg->n_rules; r++) {
             rule_state *st = &e->rs[r];
             char id[sizeof(st->acked_id)];
-            snprintf(id, sizeof(id), "%s:%" PRId64, e->cfg->rules[r].name, st->fired_at * 1000);
-            if (!st->firing || strcmp(id, a->id) != 0)
+            if (!st->firing)
                 continue;
+            if (st->fired_at == INT64_MIN) {
+                /* A firing recovered on restart: any id of this rule. */
+                size_t n = strlen(e->cfg->rules[r].name);
+                if (strncmp(a->id, e->cfg->rules[r].name, n) != 0 || a->id[n] != ':')
+                    continue;
+            } else {
+                snprintf(id, sizeof(id), "%s:%" PRId64, e->cfg->rules[r].name,
+                         st->fired_at * 1000);
+                if (strcmp(id, a->id) != 0)
+                    continue;
+            }
             st->latched = 0;
             strcpy(st->acked_id, a->id);
             strcpy(st->acked_by, a->by);
@@ -593,6 +603,10 @@ static void eval_instant(sw_engine *e, int64_t T)
                 e->rs[r].clear_since = INT64_MIN;
             e->rs[r].firing = e->published[r];
             e->rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
+            /* When it fired is not known here (it may be long before the
+             * history read back): an ack naming the rule's firing matches. */
+            if (e->published[r])
+                e->rs[r].fired_at = INT64_MIN;
         }
         e->published_applied = 1;
     }

@@ -211,6 +211,31 @@ static void test_latch(void)
     sw_engine_destroy(e);
 }
 
+/* After a restart the latched firing is recovered from the output topic,
+ * whose firing instant the engine never saw: an ack of that rule's firing
+ * (by its original id) still releases it; another rule's id does not. */
+static void test_latch_after_restart(void)
+{
+    sw_rule *r = one_rule();
+    r->latch = 1;
+    uint8_t published[SW_MAX_RULES] = {1};
+    sw_engine *e = fresh();
+    sw_engine_set_emit_range(e, 1050, -1, published);
+    for (int s = 1000; s < 1060; s++)
+        second(e, s, 10, 0); /* healthy: the condition is false throughout */
+    CHECK_INT(count_with("\"state\":\"resolved\""), 0); /* latched */
+    sw_engine_ack(e, "other:900000", "alice", 1060);
+    sw_engine_ack(e, "errors:900000", "alice", 1061);
+    for (int s = 1060; s < 1070; s++)
+        second(e, s, 10, 0);
+    sw_engine_finish(e);
+    int i = find_with("\"state\":\"resolved\"");
+    CHECK(i >= 0 && strstr(outs[i], "\"at_ms\":1061000") != NULL);
+    CHECK(i >= 0 && strstr(outs[i], "\"acknowledged\":{\"id\":\"errors:900000\"") != NULL);
+    CHECK_INT(sw_engine_stats_get(e)->acks_unmatched, 1);
+    sw_engine_destroy(e);
+}
+
 /* hold_when_no_data: silence keeps a firing rule firing. */
 static void test_hold_when_no_data(void)
 {
@@ -365,6 +390,7 @@ int main(void)
     test_resolve_threshold();
     test_keep_firing();
     test_latch();
+    test_latch_after_restart();
     test_hold_when_no_data();
     test_confidence();
     test_multiwindow();
