@@ -25,6 +25,7 @@ int config_apply_env(sw_config *cfg, char *errstr, size_t errlen)
         {"SOAKWATCH_OUTPUT_TOPIC", cfg->output_topic},
         {"SOAKWATCH_GROUP", cfg->group},
         {"SOAKWATCH_DEAD_LETTER_TOPIC", cfg->dead_letter_topic},
+        {"SOAKWATCH_CONTROL_TOPIC", cfg->control_topic},
         {"SOAKWATCH_HTTP", cfg->http_listen},
     };
     const size_t nvars = sizeof(vars) / sizeof(vars[0]);

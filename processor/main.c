@@ -47,8 +47,8 @@ static const char usage_text[] =
     "  --help, --version\n"
     "\n"
     "Environment (run): SOAKWATCH_BROKERS, SOAKWATCH_INPUT_TOPIC, SOAKWATCH_OUTPUT_TOPIC,\n"
-    "SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_HTTP override the config file;\n"
-    "command-line flags override both.\n";
+    "SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_CONTROL_TOPIC, SOAKWATCH_HTTP\n"
+    "override the config file; command-line flags override both.\n";
 
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 

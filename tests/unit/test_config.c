@@ -510,6 +510,7 @@ static void test_env(void)
     setenv("SOAKWATCH_OUTPUT_TOPIC", "tout", 1);
     setenv("SOAKWATCH_GROUP", "grp", 1);
     setenv("SOAKWATCH_DEAD_LETTER_TOPIC", "dead", 1);
+    setenv("SOAKWATCH_CONTROL_TOPIC", "acks", 1);
     setenv("SOAKWATCH_HTTP", "0.0.0.0:9464", 1);
     CHECK_INT(config_apply_env(&cfg, err, sizeof(err)), 0);
     CHECK_STR(cfg.brokers, "b1:9092");
@@ -517,6 +518,7 @@ static void test_env(void)
     CHECK_STR(cfg.output_topic, "tout");
     CHECK_STR(cfg.group, "grp");
     CHECK_STR(cfg.dead_letter_topic, "dead");
+    CHECK_STR(cfg.control_topic, "acks");
     CHECK_STR(cfg.http_listen, "0.0.0.0:9464");
     /* Set but empty: brokers "" is stdin/stdout mode, and wins over the file. */
     setenv("SOAKWATCH_BROKERS", "", 1);
@@ -536,7 +538,8 @@ static void test_env(void)
     CHECK_INT(config_apply_env(&cfg, err, sizeof(err)), -1);
     CHECK_STR(err, "SOAKWATCH_HTTP: \"nope\" is not ADDR:PORT or [V6ADDR]:PORT");
     const char *vars[] = {"SOAKWATCH_BROKERS", "SOAKWATCH_INPUT_TOPIC", "SOAKWATCH_GROUP",
-                          "SOAKWATCH_DEAD_LETTER_TOPIC", "SOAKWATCH_HTTP"};
+                          "SOAKWATCH_DEAD_LETTER_TOPIC", "SOAKWATCH_CONTROL_TOPIC",
+                          "SOAKWATCH_HTTP"};
     for (size_t i = 0; i < sizeof(vars) / sizeof(vars[0]); i++)
         unsetenv(vars[i]);
     /* With none set, nothing changes. */
