@@ -12,8 +12,7 @@
 
 /* Apply SOAKWATCH_BROKERS, SOAKWATCH_INPUT_TOPIC, SOAKWATCH_OUTPUT_TOPIC,
  * SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_CONTROL_TOPIC and
- * SOAKWATCH_HTTP. A set
- * variable wins over the file, even when empty. Returns 0, or -1 with
+ * SOAKWATCH_HTTP. A set variable wins over the file, even when empty. Returns 0, or -1 with
  * errstr naming the variable (cfg then unchanged). */
 int config_apply_env(sw_config *cfg, char *errstr, size_t errlen);
 
