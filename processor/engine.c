@@ -334,27 +334,24 @@ static const sw_wm *wm_at(const sw_engine *e, sw_wm *wms, int *have, int gi, int
     return &wms[gi];
 }
 
-/* Offsets of the data in window gi at T, per source, into lo/hi (-1 when
- * the window holds nothing of that source). */
-static void prov_range(const sw_engine *e, int gi, int64_t T, int64_t *lo, int64_t *hi)
+/* Widen [*lo, *hi] (-1: empty) by the offsets of source p's data in
+ * window gi at T. */
+static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo, int64_t *hi)
 {
     int coarse = e->win_coarse[gi];
     const prov_slot *tab = coarse ? e->prov_coarse : e->prov_fine;
     int64_t nslots = coarse ? e->prov_coarse_n : e->prov_fine_n;
     int64_t end = coarse ? floor_div60(T) : T; /* exclusive, in units */
     int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
-    for (int p = 0; p < e->n_sources; p++) {
-        lo[p] = hi[p] = -1;
-        for (int64_t u = first; u < end; u++) {
-            int64_t s = ((u % nslots) + nslots) % nslots;
-            const prov_slot *ps = &tab[s * e->n_sources + p];
-            if (ps->unit != u)
-                continue;
-            if (lo[p] < 0 || ps->lo < lo[p])
-                lo[p] = ps->lo;
-            if (ps->hi > hi[p])
-                hi[p] = ps->hi;
-        }
+    for (int64_t u = first; u < end; u++) {
+        int64_t s = ((u % nslots) + nslots) % nslots;
+        const prov_slot *ps = &tab[s * e->n_sources + p];
+        if (ps->unit != u)
+            continue;
+        if (*lo < 0 || ps->lo < *lo)
+            *lo = ps->lo;
+        if (ps->hi > *hi)
+            *hi = ps->hi;
     }
 }
 
@@ -396,25 +393,15 @@ static int put_provenance(sw_engine *e, sw_buf *b, int r, int64_t T)
     rc |= buf_puts(b, "}");
     if (e->n_sources > 0) {
         /* The union over the rule's windows: all the data the decision read. */
-        int64_t lo[64], hi[64], l2[64], h2[64];
-        int n = e->n_sources < 64 ? e->n_sources : 64;
-        prov_range(e, e->rule_windows[r][0], T, lo, hi);
-        for (int k = 0; k < rule->n_extra_windows; k++) {
-            prov_range(e, e->rule_windows[r][1 + k], T, l2, h2);
-            for (int p = 0; p < n; p++) {
-                if (l2[p] >= 0 && (lo[p] < 0 || l2[p] < lo[p]))
-                    lo[p] = l2[p];
-                if (h2[p] > hi[p])
-                    hi[p] = h2[p];
-            }
-        }
         rc |= buf_printf(b, ",\"%s\":{", e->source_kind);
         int first = 1;
-        for (int p = 0; p < n; p++) {
-            if (lo[p] < 0)
+        for (int p = 0; p < e->n_sources; p++) {
+            int64_t lo = -1, hi = -1;
+            for (int k = 0; k <= rule->n_extra_windows; k++)
+                prov_widen(e, e->rule_windows[r][k], T, p, &lo, &hi);
+            if (lo < 0)
                 continue;
-            rc |= buf_printf(b, "%s\"%d\":[%" PRId64 ",%" PRId64 "]", first ? "" : ",", p, lo[p],
-                             hi[p]);
+            rc |= buf_printf(b, "%s\"%d\":[%" PRId64 ",%" PRId64 "]", first ? "" : ",", p, lo, hi);
             first = 0;
         }
         rc |= buf_puts(b, "}");
