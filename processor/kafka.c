@@ -30,10 +30,10 @@ static const char *const consumer_defaults[][2] = {
     {"enable.auto.commit", "false"},
     {"enable.auto.offset.store", "false"},
     {"enable.partition.eof", "true"},
-    {"queued.max.messages.kbytes", "4096"},
-    {"queued.min.messages", "10000"},
+    {"queued.max.messages.kbytes", "16384"},
+    {"queued.min.messages", "100000"},
     {"fetch.max.bytes", "4194304"},
-    {"max.partition.fetch.bytes", "1048576"},
+    {"max.partition.fetch.bytes", "524288"},
     {"fetch.wait.max.ms", "100"},
     {"statistics.interval.ms", "0"},
     {"auto.offset.reset", "earliest"},
@@ -375,6 +375,24 @@ int kafka_split(kafka_client *k, const char *topic, int n, char *errstr, size_t 
          * (librdkafka marks it), so the partition's messages stay here. */
         rd_kafka_queue_forward(k->parts[p], NULL);
         rd_kafka_queue_io_event_enable(k->parts[p], k->pipe_w, "1", 1);
+    }
+    return 0;
+}
+
+int kafka_pause(kafka_client *k, const char *topic, int p, int pause, char *errstr,
+                size_t errlen)
+{
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, p);
+    rd_kafka_resp_err_t err =
+        pause ? rd_kafka_pause_partitions(k->rk, l) : rd_kafka_resume_partitions(k->rk, l);
+    if (err == RD_KAFKA_RESP_ERR_NO_ERROR && l->elems[0].err != RD_KAFKA_RESP_ERR_NO_ERROR)
+        err = l->elems[0].err;
+    rd_kafka_topic_partition_list_destroy(l);
+    if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
+        snprintf(errstr, errlen, "kafka: %s %s/%d: %s", pause ? "pausing" : "resuming", topic,
+                 p, rd_kafka_err2str(err));
+        return -EIO;
     }
     return 0;
 }

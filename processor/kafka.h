@@ -90,6 +90,13 @@ enum { KAFKA_MSG = 1, KAFKA_EOF = 2, KAFKA_ERROR = 3 };
  * Returns 0, -EINVAL when already split, or -EIO with errstr. */
 int kafka_split(kafka_client *k, const char *topic, int n, char *errstr, size_t errlen);
 
+/* Stop (pause 1) or restart (pause 0) fetching partition p of topic.
+ * Messages of p fetched but not yet taken are dropped and fetched again,
+ * from the offset after the last one taken, on restart. Returns 0 or -EIO
+ * with errstr. */
+int kafka_pause(kafka_client *k, const char *topic, int p, int pause, char *errstr,
+                size_t errlen);
+
 /* Take the next item of the consumer queue (errors, and messages when not
  * split) without waiting; serves commit results. Returns 1 (m filled:
  * release it), or 0 when the queue is empty. */

@@ -35,6 +35,7 @@
 #include "pipeline.h"
 
 #define STAGE_CAP 4096              /* staged events per partition */
+#define RELEASE_EVERY 256           /* messages read between two releases */
 #define PRODUCER_HIGH 20000         /* stop reading above this many queued outputs */
 #define PRODUCER_LOW 5000           /* and read again below this */
 #define META_TIMEOUT_MS 10000
@@ -71,6 +72,8 @@ typedef struct live {
     int64_t *read_next;      /* next offset to read per partition */
     int64_t *committed;      /* last committed per partition */
     int64_t *fed;            /* scratch: fed positions */
+    uint8_t *part_paused;    /* fetching stopped: ring full, or replay read to its end */
+    uint8_t *part_done;      /* replay: read to its end at start */
     int64_t idle_ms;         /* merge idle timeout */
     uint64_t produced, acked, failed;
     int paused;
@@ -268,57 +271,83 @@ static void take_message(live *l, const kafka_msg *km, int64_t now)
     merge_touch(l->m, p, now);
 }
 
-/* Read every partition whose ring has room, until its queue is empty;
- * release in between. Returns 1 on a fatal consumer error. */
+/* Stop fetching partition p while its ring is full, and fetch it again once
+ * the merge has taken half of it: the ring, not librdkafka's prefetch, is
+ * what a partition that runs ahead in event time fills. Messages of p still
+ * queued when it pauses are dropped by librdkafka and fetched again from
+ * the next unread offset on resume. Returns 0, or -1 after logging. */
+static int pause_part(live *l, int p, int pause)
+{
+    if (l->part_paused[p] == pause)
+        return 0;
+    if (kafka_pause(l->cons, l->in_topic, p, pause, l->err, sizeof(l->err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        return -1;
+    }
+    l->part_paused[p] = (uint8_t)pause;
+    return 0;
+}
+
+static void resume_drained(live *l)
+{
+    for (int p = 0; p < l->n; p++)
+        if (l->part_paused[p] && !l->part_done[p] &&
+            merge_part_staged(l->m, p) <= STAGE_CAP / 2)
+            pause_part(l, p, 0);
+}
+
+/* Read the consumer queue (every partition, one message at a time) until it
+ * is empty, the producer's queue is too long or the loop stops; release
+ * in between. Returns 1 on a fatal consumer error. */
 static int drain_input(live *l)
 {
     kafka_msg km;
     int fatal = 0;
-    while (kafka_consume(l->cons, &km)) {
-        if (km.kind == KAFKA_ERROR) {
-            fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
-            fatal |= km.fatal;
-        }
-        kafka_msg_release(&km);
-    }
-    int progress = 1;
-    while (progress && !l->stopping) {
-        progress = 0;
+    int since_release = 0;
+    resume_drained(l);
+    while (!l->stopping) {
         l->paused = producer_busy(l);
         if (l->paused)
             break;
-        for (int p = 0; p < l->n; p++) {
-            /* A batch per partition per pass keeps the merge fed evenly; a
-             * partition whose ring is full is left in librdkafka's bounded
-             * prefetch until the merge makes room. */
-            for (int k = 0; k < 256 && !merge_part_full(l->m, p); k++) {
-                if (!kafka_consume_part(l->cons, p, &km))
-                    break;
-                int64_t now = wall_ms();
-                progress = 1;
-                if (km.kind == KAFKA_MSG) {
-                    if (l->replay && km.offset >= l->hw_start[p]) {
-                        /* Beyond the end at start: not part of this replay. */
-                        merge_set_eof(l->m, p);
-                    } else {
-                        take_message(l, &km, now);
-                        if (l->replay && l->read_next[p] >= l->hw_start[p])
-                            merge_set_eof(l->m, p);
-                    }
-                } else if (km.kind == KAFKA_EOF) {
-                    if (km.offset > l->read_next[p])
-                        l->read_next[p] = km.offset;
+        if (!kafka_consume(l->cons, &km))
+            break;
+        int p = km.partition;
+        if (km.kind == KAFKA_ERROR) {
+            fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
+            fatal |= km.fatal;
+        } else if (p < 0 || p >= l->n) {
+            /* not of the input topic's partitions at start: not read */
+        } else if (km.kind == KAFKA_MSG) {
+            int64_t now = wall_ms();
+            if (l->replay && km.offset >= l->hw_start[p]) {
+                /* Beyond the end at start: not part of this replay. */
+                merge_set_eof(l->m, p);
+                l->part_done[p] = 1;
+                pause_part(l, p, 1);
+            } else {
+                take_message(l, &km, now);
+                if (l->replay && l->read_next[p] >= l->hw_start[p]) {
                     merge_set_eof(l->m, p);
-                } else {
-                    fprintf(stderr, "soakwatch: kafka %s/%d: %s\n", l->in_topic, p, km.errstr);
-                    fatal |= km.fatal;
+                    l->part_done[p] = 1;
+                    pause_part(l, p, 1);
                 }
-                kafka_msg_release(&km);
             }
+            if (merge_part_full(l->m, p))
+                pause_part(l, p, 1);
+        } else if (km.kind == KAFKA_EOF) {
+            if (km.offset > l->read_next[p])
+                l->read_next[p] = km.offset;
+            merge_set_eof(l->m, p);
+        }
+        kafka_msg_release(&km);
+        if (++since_release == RELEASE_EVERY) {
+            since_release = 0;
             release(l);
+            resume_drained(l);
         }
     }
     release(l);
+    resume_drained(l);
     return fatal;
 }
 
@@ -854,6 +883,8 @@ static void live_free(live *l)
     free(l->read_next);
     free(l->committed);
     free(l->fed);
+    free(l->part_paused);
+    free(l->part_done);
     free(l->line);
     kafka_destroy(l->ctl);
     if (l->ctl_fd >= 0)
@@ -885,9 +916,12 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
     l->read_next = calloc((size_t)l->n, sizeof(int64_t));
     l->committed = calloc((size_t)l->n, sizeof(int64_t));
     l->fed = calloc((size_t)l->n, sizeof(int64_t));
+    l->part_paused = calloc((size_t)l->n, 1);
+    l->part_done = calloc((size_t)l->n, 1);
     start = calloc((size_t)l->n, sizeof(int64_t));
     l->m = merge_create(l->n, STAGE_CAP, now_ms);
-    if (!l->hw_start || !l->read_next || !l->committed || !l->fed || !start || !l->m) {
+    if (!l->hw_start || !l->read_next || !l->committed || !l->fed || !l->part_paused ||
+        !l->part_done || !start || !l->m) {
         snprintf(l->err, sizeof(l->err), "out of memory");
         goto out;
     }
@@ -900,8 +934,10 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
         l->read_next[p] = start[p];
         l->committed[p] = -1;
         l->c.consumer_lag[p] = -1;
-        if (l->replay && start[p] >= l->hw_start[p])
+        if (l->replay && start[p] >= l->hw_start[p]) {
             merge_set_eof(l->m, p);
+            l->part_done[p] = 1;
+        }
     }
     l->e = sw_engine_create(cfg, on_output, l, l->err, sizeof(l->err));
     if (l->e == NULL)
@@ -910,10 +946,13 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
         snprintf(l->err, sizeof(l->err), "out of memory");
         goto out;
     }
-    /* Seek only here, before consuming starts. */
-    if (kafka_split(l->cons, l->in_topic, l->n, l->err, sizeof(l->err)) != 0 ||
-        kafka_assign(l->cons, l->in_topic, l->n, start, l->err, sizeof(l->err)) != 0)
+    /* Seek only here, before consuming starts. All partitions share the
+     * consumer queue; one whose ring fills is paused (see pause_part). */
+    if (kafka_assign(l->cons, l->in_topic, l->n, start, l->err, sizeof(l->err)) != 0)
         goto out;
+    for (int p = 0; p < l->n; p++)
+        if (l->part_done[p] && pause_part(l, p, 1) != 0)
+            goto out;
     rc = 0;
 out:
     if (rc != 0)

@@ -143,6 +143,13 @@ int merge_part_full(const sw_merge *m, int part)
     return m->parts[part].tail - m->parts[part].head == m->cap;
 }
 
+uint32_t merge_part_staged(const sw_merge *m, int part)
+{
+    if (part < 0 || part >= m->n)
+        return 0;
+    return m->parts[part].tail - m->parts[part].head;
+}
+
 size_t merge_staged(const sw_merge *m)
 {
     return m->staged;

@@ -56,6 +56,9 @@ int merge_any_full(const sw_merge *m);
 /* 1 when part's ring is full (stop reading that partition), else 0. */
 int merge_part_full(const sw_merge *m, int part);
 
+/* Events staged in part's ring (0 for a bad partition). */
+uint32_t merge_part_staged(const sw_merge *m, int part);
+
 /* Events staged over all partitions. */
 size_t merge_staged(const sw_merge *m);
 

@@ -110,6 +110,9 @@ static void test_full(void)
     CHECK_INT(merge_any_full(m), 1);
     CHECK_INT(merge_part_full(m, 0), 1);
     CHECK_INT(merge_part_full(m, 1), 0);
+    CHECK_INT(merge_part_staged(m, 0), 4);
+    CHECK_INT(merge_part_staged(m, 1), 0);
+    CHECK_INT(merge_part_staged(m, 2), 0); /* no such partition */
     sw_event e = ev_at(99000);
     CHECK_INT(merge_push(m, 0, &e, 4, 0), -ENOBUFS);
     CHECK_INT(merge_staged(m), 4);
@@ -117,6 +120,7 @@ static void test_full(void)
     merge_set_eof(m, 1);
     expect(m, 0, 0, 0, 0);
     CHECK_INT(merge_any_full(m), 0);
+    CHECK_INT(merge_part_staged(m, 0), 3);
     CHECK_INT(merge_push(m, 0, &e, 4, 0), 0);
     /* Ring wrapped: the order within the partition survives it. */
     expect(m, 0, 0, 1, 1000);
