@@ -90,7 +90,7 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
         k->all_down = 0;
     if (k->dr)
         k->dr(k->dr_ud, m->err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(m->err),
-              m->_private);
+              m->_private, m->payload, m->len, m->key, m->key_len);
 }
 
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,

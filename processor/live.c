@@ -52,6 +52,17 @@
 
 enum { OPAQUE_OUTPUT = 1, OPAQUE_DEAD_LETTER = 2 };
 
+/* Outputs whose delivery failed, kept to be produced again: an output is
+ * never given up while the process runs. Bounded; while it holds anything,
+ * input is not consumed (backpressure) and nothing is committed. */
+#define OUTBOX_CAP 1024
+
+typedef struct outbox_item {
+    char *value, *key;
+    size_t len, key_len;
+    int trigger;
+} outbox_item;
+
 typedef struct live {
     const sw_config *cfg;
     struct ev_loop *loop;
@@ -76,6 +87,10 @@ typedef struct live {
     uint8_t *part_done;      /* replay: read to its end at start */
     int64_t idle_ms;         /* merge idle timeout */
     uint64_t produced, acked, failed;
+    uint64_t out_failures;   /* failed output attempts, each kept in the outbox */
+    uint64_t outputs_lost;   /* outbox full: given up (logged, blocks commits) */
+    outbox_item outbox[OUTBOX_CAP];
+    int outbox_n;
     int paused;
     int replay;              /* kafka_replay_run: no clock, no dead letters */
     int64_t replay_to_s;     /* stop once every instant up to it is evaluated; -1 none */
@@ -129,6 +144,38 @@ static int64_t floor_div(int64_t a, int64_t b)
 /* Hand one message to the producer, waiting for room when its queue is
  * full (reading stops well before that: see PRODUCER_HIGH). A refused
  * message counts as a failed delivery: it blocks committing. */
+/* Keep a failed output to produce it again on the next tick. Allocates on
+ * this failure path only. */
+static void outbox_keep(live *l, const char *value, size_t len, const char *key, size_t key_len,
+                        int trigger)
+{
+    l->out_failures++;
+    if (l->outbox_n == OUTBOX_CAP) {
+        l->outputs_lost++;
+        l->failed++; /* never commit past an output that was given up */
+        fprintf(stderr, "soakwatch: %d outputs await delivery; an output event is lost\n",
+                OUTBOX_CAP);
+        return;
+    }
+    outbox_item *it = &l->outbox[l->outbox_n];
+    it->value = malloc(len ? len : 1);
+    it->key = malloc(key_len ? key_len : 1);
+    if (it->value == NULL || it->key == NULL) {
+        free(it->value);
+        free(it->key);
+        l->outputs_lost++;
+        l->failed++;
+        fprintf(stderr, "soakwatch: out of memory keeping an output event for redelivery\n");
+        return;
+    }
+    memcpy(it->value, value, len);
+    memcpy(it->key, key, key_len);
+    it->len = len;
+    it->key_len = key_len;
+    it->trigger = trigger;
+    l->outbox_n++;
+}
+
 static void produce(live *l, const char *topic, const char *key, size_t key_len,
                     const char *value, size_t len, const kafka_header *h, int nh, int opaque)
 {
@@ -142,9 +189,13 @@ static void produce(live *l, const char *topic, const char *key, size_t key_len,
         }
         if (rc != -ENOBUFS) {
             fprintf(stderr, "soakwatch: %s\n", l->err);
-            l->produced++;
-            l->failed++;
             l->c.delivery_failures++;
+            if (opaque == OPAQUE_OUTPUT) {
+                outbox_keep(l, value, len, key, key_len,
+                            nh > 0 && h[0].len == strlen("rollback_trigger"));
+            } else {
+                l->failed++;
+            }
             return;
         }
         if (!warned) {
@@ -152,6 +203,35 @@ static void produce(live *l, const char *topic, const char *key, size_t key_len,
             warned = 1;
         }
         kafka_flush(l->prod, 100);
+    }
+}
+
+static void produce_output(live *l, const char *key, size_t key_len, const char *value,
+                           size_t len, int trigger)
+{
+    static const char trig[] = "rollback_trigger", stat[] = "status";
+    kafka_header h[2] = {
+        {"type", trigger ? trig : stat, trigger ? sizeof(trig) - 1 : sizeof(stat) - 1},
+        {"schema_version", "1", 1},
+    };
+    produce(l, l->out_topic, key, key_len, value, len, h, 2, OPAQUE_OUTPUT);
+}
+
+/* Produce the kept outputs again, oldest first. One that fails again comes
+ * back through its delivery report. */
+static void outbox_retry(live *l)
+{
+    int n = l->outbox_n;
+    outbox_item items[OUTBOX_CAP];
+    if (n == 0)
+        return;
+    memcpy(items, l->outbox, (size_t)n * sizeof(items[0]));
+    l->outbox_n = 0;
+    for (int i = 0; i < n; i++) {
+        produce_output(l, items[i].key, items[i].key_len, items[i].value, items[i].len,
+                       items[i].trigger);
+        free(items[i].value);
+        free(items[i].key);
     }
 }
 
@@ -163,31 +243,37 @@ static void on_output(void *ud, const sw_output *o)
         if (fwrite(o->json, 1, o->json_len, l->out) != o->json_len || fputc('\n', l->out) == EOF)
             l->write_failed = 1;
     }
-    if (l->out_topic) {
-        static const char trig[] = "rollback_trigger", stat[] = "status";
-        kafka_header h[2] = {
-            {"type", o->type == SW_OUT_TRIGGER ? trig : stat,
-             o->type == SW_OUT_TRIGGER ? sizeof(trig) - 1 : sizeof(stat) - 1},
-            {"schema_version", "1", 1},
-        };
-        produce(l, l->out_topic, o->key, strlen(o->key), o->json, o->json_len, h, 2,
-                OPAQUE_OUTPUT);
-    }
+    if (l->out_topic)
+        produce_output(l, o->key, strlen(o->key), o->json, o->json_len,
+                       o->type == SW_OUT_TRIGGER);
 }
 
-static void on_delivery(void *ud, int ok, const char *errstr, void *opaque)
+static void on_delivery(void *ud, int ok, const char *errstr, void *opaque, const char *value,
+                        size_t len, const char *key, size_t key_len)
 {
     live *l = ud;
+    int output = (intptr_t)opaque == OPAQUE_OUTPUT;
     if (ok) {
         l->acked++;
-        if ((intptr_t)opaque == OPAQUE_OUTPUT)
+        if (output)
             l->c.outputs_delivered++;
         return;
     }
-    l->failed++;
     l->c.delivery_failures++;
-    fprintf(stderr, "soakwatch: delivery of %s failed: %s\n",
-            (intptr_t)opaque == OPAQUE_OUTPUT ? "an output event" : "a dead letter", errstr);
+    if (output) {
+        /* Kept and produced again on the next tick: at least once holds
+         * through a refusing topic or a broker that stays away for longer
+         * than message.timeout.ms. The type header is the one field of the
+         * message that is not in its value: a trigger's key is its rule. */
+        if (l->c.delivery_failures <= 10 || l->c.delivery_failures % 1000 == 0)
+            fprintf(stderr, "soakwatch: delivery of an output event failed: %s; producing it "
+                    "again\n", errstr);
+        outbox_keep(l, value, len, key, key_len,
+                    len > 28 && memcmp(value, "{\"type\":\"rollback_trigger\"", 28) == 0);
+        return;
+    }
+    l->failed++;
+    fprintf(stderr, "soakwatch: delivery of a dead letter failed: %s\n", errstr);
 }
 
 /* Copy a rejected message to the dead-letter topic with its reason. */
@@ -211,7 +297,7 @@ static void dead_letter(live *l, const kafka_msg *km, const char *value, size_t 
 
 static int producer_busy(live *l)
 {
-    return l->prod && kafka_outq_len(l->prod) >= PRODUCER_HIGH;
+    return l->prod && (kafka_outq_len(l->prod) >= PRODUCER_HIGH || l->outbox_n > 0);
 }
 
 /* Release what the merge lets go into the engine. */
@@ -363,7 +449,10 @@ static void fed_positions(live *l, int64_t *out)
 /* Commit the fed positions when every output so far is acknowledged. */
 static void maybe_commit(live *l)
 {
-    if (l->failed || l->acked != l->produced || l->cfg->group[0] == '\0')
+    /* Every attempt answered, none of them a failure still to be produced
+     * again, and nothing given up. */
+    if (l->failed || l->outbox_n || l->acked + l->out_failures != l->produced ||
+        l->cfg->group[0] == '\0')
         return;
     fed_positions(l, l->fed);
     int changed = 0;
@@ -686,6 +775,7 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     l->ticks++;
     kafka_serve(l->prod);
+    outbox_retry(l);
     check_fatal(l);
     /* A safety net for a wake-up lost between two drains, and the merge's
      * idle timeout, which moves with time alone. */
@@ -874,6 +964,10 @@ out:
 
 static void live_free(live *l)
 {
+    for (int i = 0; i < l->outbox_n; i++) {
+        free(l->outbox[i].value);
+        free(l->outbox[i].key);
+    }
     http_server_destroy(l->http);
     kafka_destroy(l->cons);
     kafka_destroy(l->prod);

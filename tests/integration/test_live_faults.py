@@ -26,9 +26,7 @@ run: the file replay of the same events.
    set below any output event), then accepts them again. While it refuses,
    no input offset is committed and memory stays bounded; once it accepts,
    every transition of the replay must reach the topic and the offsets must
-   be committed. Marked xfail: a failed delivery is counted and then
-   dropped (processor/live.c on_delivery), never produced again, and the
-   failure count blocks committing until the process restarts.
+   be committed.
 
 Both tests print their figures on stderr (pytest -s shows them).
 """
@@ -301,8 +299,6 @@ def test_unwritable_output_blocks_commits_with_bounded_memory(unwritable_run):
     assert max(seen["rss_kib"]) - min(seen["rss_kib"]) < 8 * 1024, seen["rss_kib"]
 
 
-@pytest.mark.xfail(strict=True, reason="an output whose delivery failed is dropped, never "
-                   "produced again, and blocks committing until restart (live.c on_delivery)")
 def test_unwritable_output_catches_up_once_writable(unwritable_run):
     seen = unwritable_run
     ids = {o.get("id") for o in seen["published"]}
