@@ -278,8 +278,17 @@ def consume_records(topic, timeout_s=60):
     """Returns every message of every partition of topic as kcat's JSON
     envelopes (dicts with partition, offset, ts, key, payload, headers),
     reading until the end of all partitions."""
-    out = _run(["kcat", "-C", "-q", "-e", "-J", "-b", bootstrap(), "-t", topic,
-                "-o", "beginning", "-m", "10"], timeout=timeout_s)
+    cmd = ["kcat", "-C", "-q", "-e", "-J", "-b", bootstrap(), "-t", topic,
+           "-o", "beginning", "-m", "10"]
+    out = _run(cmd, timeout=timeout_s)
+    # kcat -e can report the end before its first fetch on a loaded machine
+    # and print nothing: an empty answer is asked again before it is
+    # believed.
+    for _ in range(2):
+        if out.strip():
+            break
+        time.sleep(0.5)
+        out = _run(cmd, timeout=timeout_s)
     records = []
     for line in out.splitlines():
         if line.strip():
