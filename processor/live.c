@@ -141,14 +141,12 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Hand one message to the producer, waiting for room when its queue is
- * full (reading stops well before that: see PRODUCER_HIGH). A refused
- * message counts as a failed delivery: it blocks committing. */
 /* Keep a failed output to produce it again on the next tick. Allocates on
- * this failure path only. */
-static void outbox_keep(live *l, const char *value, size_t len, const char *key, size_t key_len,
-                        int trigger)
+ * this failure path only. Its type header is derived from its value, whose
+ * rendering always starts with the type. */
+static void outbox_keep(live *l, const char *value, size_t len, const char *key, size_t key_len)
 {
+    static const char trigger_prefix[] = "{\"type\":\"rollback_trigger\"";
     l->out_failures++;
     if (l->outbox_n == OUTBOX_CAP) {
         l->outputs_lost++;
@@ -172,10 +170,14 @@ static void outbox_keep(live *l, const char *value, size_t len, const char *key,
     memcpy(it->key, key, key_len);
     it->len = len;
     it->key_len = key_len;
-    it->trigger = trigger;
+    it->trigger = len >= sizeof(trigger_prefix) - 1 &&
+                  memcmp(value, trigger_prefix, sizeof(trigger_prefix) - 1) == 0;
     l->outbox_n++;
 }
 
+/* Hand one message to the producer, waiting for room when its queue is
+ * full (reading stops well before that: see PRODUCER_HIGH). A refused
+ * output is kept for redelivery; a refused dead letter blocks committing. */
 static void produce(live *l, const char *topic, const char *key, size_t key_len,
                     const char *value, size_t len, const kafka_header *h, int nh, int opaque)
 {
@@ -191,8 +193,7 @@ static void produce(live *l, const char *topic, const char *key, size_t key_len,
             fprintf(stderr, "soakwatch: %s\n", l->err);
             l->c.delivery_failures++;
             if (opaque == OPAQUE_OUTPUT) {
-                outbox_keep(l, value, len, key, key_len,
-                            nh > 0 && h[0].len == strlen("rollback_trigger"));
+                outbox_keep(l, value, len, key, key_len);
             } else {
                 l->failed++;
             }
@@ -263,13 +264,11 @@ static void on_delivery(void *ud, int ok, const char *errstr, void *opaque, cons
     if (output) {
         /* Kept and produced again on the next tick: at least once holds
          * through a refusing topic or a broker that stays away for longer
-         * than message.timeout.ms. The type header is the one field of the
-         * message that is not in its value: a trigger's key is its rule. */
+         * than message.timeout.ms. */
         if (l->c.delivery_failures <= 10 || l->c.delivery_failures % 1000 == 0)
             fprintf(stderr, "soakwatch: delivery of an output event failed: %s; producing it "
                     "again\n", errstr);
-        outbox_keep(l, value, len, key, key_len,
-                    len > 28 && memcmp(value, "{\"type\":\"rollback_trigger\"", 28) == 0);
+        outbox_keep(l, value, len, key, key_len);
         return;
     }
     l->failed++;

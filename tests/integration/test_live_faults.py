@@ -266,6 +266,8 @@ def unwritable_run(tmp_path_factory):
         seen["caught_up"] = sc.wait_until(caught_up, 70, step=1)
         seen["catch_up_s"] = time.monotonic() - t_open if seen["caught_up"] else None
         seen["published"] = outputs(brokers, t_out)
+        seen["type_headers"] = [(json.loads(m["payload"])["type"], m["headers"].get("type"))
+                                for m in sc.consume_all(brokers, t_out)[1:]]
         seen["committed_after"] = sc.committed_offsets(group, t_in)
         seen["alive_after"] = run.alive()
         seen["stderr"] = run.stderr()
@@ -303,4 +305,7 @@ def test_unwritable_output_catches_up_once_writable(unwritable_run):
     seen = unwritable_run
     ids = {o.get("id") for o in seen["published"]}
     assert set(seen["transitions"]) <= ids, sorted(set(seen["transitions"]) - ids)
+    # Redelivered outputs carry the same type header as first deliveries.
+    assert all(t == h for t, h in seen["type_headers"]), seen["type_headers"]
+    assert ("rollback_trigger", "rollback_trigger") in seen["type_headers"]
     assert sum(seen["committed_after"].values()) == seen["lines"]
