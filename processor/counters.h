@@ -25,6 +25,9 @@ typedef struct sw_counters {
     int64_t started_unix_s;
     uint64_t control_rejected;              /* control messages/lines refused (live) */
     uint64_t control_acks;                  /* acknowledgements queued to the engine (live) */
+    uint64_t input_pauses;                  /* input partitions paused with a full staging ring */
+    uint64_t fetch_wakeups;                 /* librdkafka's fetcher woken after its queue filled */
+    uint64_t input_interruptions;           /* broker connections lost while consuming */
 } sw_counters;
 
 #endif

@@ -20,7 +20,12 @@ struct kafka_client {
     kafka_dr_fn dr;
     void *dr_ud;
     int all_down;
+    uint64_t interruptions; /* consumer: connections to a broker lost */
     rd_kafka_queue_t **parts; /* per-partition queues after kafka_split */
+    /* Taken from the consumer queue in one go (one lock, not one per
+     * message) and handed out one by one by kafka_consume. */
+    rd_kafka_message_t *batch[KAFKA_BATCH];
+    int batch_n, batch_i;
     int n_parts;
     uint64_t commits_asked, commits_answered, commits_failed;
 };
@@ -30,9 +35,9 @@ static const char *const consumer_defaults[][2] = {
     {"enable.auto.commit", "false"},
     {"enable.auto.offset.store", "false"},
     {"enable.partition.eof", "true"},
-    {"queued.max.messages.kbytes", "16384"},
+    {"queued.max.messages.kbytes", "4096"},
     {"queued.min.messages", "100000"},
-    {"fetch.max.bytes", "4194304"},
+    {"fetch.max.bytes", "2097152"},
     {"max.partition.fetch.bytes", "524288"},
     {"fetch.wait.max.ms", "100"},
     {"statistics.interval.ms", "0"},
@@ -72,6 +77,8 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)rk;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         k->all_down = 1;
+    if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
+        k->interruptions++;
     fprintf(stderr, "soakwatch: kafka %s: %s\n", k->consumer ? "consumer" : "producer", reason);
 }
 
@@ -125,6 +132,8 @@ void kafka_destroy(kafka_client *k)
 {
     if (k == NULL)
         return;
+    while (k->batch_i < k->batch_n)
+        rd_kafka_message_destroy(k->batch[k->batch_i++]);
     for (int p = 0; p < k->n_parts; p++)
         if (k->parts[p])
             rd_kafka_queue_destroy(k->parts[p]);
@@ -397,14 +406,56 @@ int kafka_pause(kafka_client *k, const char *topic, int p, int pause, char *errs
     return 0;
 }
 
+int kafka_kick(kafka_client *k, const char *topic, int p, int64_t offset, char *errstr,
+               size_t errlen)
+{
+    /* A seek to an absolute offset is the one request whose handling wakes
+     * the partition's broker thread (librdkafka 2.0: "seek done"); it then
+     * decides afresh, for every partition it leads, whether to fetch. */
+    rd_kafka_topic_partition_list_t *l = rd_kafka_topic_partition_list_new(1);
+    rd_kafka_topic_partition_list_add(l, topic, p)->offset = offset;
+    rd_kafka_error_t *e = rd_kafka_seek_partitions(k->rk, l, 0);
+    rd_kafka_topic_partition_list_destroy(l);
+    if (e != NULL) {
+        snprintf(errstr, errlen, "kafka: seeking %s/%d to %lld: %s", topic, p,
+                 (long long)offset, rd_kafka_error_string(e));
+        rd_kafka_error_destroy(e);
+        return -EIO;
+    }
+    return 0;
+}
+
+size_t kafka_queue_len(kafka_client *k)
+{
+    return rd_kafka_queue_length(k->queue);
+}
+
+void kafka_queue_limits(kafka_client *k, int64_t *max_msgs, int64_t *max_bytes)
+{
+    char buf[64];
+    size_t sz = sizeof(buf);
+    const rd_kafka_conf_t *conf = rd_kafka_conf(k->rk);
+    *max_msgs = 100000;
+    *max_bytes = INT64_C(65536) * 1024;
+    if (rd_kafka_conf_get(conf, "queued.min.messages", buf, &sz) == RD_KAFKA_CONF_OK)
+        *max_msgs = strtoll(buf, NULL, 10);
+    sz = sizeof(buf);
+    if (rd_kafka_conf_get(conf, "queued.max.messages.kbytes", buf, &sz) == RD_KAFKA_CONF_OK)
+        *max_bytes = strtoll(buf, NULL, 10) * 1024;
+}
+
 static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m);
 
 int kafka_consume(kafka_client *k, kafka_msg *m)
 {
-    rd_kafka_message_t *rm = rd_kafka_consumer_poll(k->rk, 0);
-    if (rm == NULL)
-        return 0;
-    return msg_fill(k, rm, m);
+    if (k->batch_i == k->batch_n) {
+        ssize_t got = rd_kafka_consume_batch_queue(k->queue, 0, k->batch, KAFKA_BATCH);
+        k->batch_i = k->batch_n = 0;
+        if (got <= 0)
+            return 0;
+        k->batch_n = (int)got;
+    }
+    return msg_fill(k, k->batch[k->batch_i++], m);
 }
 
 int kafka_consume_part(kafka_client *k, int p, kafka_msg *m)
@@ -535,6 +586,11 @@ int kafka_flush(kafka_client *k, int timeout_ms)
 int kafka_outq_len(kafka_client *k)
 {
     return rd_kafka_outq_len(k->rk);
+}
+
+uint64_t kafka_interruptions(const kafka_client *k)
+{
+    return k->interruptions;
 }
 
 int kafka_all_brokers_down(const kafka_client *k)

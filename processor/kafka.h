@@ -101,9 +101,32 @@ int kafka_split(kafka_client *k, const char *topic, int n, char *errstr, size_t 
 int kafka_pause(kafka_client *k, const char *topic, int p, int pause, char *errstr,
                 size_t errlen);
 
+/* Wake the fetcher of partition p (not paused, nothing of it queued or
+ * held) by seeking p to offset, the next one to read. librdkafka stops
+ * fetching once its queue holds queued.min.messages or
+ * queued.max.messages.kbytes, and looks again only when its broker thread
+ * next wakes, which with nothing else to do is up to a second later; call
+ * this when the queue has run empty after being near that limit. Returns 0
+ * or -EIO with errstr. */
+int kafka_kick(kafka_client *k, const char *topic, int p, int64_t offset, char *errstr,
+               size_t errlen);
+
+/* Items in the consumer queue (messages of every partition when not split). */
+size_t kafka_queue_len(kafka_client *k);
+
+/* The consumer's prefetch limits in effect: queued.min.messages and
+ * queued.max.messages.kbytes (in bytes). */
+void kafka_queue_limits(kafka_client *k, int64_t *max_msgs, int64_t *max_bytes);
+
+/* Items kafka_consume takes from librdkafka at once. */
+#define KAFKA_BATCH 512
+
 /* Take the next item of the consumer queue (errors, and messages when not
  * split) without waiting; serves commit results. Returns 1 (m filled:
- * release it), or 0 when the queue is empty. */
+ * release it), or 0 when the queue is empty. Items are taken from
+ * librdkafka up to KAFKA_BATCH at a time: after kafka_pause(p), up to that
+ * many items of p already taken may still be returned (they are not
+ * fetched again). */
 int kafka_consume(kafka_client *k, kafka_msg *m);
 
 /* The same for partition p's own queue (after kafka_split). */
@@ -148,6 +171,11 @@ int kafka_outq_len(kafka_client *k);
 /* 0 while some broker is reachable as far as the client knows; 1 after
  * librdkafka reported every broker down and nothing has come back since. */
 int kafka_all_brokers_down(const kafka_client *k);
+
+/* Connections to a broker lost so far (librdkafka's transport and
+ * all-brokers-down errors, seen while consuming): fetching stopped for a
+ * while, so what was last known of the partitions' ends may be stale. */
+uint64_t kafka_interruptions(const kafka_client *k);
 
 /* 1 after a fatal error (the client must be recreated), with its text. */
 int kafka_fatal(kafka_client *k, char *errstr, size_t errlen);

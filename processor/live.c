@@ -34,8 +34,10 @@
 #include "metrics.h"
 #include "pipeline.h"
 
-#define STAGE_CAP 4096              /* staged events per partition */
+#define STAGE_TOTAL 65536           /* staged events, all partitions (48 bytes each) */
+#define STAGE_MIN 1024              /* staged events per partition, at least */
 #define RELEASE_EVERY 256           /* messages read between two releases */
+#define DRAIN_BUDGET 16384          /* messages read before the loop serves the rest */
 #define PRODUCER_HIGH 20000         /* stop reading above this many queued outputs */
 #define PRODUCER_LOW 5000           /* and read again below this */
 #define META_TIMEOUT_MS 10000
@@ -85,6 +87,20 @@ typedef struct live {
     int64_t *fed;            /* scratch: fed positions */
     uint8_t *part_paused;    /* fetching stopped: ring full, or replay read to its end */
     uint8_t *part_done;      /* replay: read to its end at start */
+    /* Items of a partition paused with its ring full that came in the
+     * batch that filled it (see kafka_consume): kept in order until the
+     * ring has room; at most KAFKA_BATCH per partition. */
+    kafka_msg *held;
+    int held_n;
+    uint32_t *part_held;     /* held items per partition */
+    uint8_t *part_blocked;   /* scratch for take_held */
+    uint32_t stage_cap;      /* staged events per partition */
+    int64_t q_max_msgs, q_max_bytes; /* librdkafka's prefetch limits */
+    uint64_t in_bytes;       /* bytes of the messages read: their mean size */
+    int maybe_full;          /* the prefetch queue came near its limit */
+    int kick_next;           /* partition to wake the fetcher through */
+    uint64_t interruptions;  /* seen of kafka_interruptions */
+    int resync;              /* interrupted: seek every partition when the queue is empty */
     int64_t idle_ms;         /* merge idle timeout */
     uint64_t produced, acked, failed;
     uint64_t out_failures;   /* failed output attempts, each kept in the outbox */
@@ -120,6 +136,8 @@ typedef struct live {
     ev_io ctl_io;
     ev_stat ctl_stat;
 
+    int more_input;          /* drain_input stopped at its budget */
+    ev_idle more_idle;       /* and continues once the loop has served the rest */
     ev_io cons_io, prod_io, stdin_io;
     ev_timer tick;
     ev_signal sig_term, sig_int;
@@ -331,6 +349,7 @@ static void take_message(live *l, const kafka_msg *km, int64_t now)
     int p = km->partition;
     sw_event ev;
     l->c.messages++;
+    l->in_bytes += km->len;
     l->read_next[p] = km->offset + 1;
     dec_verdict v = dec_parse(&l->dc, km->value, km->len, &ev);
     l->c.verdicts[v]++;
@@ -347,7 +366,7 @@ static void take_message(live *l, const kafka_msg *km, int64_t now)
         }
         if (merge_push(l->m, p, &ev, km->offset, now) == 0)
             return;
-        /* Not reached: a full partition is not read (see drain_input). */
+        /* Not reached: items of a full ring wait (see must_hold). */
         fprintf(stderr, "soakwatch: staging ring of partition %d full\n", p);
         return;
     }
@@ -370,68 +389,195 @@ static int pause_part(live *l, int p, int pause)
         return -1;
     }
     l->part_paused[p] = (uint8_t)pause;
+    l->c.input_pauses += (uint64_t)pause;
     return 0;
 }
 
 static void resume_drained(live *l)
 {
     for (int p = 0; p < l->n; p++)
-        if (l->part_paused[p] && !l->part_done[p] &&
-            merge_part_staged(l->m, p) <= STAGE_CAP / 2)
+        if (l->part_paused[p] && !l->part_done[p] && l->part_held[p] == 0 &&
+            merge_part_staged(l->m, p) <= l->stage_cap / 2)
             pause_part(l, p, 0);
 }
 
-/* Read the consumer queue (every partition, one message at a time) until it
- * is empty, the producer's queue is too long or the loop stops; release
- * in between. Returns 1 on a fatal consumer error. */
+/* Note when librdkafka's queue comes within half of a limit: it may then
+ * fill between two looks, and librdkafka stop fetching until woken. */
+static void watch_fill(live *l)
+{
+    int64_t q = (int64_t)kafka_queue_len(l->cons);
+    int64_t mean = l->c.messages ? (int64_t)(l->in_bytes / l->c.messages) : 0;
+    if (2 * q >= l->q_max_msgs || 2 * q * mean >= l->q_max_bytes)
+        l->maybe_full = 1;
+}
+
+/* The queue ran empty after being near its limit: wake the fetcher through
+ * a partition that is being fetched (kafka_kick). Nothing of it is queued. */
+static void kick_fetcher(live *l)
+{
+    l->maybe_full = 0;
+    for (int i = 0; i < l->n; i++) {
+        int p = (l->kick_next + i) % l->n;
+        if (l->part_paused[p] || l->part_done[p])
+            continue;
+        l->kick_next = (p + 1) % l->n;
+        if (kafka_kick(l->cons, l->in_topic, p, l->read_next[p], l->err, sizeof(l->err)) != 0)
+            fprintf(stderr, "soakwatch: %s\n", l->err);
+        else
+            l->c.fetch_wakeups++;
+        return;
+    }
+}
+
+/* One message or end-of-partition of input partition p, now. */
+static void take_item(live *l, const kafka_msg *km, int64_t now)
+{
+    int p = km->partition;
+    if (km->kind == KAFKA_MSG) {
+        if (l->replay && km->offset >= l->hw_start[p]) {
+            /* Beyond the end at start: not part of this replay. */
+            merge_set_eof(l->m, p, now);
+            l->part_done[p] = 1;
+            pause_part(l, p, 1);
+        } else {
+            take_message(l, km, now);
+            if (l->replay && l->read_next[p] >= l->hw_start[p]) {
+                merge_set_eof(l->m, p, now);
+                l->part_done[p] = 1;
+                pause_part(l, p, 1);
+            }
+        }
+        if (merge_part_full(l->m, p))
+            pause_part(l, p, 1);
+    } else if (km->kind == KAFKA_EOF) {
+        if (km->offset > l->read_next[p])
+            l->read_next[p] = km->offset;
+        /* An end reached before an interruption says nothing of now: the
+         * resync below asks for it afresh. */
+        if (!l->resync)
+            merge_set_eof(l->m, p, now);
+    }
+}
+
+/* An item of p must wait while p's ring is full, and behind any of p's
+ * items already waiting. */
+static int must_hold(const live *l, const kafka_msg *km)
+{
+    int p = km->partition;
+    return l->part_held[p] > 0 || (km->kind == KAFKA_MSG && merge_part_full(l->m, p));
+}
+
+/* Take the held items whose rings now have room, in order per partition. */
+static void take_held(live *l, int64_t now)
+{
+    if (l->held_n == 0)
+        return;
+    memset(l->part_blocked, 0, (size_t)l->n);
+    int kept = 0;
+    for (int i = 0; i < l->held_n; i++) {
+        kafka_msg *km = &l->held[i];
+        int p = km->partition;
+        if (!l->part_blocked[p] && !(km->kind == KAFKA_MSG && merge_part_full(l->m, p))) {
+            l->part_held[p]--;
+            take_item(l, km, now);
+            kafka_msg_release(km);
+        } else {
+            l->part_blocked[p] = 1;
+            l->held[kept++] = *km;
+        }
+    }
+    l->held_n = kept;
+}
+
+/* A broker connection was lost: until each partition shows itself again,
+ * the merge takes none as read to its end or idle (merge_hold). */
+static void note_interruption(live *l)
+{
+    uint64_t n = kafka_interruptions(l->cons);
+    if (n == l->interruptions || l->replay)
+        return;
+    l->interruptions = n;
+    l->c.input_interruptions++;
+    merge_hold(l->m);
+    l->resync = 1;
+}
+
+/* With nothing queued or taken unread: seek every partition that is being
+ * fetched to its next offset. librdkafka then forgets which end it last
+ * reported and reports each end again once it fetches there, and the
+ * fetcher wakes (kafka_kick). */
+static void resync_ends(live *l)
+{
+    l->resync = 0;
+    l->maybe_full = 0;
+    merge_hold(l->m);
+    for (int p = 0; p < l->n; p++) {
+        if (l->part_paused[p] || l->part_done[p])
+            continue;
+        if (kafka_kick(l->cons, l->in_topic, p, l->read_next[p], l->err, sizeof(l->err)) != 0)
+            fprintf(stderr, "soakwatch: %s\n", l->err);
+    }
+}
+
+/* Read the consumer queue (every partition) until it is empty, the
+ * producer's queue is too long, the loop stops or DRAIN_BUDGET messages
+ * are read (then more_input is set: probes and scrapes are answered
+ * while a backlog is read); release in between. Returns 1 on a fatal
+ * consumer error. */
 static int drain_input(live *l)
 {
     kafka_msg km;
     int fatal = 0;
     int since_release = 0;
+    int budget = DRAIN_BUDGET;
+    int64_t now = wall_ms();
+    l->more_input = 0;
+    take_held(l, now);
     resume_drained(l);
+    watch_fill(l);
     while (!l->stopping) {
         l->paused = producer_busy(l);
         if (l->paused)
             break;
-        if (!kafka_consume(l->cons, &km))
+        if (budget-- == 0) {
+            l->more_input = 1;
             break;
+        }
+        int got = kafka_consume(l->cons, &km);
+        note_interruption(l);
+        if (!got) {
+            if (l->resync)
+                resync_ends(l);
+            else if (l->maybe_full)
+                kick_fetcher(l);
+            break;
+        }
         int p = km.partition;
         if (km.kind == KAFKA_ERROR) {
             fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
             fatal |= km.fatal;
         } else if (p < 0 || p >= l->n) {
             /* not of the input topic's partitions at start: not read */
-        } else if (km.kind == KAFKA_MSG) {
-            int64_t now = wall_ms();
-            if (l->replay && km.offset >= l->hw_start[p]) {
-                /* Beyond the end at start: not part of this replay. */
-                merge_set_eof(l->m, p);
-                l->part_done[p] = 1;
-                pause_part(l, p, 1);
-            } else {
-                take_message(l, &km, now);
-                if (l->replay && l->read_next[p] >= l->hw_start[p]) {
-                    merge_set_eof(l->m, p);
-                    l->part_done[p] = 1;
-                    pause_part(l, p, 1);
-                }
-            }
-            if (merge_part_full(l->m, p))
-                pause_part(l, p, 1);
-        } else if (km.kind == KAFKA_EOF) {
-            if (km.offset > l->read_next[p])
-                l->read_next[p] = km.offset;
-            merge_set_eof(l->m, p);
+        } else if (must_hold(l, &km) && l->held_n < l->n * KAFKA_BATCH) {
+            pause_part(l, p, 1);
+            l->held[l->held_n++] = km;
+            l->part_held[p]++;
+            km.handle = NULL; /* released when taken */
+        } else {
+            take_item(l, &km, now);
         }
         kafka_msg_release(&km);
         if (++since_release == RELEASE_EVERY) {
             since_release = 0;
+            now = wall_ms();
             release(l);
+            take_held(l, now);
             resume_drained(l);
+            watch_fill(l);
         }
     }
     release(l);
+    take_held(l, wall_ms());
     resume_drained(l);
     return fatal;
 }
@@ -746,6 +892,16 @@ static void check_fatal(live *l)
     }
 }
 
+/* After any drain in Kafka mode: go on reading once the loop has served
+ * what else is pending, while the last drain stopped at its budget. */
+static void more_later(live *l)
+{
+    if (l->more_input && !l->stopping)
+        ev_idle_start(l->loop, &l->more_idle);
+    else
+        ev_idle_stop(l->loop, &l->more_idle);
+}
+
 static void on_cons_io(struct ev_loop *loop, ev_io *w, int revents)
 {
     live *l = w->data;
@@ -754,6 +910,17 @@ static void on_cons_io(struct ev_loop *loop, ev_io *w, int revents)
     kafka_fd_drain(w->fd);
     if (drain_input(l))
         stop(l, 1);
+    more_later(l);
+}
+
+static void on_more_input(struct ev_loop *loop, ev_idle *w, int revents)
+{
+    live *l = w->data;
+    (void)loop;
+    (void)revents;
+    if (drain_input(l))
+        stop(l, 1);
+    more_later(l);
 }
 
 static void on_prod_io(struct ev_loop *loop, ev_io *w, int revents)
@@ -763,8 +930,11 @@ static void on_prod_io(struct ev_loop *loop, ev_io *w, int revents)
     (void)revents;
     kafka_fd_drain(w->fd);
     kafka_serve(l->prod);
-    if (l->paused && kafka_outq_len(l->prod) < PRODUCER_LOW && drain_input(l))
-        stop(l, 1);
+    if (l->paused && kafka_outq_len(l->prod) < PRODUCER_LOW) {
+        if (drain_input(l))
+            stop(l, 1);
+        more_later(l);
+    }
 }
 
 static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
@@ -780,6 +950,7 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
      * idle timeout, which moves with time alone. */
     if (drain_input(l) || (l->ctl && drain_control(l)))
         stop(l, 1);
+    more_later(l);
     int64_t now = wall_ms();
     if (merge_all_eof(l->m) && now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
         sw_engine_advance(l->e, floor_div(now, 1000) - l->cfg->allowed_lateness_s);
@@ -976,6 +1147,11 @@ static void live_free(live *l)
     free(l->read_next);
     free(l->committed);
     free(l->fed);
+    for (int i = 0; i < l->held_n; i++)
+        kafka_msg_release(&l->held[i]);
+    free(l->held);
+    free(l->part_held);
+    free(l->part_blocked);
     free(l->part_paused);
     free(l->part_done);
     free(l->line);
@@ -1005,16 +1181,25 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
         goto out;
     }
     l->c.n_partitions = l->n;
+    kafka_queue_limits(l->cons, &l->q_max_msgs, &l->q_max_bytes);
     l->hw_start = calloc((size_t)l->n, sizeof(int64_t));
     l->read_next = calloc((size_t)l->n, sizeof(int64_t));
     l->committed = calloc((size_t)l->n, sizeof(int64_t));
     l->fed = calloc((size_t)l->n, sizeof(int64_t));
     l->part_paused = calloc((size_t)l->n, 1);
     l->part_done = calloc((size_t)l->n, 1);
+    l->held = calloc((size_t)l->n * KAFKA_BATCH, sizeof(kafka_msg));
+    l->part_held = calloc((size_t)l->n, sizeof(uint32_t));
+    l->part_blocked = calloc((size_t)l->n, 1);
     start = calloc((size_t)l->n, sizeof(int64_t));
-    l->m = merge_create(l->n, STAGE_CAP, now_ms);
+    /* A partition's ring holds what arrives of it before the others catch
+     * up: a record batch can hold thousands of events of one partition. */
+    l->stage_cap = STAGE_MIN;
+    while (l->stage_cap * 2 * (uint32_t)l->n <= STAGE_TOTAL)
+        l->stage_cap *= 2;
+    l->m = merge_create(l->n, l->stage_cap, now_ms);
     if (!l->hw_start || !l->read_next || !l->committed || !l->fed || !l->part_paused ||
-        !l->part_done || !start || !l->m) {
+        !l->part_done || !l->held || !l->part_held || !l->part_blocked || !start || !l->m) {
         snprintf(l->err, sizeof(l->err), "out of memory");
         goto out;
     }
@@ -1028,7 +1213,7 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
         l->committed[p] = -1;
         l->c.consumer_lag[p] = -1;
         if (l->replay && start[p] >= l->hw_start[p]) {
-            merge_set_eof(l->m, p);
+            merge_set_eof(l->m, p, now_ms);
             l->part_done[p] = 1;
         }
     }
@@ -1130,7 +1315,8 @@ static int run_kafka(live *l)
     ev_io_init(&l->cons_io, on_cons_io, kafka_wakeup_fd(l->cons), EV_READ);
     ev_io_init(&l->prod_io, on_prod_io, kafka_wakeup_fd(l->prod), EV_READ);
     ev_timer_init(&l->tick, on_kafka_tick, 1.0, 1.0);
-    l->cons_io.data = l->prod_io.data = l->tick.data = l;
+    ev_idle_init(&l->more_idle, on_more_input);
+    l->cons_io.data = l->prod_io.data = l->tick.data = l->more_idle.data = l;
     ev_io_start(l->loop, &l->cons_io);
     ev_io_start(l->loop, &l->prod_io);
     ev_timer_start(l->loop, &l->tick);
@@ -1138,10 +1324,12 @@ static int run_kafka(live *l)
     if (start_http(l) != 0)
         return 1;
     drain_input(l);
+    more_later(l);
     ev_run(l->loop, 0);
 
     /* Shutdown: intake stopped; flush, then commit what is acknowledged. */
     ev_io_stop(l->loop, &l->cons_io);
+    ev_idle_stop(l->loop, &l->more_idle);
     if (l->ctl)
         ev_io_stop(l->loop, &l->ctl_io);
     if (kafka_flush(l->prod, FLUSH_TIMEOUT_MS) != 0)
@@ -1400,6 +1588,8 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
                     l->c.messages, ts, el > 0 ? (double)l->c.messages / el : 0.0);
             t_next += 1.0;
         }
+        if (l->more_input)
+            continue;
         struct pollfd pfd = {kafka_wakeup_fd(l->cons), POLLIN, 0};
         int woke = poll(&pfd, 1, 100);
         kafka_fd_drain(pfd.fd);

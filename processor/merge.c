@@ -10,6 +10,7 @@
 typedef struct mpart {
     uint32_t head, tail; /* free-running; tail - head = staged */
     int eof;
+    int wait;            /* held since merge_hold: no sign of it since */
     int64_t last_ms;     /* last arrival */
 } mpart;
 
@@ -18,6 +19,7 @@ struct sw_merge {
     uint32_t cap, mask;
     size_t staged;
     int64_t last_ms;
+    int64_t sign_ms;   /* first sign of any partition since merge_hold; INT64_MIN none */
     mpart *parts;
     merge_item *items; /* n * cap */
 };
@@ -43,6 +45,7 @@ sw_merge *merge_create(int n_parts, uint32_t cap, int64_t now_ms)
     m->cap = c;
     m->mask = c - 1;
     m->last_ms = now_ms;
+    m->sign_ms = INT64_MIN;
     m->parts = calloc((size_t)n_parts, sizeof(*m->parts));
     m->items = calloc((size_t)n_parts * c, sizeof(*m->items));
     if (m->parts == NULL || m->items == NULL) {
@@ -68,6 +71,9 @@ void merge_touch(sw_merge *m, int part, int64_t now_ms)
     if (part < 0 || part >= m->n)
         return;
     m->parts[part].eof = 0;
+    m->parts[part].wait = 0;
+    if (m->sign_ms == INT64_MIN)
+        m->sign_ms = now_ms;
     if (now_ms > m->parts[part].last_ms)
         m->parts[part].last_ms = now_ms;
     if (now_ms > m->last_ms)
@@ -91,10 +97,23 @@ int merge_push(sw_merge *m, int part, const sw_event *ev, int64_t offset, int64_
     return 0;
 }
 
-void merge_set_eof(sw_merge *m, int part)
+void merge_set_eof(sw_merge *m, int part, int64_t now_ms)
 {
-    if (part >= 0 && part < m->n)
-        m->parts[part].eof = 1;
+    if (part < 0 || part >= m->n)
+        return;
+    m->parts[part].eof = 1;
+    m->parts[part].wait = 0;
+    if (m->sign_ms == INT64_MIN)
+        m->sign_ms = now_ms;
+}
+
+void merge_hold(sw_merge *m)
+{
+    for (int i = 0; i < m->n; i++) {
+        m->parts[i].eof = 0;
+        m->parts[i].wait = 1;
+    }
+    m->sign_ms = INT64_MIN;
 }
 
 int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out)
@@ -107,7 +126,13 @@ int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out)
         const mpart *p = &m->parts[i];
         if (p->tail == p->head) {
             /* An empty partition holds everything back unless it has
-             * nothing more to give: read to its end, or idle. */
+             * nothing more to give: read to its end, or idle. One held by
+             * merge_hold idles only from the first sign of any partition. */
+            if (p->wait) {
+                if (m->sign_ms != INT64_MIN && now_ms - m->sign_ms >= idle_ms)
+                    continue;
+                return 0;
+            }
             if (p->eof || now_ms - p->last_ms >= idle_ms)
                 continue;
             return 0;

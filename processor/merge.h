@@ -42,8 +42,17 @@ int merge_push(sw_merge *m, int part, const sw_event *ev, int64_t offset, int64_
  * event): the partition is not idle, and not at its end. */
 void merge_touch(sw_merge *m, int part, int64_t now_ms);
 
-/* part has been read to its end (its high watermark), as of now. */
-void merge_set_eof(sw_merge *m, int part);
+/* part has been read to its end (its high watermark), as of now_ms. */
+void merge_set_eof(sw_merge *m, int part, int64_t now_ms);
+
+/* The input was interrupted (a broker connection was lost): what was known
+ * of each partition's end is stale. Until a partition shows itself again
+ * (merge_push, merge_touch, merge_set_eof), it is neither at its end nor
+ * idle, and while empty holds everything back; it idles only idle_ms after
+ * the first sign of any partition, so that a partition whose fetch resumes
+ * late is waited for, and one whose broker never returns is not waited for
+ * forever once the others are back. */
+void merge_hold(sw_merge *m);
 
 /* Release the next event into out when one may go (see above), with
  * idle_ms the idle timeout. Returns 1 when out was filled, 0 when nothing

@@ -299,6 +299,18 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
             sample_i64(&f, "partition", pl, c->consumer_lag[p]);
         }
         keep_rc(&rc, f.rc);
+        fam_init(&f, out, "soakwatch_input_pauses_total", "counter",
+                 "Input partitions paused because their staging ring was full.");
+        sample_u64(&f, NULL, NULL, c->input_pauses);
+        keep_rc(&rc, f.rc);
+        fam_init(&f, out, "soakwatch_fetch_wakeups_total", "counter",
+                 "Times the consumer's fetcher was woken after its prefetch queue filled.");
+        sample_u64(&f, NULL, NULL, c->fetch_wakeups);
+        keep_rc(&rc, f.rc);
+        fam_init(&f, out, "soakwatch_input_interruptions_total", "counter",
+                 "Broker connections lost while consuming (partition ends then re-established).");
+        sample_u64(&f, NULL, NULL, c->input_interruptions);
+        keep_rc(&rc, f.rc);
         fam_init(&f, out, "soakwatch_watermark_lag_seconds", "gauge",
                  "Wall clock minus the event-time watermark.");
         sample_dbl(&f, NULL, NULL, NULL, NULL, c->watermark_lag_s);

@@ -42,7 +42,8 @@ CONTRACT_METRICS = {
     "soakwatch_messages_total", "soakwatch_consumer_lag_messages",
     "soakwatch_watermark_lag_seconds", "soakwatch_ready", "soakwatch_build_info",
     "soakwatch_window_memory_bytes", "soakwatch_event_time_seconds",
-    "soakwatch_start_time_seconds",
+    "soakwatch_start_time_seconds", "soakwatch_input_pauses_total",
+    "soakwatch_fetch_wakeups_total", "soakwatch_input_interruptions_total",
 }
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 

@@ -61,7 +61,7 @@ static void test_order(void)
     CHECK_INT(merge_head_offset(m, 2, &head), 0);
     /* Partition 2 is now empty and not at its end: hold. */
     expect_none(m, 1);
-    merge_set_eof(m, 2);
+    merge_set_eof(m, 2, 0);
     expect(m, 1, 0, 0, 10900);
     expect(m, 1, 1, 0, 10100);
     expect(m, 1, 1, 1, 11000);
@@ -85,10 +85,10 @@ static void test_hold_and_eof(void)
     push(m, 1, 49000, 3, 2000);
     expect(m, 2000, 1, 3, 49000);
     /* Partition 1 is at its end with nothing staged: release. */
-    merge_set_eof(m, 1);
+    merge_set_eof(m, 1, 0);
     CHECK_INT(merge_all_eof(m), 0);
     expect(m, 2000, 0, 7, 50000);
-    merge_set_eof(m, 0);
+    merge_set_eof(m, 0, 0);
     CHECK_INT(merge_all_eof(m), 1);
     /* A new message clears the end: the partition holds back again. */
     push(m, 0, 51000, 8, 3000);
@@ -98,6 +98,47 @@ static void test_hold_and_eof(void)
     expect_none(m, 7999);
     expect(m, 8000, 0, 8, 51000);
     CHECK_INT(merge_last_arrival(m), 3000);
+    merge_destroy(m);
+}
+
+/* After an interruption a partition read to its end before it no longer
+ * counts as at its end, nor as idle, until it shows itself again: the
+ * others' events wait for it, and it idles only the timeout after the first
+ * partition came back. */
+static void test_interrupted(void)
+{
+    sw_merge *m = merge_create(3, 8, 0);
+    for (int p = 0; p < 3; p++)
+        merge_set_eof(m, p, 0);
+    CHECK_INT(merge_all_eof(m), 1);
+    merge_hold(m);
+    CHECK_INT(merge_all_eof(m), 0);
+    /* Partition 0 is back first, minutes of event time ahead of the others;
+     * long past the idle timeout since anything arrived. */
+    push(m, 0, 600000, 10, 60000);
+    push(m, 0, 700000, 11, 60000);
+    expect_none(m, 60000);
+    expect_none(m, 64999);
+    /* Partition 1 shows its end afresh; partition 2 still holds back. */
+    merge_set_eof(m, 1, 61000);
+    expect_none(m, 62000);
+    /* Partition 2's earlier events arrive: they go first. */
+    push(m, 2, 590000, 4, 63000);
+    expect(m, 63000, 2, 4, 590000);
+    /* Partition 2 is empty again, not at its end and not idle: hold. */
+    expect_none(m, 63000);
+    expect(m, 68000, 0, 10, 600000);
+    /* Held again; partition 1 never shows: it idles 5 s after the first
+     * sign (partition 2's end at 70000), not before. */
+    merge_hold(m);
+    merge_set_eof(m, 2, 70000);
+    merge_touch(m, 0, 70000);
+    expect_none(m, 74999);
+    expect(m, 75000, 0, 11, 700000);
+    /* With no sign at all since the hold, nothing idles. */
+    push(m, 2, 800000, 5, 80000);
+    merge_hold(m);
+    expect_none(m, 10000000);
     merge_destroy(m);
 }
 
@@ -117,7 +158,7 @@ static void test_full(void)
     CHECK_INT(merge_push(m, 0, &e, 4, 0), -ENOBUFS);
     CHECK_INT(merge_staged(m), 4);
     CHECK_INT(merge_push(m, 2, &e, 0, 0), -EINVAL);
-    merge_set_eof(m, 1);
+    merge_set_eof(m, 1, 0);
     expect(m, 0, 0, 0, 0);
     CHECK_INT(merge_any_full(m), 0);
     CHECK_INT(merge_part_staged(m, 0), 3);
@@ -154,7 +195,7 @@ static void test_sorted_random(void)
         push(m, p, t[p], off[p]++, 0);
     }
     for (int p = 0; p < P; p++)
-        merge_set_eof(m, p);
+        merge_set_eof(m, p, 0);
     merge_item prev, it;
     int n = 0, bad = 0;
     while (merge_pop(m, 0, 5000, &it)) {
@@ -176,6 +217,7 @@ int main(void)
 {
     test_order();
     test_hold_and_eof();
+    test_interrupted();
     test_full();
     test_sorted_random();
     CHECK_DONE();
