@@ -411,8 +411,19 @@ static void watch_fill(live *l)
         l->maybe_full = 1;
 }
 
+/* Seek partition p, being fetched with nothing of it queued or held, to
+ * its next offset (kafka_kick). Returns 0, or -1 after logging. */
+static int seek_next(live *l, int p)
+{
+    if (kafka_kick(l->cons, l->in_topic, p, l->read_next[p], l->err, sizeof(l->err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        return -1;
+    }
+    return 0;
+}
+
 /* The queue ran empty after being near its limit: wake the fetcher through
- * a partition that is being fetched (kafka_kick). Nothing of it is queued. */
+ * a partition that is being fetched. Nothing of it is queued. */
 static void kick_fetcher(live *l)
 {
     l->maybe_full = 0;
@@ -421,9 +432,7 @@ static void kick_fetcher(live *l)
         if (l->part_paused[p] || l->part_done[p])
             continue;
         l->kick_next = (p + 1) % l->n;
-        if (kafka_kick(l->cons, l->in_topic, p, l->read_next[p], l->err, sizeof(l->err)) != 0)
-            fprintf(stderr, "soakwatch: %s\n", l->err);
-        else
+        if (seek_next(l, p) == 0)
             l->c.fetch_wakeups++;
         return;
     }
@@ -512,10 +521,8 @@ static void resync_ends(live *l)
     l->maybe_full = 0;
     merge_hold(l->m);
     for (int p = 0; p < l->n; p++) {
-        if (l->part_paused[p] || l->part_done[p])
-            continue;
-        if (kafka_kick(l->cons, l->in_topic, p, l->read_next[p], l->err, sizeof(l->err)) != 0)
-            fprintf(stderr, "soakwatch: %s\n", l->err);
+        if (!l->part_paused[p] && !l->part_done[p])
+            seek_next(l, p);
     }
 }
 

@@ -66,14 +66,21 @@ void merge_destroy(sw_merge *m)
     free(m);
 }
 
+/* part showed itself at now_ms: it no longer waits after merge_hold, and
+ * the first sign of any partition starts the held ones' idle clock. */
+static void shown(sw_merge *m, int part, int64_t now_ms)
+{
+    m->parts[part].wait = 0;
+    if (m->sign_ms == INT64_MIN)
+        m->sign_ms = now_ms;
+}
+
 void merge_touch(sw_merge *m, int part, int64_t now_ms)
 {
     if (part < 0 || part >= m->n)
         return;
     m->parts[part].eof = 0;
-    m->parts[part].wait = 0;
-    if (m->sign_ms == INT64_MIN)
-        m->sign_ms = now_ms;
+    shown(m, part, now_ms);
     if (now_ms > m->parts[part].last_ms)
         m->parts[part].last_ms = now_ms;
     if (now_ms > m->last_ms)
@@ -102,9 +109,7 @@ void merge_set_eof(sw_merge *m, int part, int64_t now_ms)
     if (part < 0 || part >= m->n)
         return;
     m->parts[part].eof = 1;
-    m->parts[part].wait = 0;
-    if (m->sign_ms == INT64_MIN)
-        m->sign_ms = now_ms;
+    shown(m, part, now_ms);
 }
 
 void merge_hold(sw_merge *m)

@@ -104,6 +104,15 @@ static void sample_u64(fam *f, const char *k1, const char *v1, uint64_t v)
     sample_text(f, k1, v1, NULL, NULL, num);
 }
 
+/* A family of one unlabelled counter. */
+static void counter_u64(int *rc, sw_buf *out, const char *name, const char *help, uint64_t v)
+{
+    fam f;
+    fam_init(&f, out, name, "counter", help);
+    sample_u64(&f, NULL, NULL, v);
+    keep_rc(rc, f.rc);
+}
+
 static void sample_i64(fam *f, const char *k1, const char *v1, int64_t v)
 {
     char num[24];
@@ -237,10 +246,9 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
         sample_u64(&f, "kind", kinds[k], st->accepted_by_kind[k]);
     keep_rc(&rc, f.rc);
 
-    fam_init(&f, out, "soakwatch_events_ignored_total", "counter",
-             "Valid events whose name is not a known event.");
-    sample_u64(&f, NULL, NULL, c->verdicts[DEC_IGNORED]);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_events_ignored_total",
+                "Valid events whose name is not a known event.",
+                c->verdicts[DEC_IGNORED]);
 
     fam_init(&f, out, "soakwatch_events_rejected_total", "counter",
              "Rejected input messages, by reason.");
@@ -248,44 +256,39 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
         sample_u64(&f, "reason", dec_verdict_name((dec_verdict)v), c->verdicts[v]);
     keep_rc(&rc, f.rc);
 
-    fam_init(&f, out, "soakwatch_events_late_total", "counter",
-             "Accepted events dropped as late (before the watermark).");
-    sample_u64(&f, NULL, NULL, st->late);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_events_late_total",
+                "Accepted events dropped as late (before the watermark).",
+                st->late);
 
-    fam_init(&f, out, "soakwatch_events_out_of_range_total", "counter",
-             "Events rejected for a timestamp out of range, too far past a gap or in the future.");
-    sample_u64(&f, NULL, NULL, st->out_of_range);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_events_out_of_range_total",
+                "Events rejected for a timestamp out of range, too far past a gap or in the "
+                "future.",
+                st->out_of_range);
 
     fam_init(&f, out, "soakwatch_outputs_total", "counter", "Output events emitted, by type.");
     sample_u64(&f, "type", "rollback_trigger", st->triggers);
     sample_u64(&f, "type", "status", st->statuses);
     keep_rc(&rc, f.rc);
 
-    fam_init(&f, out, "soakwatch_output_delivery_failures_total", "counter",
-             "Output events whose delivery to the broker failed permanently.");
-    sample_u64(&f, NULL, NULL, c->delivery_failures);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_output_delivery_failures_total",
+                "Output events whose delivery to the broker failed permanently.",
+                c->delivery_failures);
 
-    fam_init(&f, out, "soakwatch_dead_lettered_total", "counter",
-             "Rejected messages copied to the dead-letter topic.");
-    sample_u64(&f, NULL, NULL, c->dead_lettered);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_dead_lettered_total",
+                "Rejected messages copied to the dead-letter topic.",
+                c->dead_lettered);
 
-    fam_init(&f, out, "soakwatch_control_acks_total", "counter",
-             "Acknowledgements of latched triggers taken from the control topic or file.");
-    sample_u64(&f, NULL, NULL, c->control_acks);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_control_acks_total",
+                "Acknowledgements of latched triggers taken from the control topic or file.",
+                c->control_acks);
 
-    fam_init(&f, out, "soakwatch_control_rejected_total", "counter",
-             "Control messages or lines refused (malformed, too long, too far ahead, too many).");
-    sample_u64(&f, NULL, NULL, c->control_rejected);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_control_rejected_total",
+                "Control messages or lines refused (malformed, too long, too far ahead, too many).",
+                c->control_rejected);
 
-    fam_init(&f, out, "soakwatch_messages_total", "counter", "Input messages or lines read.");
-    sample_u64(&f, NULL, NULL, c->messages);
-    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_messages_total",
+                "Input messages or lines read.",
+                c->messages);
 
     if (c->live) {
         fam_init(&f, out, "soakwatch_consumer_lag_messages", "gauge",
@@ -299,18 +302,15 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
             sample_i64(&f, "partition", pl, c->consumer_lag[p]);
         }
         keep_rc(&rc, f.rc);
-        fam_init(&f, out, "soakwatch_input_pauses_total", "counter",
-                 "Input partitions paused because their staging ring was full.");
-        sample_u64(&f, NULL, NULL, c->input_pauses);
-        keep_rc(&rc, f.rc);
-        fam_init(&f, out, "soakwatch_fetch_wakeups_total", "counter",
-                 "Times the consumer's fetcher was woken after its prefetch queue filled.");
-        sample_u64(&f, NULL, NULL, c->fetch_wakeups);
-        keep_rc(&rc, f.rc);
-        fam_init(&f, out, "soakwatch_input_interruptions_total", "counter",
-                 "Broker connections lost while consuming (partition ends then re-established).");
-        sample_u64(&f, NULL, NULL, c->input_interruptions);
-        keep_rc(&rc, f.rc);
+        counter_u64(&rc, out, "soakwatch_input_pauses_total",
+                    "Input partitions paused because their staging ring was full.",
+                    c->input_pauses);
+        counter_u64(&rc, out, "soakwatch_fetch_wakeups_total",
+                    "Times the consumer's fetcher was woken after its prefetch queue filled.",
+                    c->fetch_wakeups);
+        counter_u64(&rc, out, "soakwatch_input_interruptions_total",
+                    "Broker connections lost while consuming (partition ends then re-established).",
+                    c->input_interruptions);
         fam_init(&f, out, "soakwatch_watermark_lag_seconds", "gauge",
                  "Wall clock minus the event-time watermark.");
         sample_dbl(&f, NULL, NULL, NULL, NULL, c->watermark_lag_s);
