@@ -45,6 +45,7 @@
 #define REBUILD_MARGIN_S 60         /* record time is not event time: start earlier */
 #define FLUSH_TIMEOUT_MS 7000       /* shutdown: all within 10 s */
 #define COMMIT_WAIT_MS 1500
+#define COMMIT_RETRY_MS 5000        /* a commit unanswered this long is asked again */
 #define MAX_HISTORY_TRIGGERS 4096
 #define READ_CHUNK 65536
 #define DEFAULT_GROUP "soakwatch"
@@ -83,7 +84,9 @@ typedef struct live {
     int n;
     int64_t *hw_start;       /* high watermark per partition at start */
     int64_t *read_next;      /* next offset to read per partition */
-    int64_t *committed;      /* last committed per partition */
+    int64_t *committed;      /* last committed per partition (asked; -1: commit again) */
+    int64_t commit_sent_ms;  /* when the last commit was asked */
+    uint64_t commits_failed_seen;
     int64_t *fed;            /* scratch: fed positions */
     uint8_t *part_paused;    /* fetching stopped: ring full, or replay read to its end */
     uint8_t *part_done;      /* replay: read to its end at start */
@@ -599,6 +602,21 @@ static void fed_positions(live *l, int64_t *out)
 }
 
 /* Commit the fed positions when every output so far is acknowledged. */
+/* A commit that failed, or has had no answer for COMMIT_RETRY_MS (the
+ * coordinator was away), is not known to have happened: forget what was
+ * asked, so that the positions are committed again. */
+static void commit_recheck(live *l)
+{
+    uint64_t asked, answered, failed;
+    kafka_commit_state(l->cons, &asked, &answered, &failed);
+    int stuck = asked > answered && wall_ms() - l->commit_sent_ms >= COMMIT_RETRY_MS;
+    if (failed == l->commits_failed_seen && !stuck)
+        return;
+    l->commits_failed_seen = failed;
+    for (int p = 0; p < l->n; p++)
+        l->committed[p] = -1;
+}
+
 static void maybe_commit(live *l)
 {
     /* Every attempt answered, none of them a failure still to be produced
@@ -606,6 +624,7 @@ static void maybe_commit(live *l)
     if (l->failed || l->outbox_n || l->acked + l->out_failures != l->produced ||
         l->cfg->group[0] == '\0')
         return;
+    commit_recheck(l);
     fed_positions(l, l->fed);
     int changed = 0;
     for (int p = 0; p < l->n; p++) {
@@ -620,6 +639,7 @@ static void maybe_commit(live *l)
         fprintf(stderr, "soakwatch: %s\n", l->err);
         return;
     }
+    l->commit_sent_ms = wall_ms();
     for (int p = 0; p < l->n; p++)
         if (l->fed[p] >= 0)
             l->committed[p] = l->fed[p];
