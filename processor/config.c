@@ -14,6 +14,7 @@
 #include <string.h>
 
 #include "config_env.h"
+#include "config_input.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* a config file is small; refuse anything bigger */
 #define PATH_MAX_LEN 160
@@ -43,6 +44,7 @@ const cfg_key cfg_keys[] = {
     {"events.declined", CK_STR, OFF(event_names[3]), 0, 0, 0, 0, 1},
     {"strategies", CK_LABELS, OFF(strategies), 0, 0, 0, 0, 0},
     {"fallback_reasons", CK_LABELS, OFF(reasons), 0, 0, 0, 0, 0},
+    {"input", CK_INPUT, OFF(input), 0, 0, 0, 0, 0},
     {"feature", CK_STR, OFF(feature), 0, 0, 0, 0, 1},
     {"rules", CK_RULES, 0, 0, 0, 0, 0, 0},
     {"data_quality", CK_OBJ, 0, 0, 0, 0, 0, 0},
@@ -141,6 +143,7 @@ void config_defaults(sw_config *cfg)
         labels_add(&cfg->strategies, default_strategies[i]);
     for (size_t i = 0; i < sizeof(default_reasons) / sizeof(default_reasons[0]); i++)
         labels_add(&cfg->reasons, default_reasons[i]);
+    config_input_defaults(&cfg->input);
     strcpy(cfg->feature, "feature.stream5_time_crunch_mode");
     cfg->n_rules = (int)(sizeof(default_rules) / sizeof(default_rules[0]));
     for (int i = 0; i < cfg->n_rules; i++) {
@@ -448,6 +451,8 @@ int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
             return verr(errstr, errlen, "kafka.properties: entry %d: key must be 1..%d bytes, "
                         "value at most %d", i, SW_STR_MAX, SW_STR_MAX);
     }
+    if (config_input_validate(&cfg->input, errstr, errlen))
+        return -1;
     if (cfg->http_listen[0] && !config_listen_ok(cfg->http_listen))
         return verr(errstr, errlen, "http.listen: \"%s\" is not ADDR:PORT or [V6ADDR]:PORT",
                     cfg->http_listen);
@@ -924,6 +929,10 @@ static int load_object(const loader *l, const char *base, const json_t *obj, sw_
             break;
         case CK_RULES:
             if (load_rules(l, v, c))
+                return -1;
+            break;
+        case CK_INPUT:
+            if (config_input_load(v, (sw_input *)(void *)dst, l->src, l->err, l->errlen))
                 return -1;
             break;
         }

@@ -59,6 +59,64 @@ typedef struct sw_rule {
     int64_t extra_windows_s[SW_MAX_EXTRA_WINDOWS];
 } sw_rule;
 
+/* Mapped input (docs/semantics.md section 9): where each field of an event
+ * is, how a message wraps it, which events count and how much. */
+#define SW_PATH_MAX 127        /* a path as written */
+#define SW_MAX_PATH_ALTS 4     /* alternatives per field */
+#define SW_AFFIX_MAX 63        /* event-name prefix or token key */
+#define SW_MAX_FILTERS 8
+#define SW_MAX_FILTER_VALUES 8
+#define SW_MAX_KEY_PATHS 4
+#define SW_MAX_ERROR_REASONS 8
+#define SW_WEIGHT_MAX 1000
+
+typedef enum sw_envelope { SW_ENV_NONE = 0, SW_ENV_FIELD, SW_ENV_SYSLOG, SW_ENV_OTLP } sw_envelope;
+
+typedef enum sw_in_field {
+    SW_IN_EVENT = 0,
+    SW_IN_TIME,
+    SW_IN_DURATION,
+    SW_IN_STATUS,
+    SW_IN_REASON,
+    SW_IN_STRATEGY,
+    SW_IN_TC,
+    SW_IN_FIELDS
+} sw_in_field;
+
+enum sw_extract { SW_EXTRACT_VALUE = 0, SW_EXTRACT_PREFIX, SW_EXTRACT_TOKEN };
+
+typedef struct sw_field_map {
+    int n_paths; /* 0: the field is never present (mapped to null) */
+    char paths[SW_MAX_PATH_ALTS][SW_PATH_MAX + 1];
+    int extract; /* enum sw_extract; event name only */
+    char affix[SW_AFFIX_MAX + 1];
+} sw_field_map;
+
+typedef struct sw_filter {
+    unsigned kinds; /* bit (1 << enum sw_event_kind) per kind it applies to */
+    char path[SW_PATH_MAX + 1];
+    int n_values;
+    char values[SW_MAX_FILTER_VALUES][SW_STR_MAX + 1];
+} sw_filter;
+
+typedef struct sw_input {
+    int envelope; /* enum sw_envelope */
+    char envelope_field[SW_PATH_MAX + 1];
+    sw_field_map fields[SW_IN_FIELDS];
+    int duration_required;
+    int n_error_reasons;
+    char error_reasons[SW_MAX_ERROR_REASONS][SW_STR_MAX + 1];
+    int n_filters;
+    sw_filter filters[SW_MAX_FILTERS];
+    int64_t weight;                    /* the constant, or the default of weight_path */
+    char weight_path[SW_PATH_MAX + 1]; /* "" = every event weighs `weight` */
+    int correlate;
+    int n_key_paths;
+    char key_paths[SW_MAX_KEY_PATHS][SW_PATH_MAX + 1];
+    int64_t max_latency_ms;
+    int64_t table_size;
+} sw_input;
+
 typedef struct sw_kafka_prop {
     char key[SW_STR_MAX + 1];
     char value[SW_STR_MAX + 1];
@@ -85,6 +143,8 @@ typedef struct sw_config {
     char event_names[4][SW_STR_MAX + 1]; /* indexed by enum sw_event_kind */
     sw_labels strategies;
     sw_labels reasons;
+
+    sw_input input; /* section 9; the defaults read the flat contract */
 
     /* output */
     char feature[SW_STR_MAX + 1];
@@ -128,6 +188,12 @@ int config_load_string(sw_config *cfg, const char *json, size_t len, char *errst
 /* Cross-field checks (windows vs. lateness, label references). Called by
  * the loaders; exposed for configs built in code. */
 int config_validate(const sw_config *cfg, char *errstr, size_t errlen);
+
+/* The built-in input mapping (the flat contract of section 1). */
+void config_input_defaults(sw_input *in);
+
+/* Whether the input mapping is the built-in flat contract. */
+int config_input_is_flat(const sw_input *in);
 
 /* Longest window any rule or status uses, in seconds. */
 int64_t config_longest_window_s(const sw_config *cfg);

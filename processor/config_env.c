@@ -3,6 +3,7 @@
  * fingerprint and the dump walk the key table of config.c, so a key added
  * there is hashed and printed without touching this file. */
 #include "config_env.h"
+#include "config_input.h"
 
 #include <errno.h>
 #include <inttypes.h>
@@ -195,6 +196,13 @@ void config_fingerprint(const sw_config *cfg, char out[17])
         case CK_LABELS:
             h = fnv_labels(h, k->path, (const sw_labels *)(const void *)p);
             break;
+        case CK_INPUT:
+            /* Only a mapped input changes the fingerprint: configs that
+             * read the flat contract keep theirs. The struct is zeroed
+             * before it is filled, so equal mappings hash equal. */
+            if (!config_input_is_flat(&cfg->input))
+                h = fnv(h, (const char *)&cfg->input, sizeof(cfg->input));
+            break;
         case CK_RULES:
             h = fnv_i64(h, "rules", cfg->n_rules);
             for (int r = 0; r < cfg->n_rules && r < SW_MAX_RULES; r++)
@@ -313,6 +321,8 @@ static json_t *dump_value(const sw_config *cfg, const cfg_key *k)
             }
         return a;
     }
+    case CK_INPUT:
+        return config_input_dump(&cfg->input);
     case CK_PROPS: {
         json_t *o = json_object();
         for (int i = 0; o && i < cfg->n_kafka_props && i < SW_MAX_KAFKA_PROPS; i++)

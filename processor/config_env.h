@@ -41,6 +41,7 @@ typedef enum cfg_key_type {
     CK_LABELS,   /* sw_labels */
     CK_RULES,    /* the rule list */
     CK_PROPS,    /* the Kafka properties */
+    CK_INPUT,    /* the input mapping (config_input.c) */
 } cfg_key_type;
 
 /* One key of the file format. The JSON Schema mirrors this table. */
