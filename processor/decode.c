@@ -11,12 +11,18 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
+#include "inpath.h"
+#include "otlp.h"
+
 const char *dec_verdict_name(dec_verdict v)
 {
     switch (v) {
     case DEC_OK: return "ok";
     case DEC_IGNORED: return "ignored";
+    case DEC_FILTERED: return "filtered";
     case DEC_REJ_TOO_LARGE: return "too_large";
+    case DEC_REJ_ENVELOPE: return "envelope";
     case DEC_REJ_INVALID_JSON: return "invalid_json";
     case DEC_REJ_NOT_OBJECT: return "not_object";
     case DEC_REJ_EVENT: return "event";
@@ -24,6 +30,7 @@ const char *dec_verdict_name(dec_verdict v)
     case DEC_REJ_DURATION: return "duration";
     case DEC_REJ_STATUS: return "status";
     case DEC_REJ_TIME_CONSTRAINT: return "time_constraint";
+    case DEC_REJ_WEIGHT: return "weight";
     case DEC_VERDICT_COUNT: break;
     }
     return "unknown";
@@ -194,35 +201,291 @@ typedef struct dec_fields {
     dec_value f[F_COUNT];
 } dec_fields;
 
-/* The checks of SEMANTICS section 1, in the order of the verdicts. */
-static dec_verdict dec_judge(const dec_config *cfg, const dec_fields *fs, sw_event *out)
+/* The values a judgement reads: each field's (the first present of its
+ * alternatives), each filter's, the weight's and the key's. A pointer to
+ * an absent value stands for anything not mapped. */
+typedef struct dec_rec {
+    const dec_value *f[SW_IN_FIELDS];
+    const dec_value *filter[SW_MAX_FILTERS];
+    const dec_value *weight;
+    const dec_value *key[SW_MAX_KEY_PATHS];
+} dec_rec;
+
+static const dec_value absent_value = {V_ABSENT, NULL, 0, 0, 0};
+
+/* ---- the compiled mapping ------------------------------------------------- */
+
+/* Slots: one per path the mapping reads. The decoders fill a value per
+ * slot; the judgement reads them through a dec_rec. */
+#define SLOT_FIELD(f, a) (1 + (f) * SW_MAX_PATH_ALTS + (a))
+#define SLOT_FILTER(i) (1 + SW_IN_FIELDS * SW_MAX_PATH_ALTS + (i))
+#define SLOT_WEIGHT (SLOT_FILTER(SW_MAX_FILTERS))
+#define SLOT_KEY(i) (SLOT_WEIGHT + 1 + (i))
+#define N_SLOTS (SLOT_KEY(SW_MAX_KEY_PATHS))
+#define SLOT_ENV 0
+#define MAX_NODES 64
+#define MAX_DEPTH 32 /* deeper input goes to jansson */
+
+/* A trie of the paths: a node per step, children in a list. */
+typedef struct dec_node {
+    const char *key; /* key step (borrowed from the slot's path) */
+    size_t len;
+    int64_t index;   /* -1 key step, else array index */
+    int child, sibling;
+    uint64_t slots;  /* slots whose path ends here */
+} dec_node;
+
+typedef struct dec_trie {
+    int n;
+    dec_node nodes[MAX_NODES]; /* nodes[0] is the root (the object itself) */
+} dec_trie;
+
+struct dec_map {
+    sw_input in;
+    inpath paths[N_SLOTS];
+    uint64_t used; /* slots with a path */
+    dec_trie event, outer; /* the event's paths; the envelope field's */
+    char *scratch;         /* an unescaped envelope line */
+    size_t scratch_cap;
+};
+
+static int trie_add(dec_trie *t, const inpath *p, int slot)
 {
-    const dec_value *ev = &fs->f[F_EVENT];
+    int at = 0;
+    for (int k = 0; k < p->n; k++) {
+        const inpath_seg *sg = &p->segs[k];
+        int c = t->nodes[at].child, last = -1;
+        while (c >= 0 && !(t->nodes[c].index == sg->index && t->nodes[c].len == sg->len &&
+                           (sg->index >= 0 || memcmp(t->nodes[c].key, sg->key, sg->len) == 0))) {
+            last = c;
+            c = t->nodes[c].sibling;
+        }
+        if (c < 0) {
+            if (t->n >= MAX_NODES)
+                return -ENOSPC;
+            c = t->n++;
+            t->nodes[c] = (dec_node){sg->key, sg->len, sg->index, -1, -1, 0};
+            if (last < 0)
+                t->nodes[at].child = c;
+            else
+                t->nodes[last].sibling = c;
+        }
+        at = c;
+    }
+    t->nodes[at].slots |= UINT64_C(1) << slot;
+    return 0;
+}
+
+static int map_path(dec_map *m, int slot, const char *text)
+{
+    const char *why = NULL;
+    if (inpath_parse(text, &m->paths[slot], &why) != 0)
+        return -EINVAL;
+    m->used |= UINT64_C(1) << slot;
+    return trie_add(slot == SLOT_ENV ? &m->outer : &m->event, &m->paths[slot], slot);
+}
+
+dec_map *dec_map_create(const sw_input *in, size_t max_message_bytes, char *errstr,
+                        size_t errlen)
+{
+    dec_map *m = calloc(1, sizeof(*m));
+    if (m == NULL) {
+        snprintf(errstr, errlen, "out of memory");
+        return NULL;
+    }
+    m->in = *in;
+    m->event.n = m->outer.n = 1;
+    m->event.nodes[0] = m->outer.nodes[0] = (dec_node){NULL, 0, -1, -1, -1, 0};
+    int rc = 0;
+    for (int f = 0; f < SW_IN_FIELDS; f++)
+        for (int a = 0; a < in->fields[f].n_paths && rc == 0; a++)
+            rc = map_path(m, SLOT_FIELD(f, a), in->fields[f].paths[a]);
+    for (int i = 0; i < in->n_filters && rc == 0; i++)
+        rc = map_path(m, SLOT_FILTER(i), in->filters[i].path);
+    if (in->weight_path[0] && rc == 0)
+        rc = map_path(m, SLOT_WEIGHT, in->weight_path);
+    for (int i = 0; in->correlate && i < in->n_key_paths && rc == 0; i++)
+        rc = map_path(m, SLOT_KEY(i), in->key_paths[i]);
+    if (in->envelope == SW_ENV_FIELD && rc == 0)
+        rc = map_path(m, SLOT_ENV, in->envelope_field);
+    if (rc != 0) {
+        snprintf(errstr, errlen, "input: %s", rc == -ENOSPC ? "the paths have more than 64 steps "
+                 "in all" : "a path does not parse");
+        dec_map_destroy(m);
+        return NULL;
+    }
+    if (in->envelope == SW_ENV_FIELD) {
+        m->scratch_cap = max_message_bytes;
+        m->scratch = malloc(max_message_bytes > 0 ? max_message_bytes : 1);
+        if (m->scratch == NULL) {
+            snprintf(errstr, errlen, "out of memory");
+            dec_map_destroy(m);
+            return NULL;
+        }
+    }
+    return m;
+}
+
+void dec_map_destroy(dec_map *m)
+{
+    if (m == NULL)
+        return;
+    free(m->scratch);
+    free(m);
+}
+
+/* The record of a mapped event from its slot values. */
+static void rec_of_slots(const dec_map *m, const dec_value *v, dec_rec *r)
+{
+    for (int f = 0; f < SW_IN_FIELDS; f++) {
+        r->f[f] = &absent_value;
+        for (int a = 0; a < m->in.fields[f].n_paths; a++)
+            if (v[SLOT_FIELD(f, a)].type != V_ABSENT) {
+                r->f[f] = &v[SLOT_FIELD(f, a)];
+                break;
+            }
+    }
+    for (int i = 0; i < SW_MAX_FILTERS; i++)
+        r->filter[i] = i < m->in.n_filters ? &v[SLOT_FILTER(i)] : &absent_value;
+    r->weight = m->in.weight_path[0] ? &v[SLOT_WEIGHT] : &absent_value;
+    for (int i = 0; i < SW_MAX_KEY_PATHS; i++)
+        r->key[i] = m->in.correlate && i < m->in.n_key_paths ? &v[SLOT_KEY(i)] : &absent_value;
+}
+
+/* The record of the flat contract's fields. */
+static void rec_of_flat(const dec_fields *fs, dec_rec *r)
+{
+    static const int order[SW_IN_FIELDS] = {F_EVENT,  F_TS,       F_DURATION, F_STATUS,
+                                            F_REASON, F_STRATEGY, F_TC};
+    for (int f = 0; f < SW_IN_FIELDS; f++)
+        r->f[f] = &fs->f[order[f]];
+    for (int i = 0; i < SW_MAX_FILTERS; i++)
+        r->filter[i] = &absent_value;
+    r->weight = &absent_value;
+    for (int i = 0; i < SW_MAX_KEY_PATHS; i++)
+        r->key[i] = &absent_value;
+}
+
+static int str_is(const dec_value *v, const char *s)
+{
+    size_t n = strlen(s);
+    return v->type == V_STRING && v->n == n && memcmp(v->s, s, n) == 0;
+}
+
+/* The event name inside a string value: after a prefix, or the value of
+ * a "KEY=" token (tokens split at spaces). Returns 0, or -1 when there is
+ * none (a line of another kind). */
+static int name_extract(const sw_field_map *fm, const char *s, size_t n, const char **name,
+                        size_t *name_len)
+{
+    size_t an = strlen(fm->affix);
+    if (fm->extract == SW_EXTRACT_PREFIX) {
+        if (n < an || memcmp(s, fm->affix, an) != 0)
+            return -1;
+        *name = s + an;
+        *name_len = n - an;
+        return 0;
+    }
+    size_t i = 0;
+    while (i < n) {
+        size_t start = i;
+        while (i < n && s[i] != ' ')
+            i++;
+        if (i - start > an && memcmp(s + start, fm->affix, an) == 0 && s[start + an] == '=') {
+            *name = s + start + an + 1;
+            *name_len = i - start - an - 1;
+            return 0;
+        }
+        i++;
+    }
+    return -1;
+}
+
+static uint64_t fnv1a(uint64_t h, const void *p, size_t n)
+{
+    const unsigned char *b = p;
+    for (size_t i = 0; i < n; i++) {
+        h ^= b[i];
+        h *= 0x100000001b3ULL;
+    }
+    return h;
+}
+
+/* The key's hash, or 0 with *ok = 0 when a key value is missing or of
+ * another type than string or integer. */
+static uint64_t key_hash(const dec_map *m, const dec_rec *r, int *ok)
+{
+    uint64_t h = 0xcbf29ce484222325ULL;
+    *ok = 0;
+    for (int i = 0; i < m->in.n_key_paths; i++) {
+        const dec_value *v = r->key[i];
+        unsigned char tag;
+        if (v->type == V_STRING) {
+            tag = 's';
+            h = fnv1a(h, &tag, 1);
+            h = fnv1a(h, v->s, v->n);
+        } else if (v->type == V_INTEGER) {
+            tag = 'i';
+            h = fnv1a(h, &tag, 1);
+            h = fnv1a(h, &v->i, sizeof(v->i));
+        } else {
+            return 0;
+        }
+        tag = 0xff;
+        h = fnv1a(h, &tag, 1);
+    }
+    *ok = 1;
+    return h;
+}
+
+/* The checks of docs/semantics.md sections 1 and 9.3, in the order of the
+ * verdicts. map is NULL for the flat contract. */
+static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *out)
+{
+    const dec_map *m = cfg->map;
+    const dec_value *ev = r->f[SW_IN_EVENT];
     if (ev->type != V_STRING)
         return DEC_REJ_EVENT;
+    const char *nm = ev->s;
+    size_t nn = ev->n;
+    if (m && m->in.fields[SW_IN_EVENT].extract != SW_EXTRACT_VALUE &&
+        name_extract(&m->in.fields[SW_IN_EVENT], ev->s, ev->n, &nm, &nn) != 0)
+        return DEC_IGNORED;
     int kind = -1;
     for (int k = 0; k < 4; k++) {
         const char *name = cfg->event_names[k];
-        /* ev->s holds no NUL (jansson refuses one), so strncmp stops only
-         * at the end of name or at a difference */
-        if (name != NULL && strncmp(name, ev->s, ev->n) == 0 && name[ev->n] == '\0') {
+        /* nm holds no NUL (jansson refuses one), so strncmp stops only at
+         * the end of name or at a difference */
+        if (name != NULL && strncmp(name, nm, nn) == 0 && name[nn] == '\0') {
             kind = k;
             break;
         }
     }
     if (kind < 0)
         return DEC_IGNORED;
+    for (int i = 0; m && i < m->in.n_filters; i++) {
+        const sw_filter *f = &m->in.filters[i];
+        if (!(f->kinds & (1u << kind)))
+            continue;
+        int hit = 0;
+        for (int k = 0; k < f->n_values && !hit; k++)
+            hit = str_is(r->filter[i], f->values[k]);
+        if (!hit)
+            return DEC_FILTERED;
+    }
 
     sw_event e;
     memset(&e, 0, sizeof(e));
     e.kind = (uint8_t)kind;
-    const dec_value *ts = &fs->f[F_TS];
+    e.weight = 1;
+    const dec_value *ts = r->f[SW_IN_TIME];
     if (ts->type == V_INTEGER)
         e.ts_ms = ts->i;
     else if (ts->type != V_STRING || dec_rfc3339_parse(ts->s, ts->n, &e.ts_ms) != 0)
         return DEC_REJ_TS;
 
-    const dec_value *du = &fs->f[F_DURATION];
+    int outcome = kind == SW_EV_SUCCEEDED || kind == SW_EV_FALLBACK;
+    const dec_value *du = r->f[SW_IN_DURATION];
     double dv = -1;
     if (du->type == V_INTEGER)
         dv = (double)du->i;
@@ -231,18 +494,18 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_fields *fs, sw_eve
     if (isfinite(dv) && dv >= 0) {
         e.duration_ms = dv;
         e.has_duration = 1;
-    } else if (kind == SW_EV_SUCCEEDED || kind == SW_EV_FALLBACK) {
+    } else if (outcome && (du->type != V_ABSENT || m == NULL || m->in.duration_required)) {
         return DEC_REJ_DURATION;
     }
 
-    const dec_value *st = &fs->f[F_STATUS];
+    const dec_value *st = r->f[SW_IN_STATUS];
     if (st->type != V_ABSENT) {
         if (st->type != V_INTEGER || st->i < 100 || st->i > 599)
             return DEC_REJ_STATUS;
         e.status = (int32_t)st->i;
     }
 
-    const dec_value *tc = &fs->f[F_TC];
+    const dec_value *tc = r->f[SW_IN_TC];
     if (tc->type == V_ABSENT)
         e.tc = -1;
     else if (tc->type == V_TRUE)
@@ -252,13 +515,32 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_fields *fs, sw_eve
     else
         return DEC_REJ_TIME_CONSTRAINT;
 
-    const dec_value *sg = &fs->f[F_STRATEGY];
+    if (m && m->in.weight_path[0] && r->weight->type != V_ABSENT) {
+        if (r->weight->type != V_INTEGER || r->weight->i < 1 || r->weight->i > SW_WEIGHT_MAX)
+            return DEC_REJ_WEIGHT;
+        e.weight = (uint32_t)r->weight->i;
+    } else if (m) {
+        e.weight = (uint32_t)m->in.weight;
+    }
+
+    const dec_value *sg = r->f[SW_IN_STRATEGY];
     e.strategy = sg->type == V_STRING ? labels_lookup(cfg->strategies, sg->s, sg->n) : LABEL_NONE;
-    const dec_value *rs = &fs->f[F_REASON];
+    const dec_value *rs = r->f[SW_IN_REASON];
     e.reason = LABEL_NONE;
     if (rs->type == V_STRING) {
         e.reason = labels_lookup(cfg->reasons, rs->s, rs->n);
-        e.reason_internal_error = rs->n == 14 && memcmp(rs->s, "internal_error", 14) == 0;
+        if (m == NULL) {
+            e.reason_error = str_is(rs, "internal_error");
+        } else {
+            for (int k = 0; k < m->in.n_error_reasons && !e.reason_error; k++)
+                e.reason_error = (uint8_t)str_is(rs, m->in.error_reasons[k]);
+        }
+    }
+    e.informed = st->type != V_ABSENT || rs->type == V_STRING;
+    if (m && m->in.correlate) {
+        int ok;
+        e.key = key_hash(m, r, &ok);
+        e.has_key = (uint8_t)ok;
     }
     *out = e;
     return DEC_OK;
@@ -311,26 +593,83 @@ static void ref_value(json_t *v, dec_value *out)
     }
 }
 
-dec_verdict dec_parse_ref(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+/* The value at path p in a jansson tree, or NULL. */
+static json_t *tree_get(json_t *v, const inpath *p)
+{
+    for (int k = 0; k < p->n && v != NULL; k++) {
+        const inpath_seg *sg = &p->segs[k];
+        if (sg->index >= 0)
+            v = json_is_array(v) ? json_array_get(v, (size_t)sg->index) : NULL;
+        else
+            v = json_is_object(v) ? json_object_get(v, sg->key) : NULL;
+    }
+    return v;
+}
+
+/* Judge an event object read by jansson. */
+static dec_verdict judge_tree(const dec_config *cfg, json_t *doc, sw_event *out)
 {
     static const char *const names[F_COUNT] = {"event",  "ts",     "durationMs",
                                                "status", "meetsTimeConstraint",
                                                "compressionStrategy", "reason"};
-    if (len > cfg->max_message_bytes)
-        return DEC_REJ_TOO_LARGE;
+    dec_rec r;
+    const dec_map *m = cfg->map;
+    if (m == NULL) {
+        dec_fields fs;
+        for (int k = 0; k < F_COUNT; k++)
+            ref_value(json_object_get(doc, names[k]), &fs.f[k]);
+        rec_of_flat(&fs, &r);
+        return dec_judge(cfg, &r, out);
+    }
+    dec_value v[N_SLOTS];
+    for (int k = 1; k < N_SLOTS; k++)
+        ref_value((m->used >> k) & 1 ? tree_get(doc, &m->paths[k]) : NULL, &v[k]);
+    rec_of_slots(m, v, &r);
+    return dec_judge(cfg, &r, out);
+}
+
+/* One event line through jansson. */
+static dec_verdict event_ref(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
     json_error_t err;
     json_t *doc = json_loadb(buf, len, 0, &err);
     if (doc == NULL)
         return DEC_REJ_INVALID_JSON;
-    if (!json_is_object(doc)) {
-        json_decref(doc);
-        return DEC_REJ_NOT_OBJECT;
-    }
-    dec_fields fs;
-    for (int k = 0; k < F_COUNT; k++)
-        ref_value(json_object_get(doc, names[k]), &fs.f[k]);
-    dec_verdict v = dec_judge(cfg, &fs, out);
+    dec_verdict v = json_is_object(doc) ? judge_tree(cfg, doc, out) : DEC_REJ_NOT_OBJECT;
     json_decref(doc);
+    return v;
+}
+
+/* The event line after a syslog-style prefix: from the first '{'. */
+static int syslog_line(const char **buf, size_t *len)
+{
+    const char *b = memchr(*buf, '{', *len);
+    if (b == NULL)
+        return -1;
+    *len -= (size_t)(b - *buf);
+    *buf = b;
+    return 0;
+}
+
+dec_verdict dec_parse_ref(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
+    if (len > cfg->max_message_bytes)
+        return DEC_REJ_TOO_LARGE;
+    const dec_map *m = cfg->map;
+    int env = m ? m->in.envelope : SW_ENV_NONE;
+    if (env == SW_ENV_OTLP)
+        return DEC_REJ_ENVELOPE;
+    if (env == SW_ENV_SYSLOG && syslog_line(&buf, &len) != 0)
+        return DEC_REJ_ENVELOPE;
+    if (env != SW_ENV_FIELD)
+        return event_ref(cfg, buf, len, out);
+    json_error_t err;
+    json_t *outer = json_loadb(buf, len, 0, &err);
+    json_t *line = outer && json_is_object(outer) ? tree_get(outer, &m->paths[SLOT_ENV]) : NULL;
+    dec_verdict v = DEC_REJ_ENVELOPE;
+    if (line && json_is_string(line))
+        v = event_ref(cfg, json_string_value(line), json_string_length(line), out);
+    json_decref(outer);
     return v;
 }
 
@@ -458,9 +797,9 @@ static inline const unsigned char *skip_plain(const unsigned char *p, const unsi
 
 /* Append k bytes to the unescaped copy, or mark it as not fitting. */
 static inline void copy_out(unsigned char *tmp, size_t *tn, int *fits, const unsigned char *s,
-                            size_t k)
+                            size_t k, size_t cap)
 {
-    if (*tn + k > DEC_STR_CAP) {
+    if (*tn + k > cap) {
         *fits = 0;
         return;
     }
@@ -476,7 +815,7 @@ static inline void copy_out(unsigned char *tmp, size_t *tn, int *fits, const uns
  * \u surrogates only in valid pairs, and no \u0000 (jansson refuses NUL in
  * keys and, without JSON_ALLOW_NUL, in values). */
 static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
-                            unsigned char *tmp, const char **s, size_t *n)
+                            unsigned char *tmp, size_t cap, const char **s, size_t *n)
 {
     const unsigned char *p = *pp + 1;
     const unsigned char *start = p;
@@ -486,7 +825,7 @@ static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
         const unsigned char *run = p;
         p = skip_plain(p, e);
         if (escaped && fits)
-            copy_out(tmp, &tn, &fits, run, (size_t)(p - run));
+            copy_out(tmp, &tn, &fits, run, (size_t)(p - run), cap);
         if (p >= e)
             return SC_INVALID;
         if (*p == '"')
@@ -499,7 +838,7 @@ static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
             if (k == 0)
                 return SC_INVALID;
             if (escaped && fits)
-                copy_out(tmp, &tn, &fits, p, k);
+                copy_out(tmp, &tn, &fits, p, k, cap);
             p += k;
             continue;
         }
@@ -507,7 +846,7 @@ static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
         if (!escaped) {
             escaped = 1;
             if (fits)
-                copy_out(tmp, &tn, &fits, start, (size_t)(p - start));
+                copy_out(tmp, &tn, &fits, start, (size_t)(p - start), cap);
         }
         if (e - p < 2)
             return SC_INVALID;
@@ -528,7 +867,7 @@ static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
         }
         if (c != 'u') {
             if (fits)
-                copy_out(tmp, &tn, &fits, &one, 1);
+                copy_out(tmp, &tn, &fits, &one, 1, cap);
             p += 2;
             continue;
         }
@@ -548,7 +887,7 @@ static int scan_string_slow(const unsigned char **pp, const unsigned char *e,
         }
         if (fits) {
             unsigned char u[4];
-            copy_out(tmp, &tn, &fits, u, utf8_put(cp, u));
+            copy_out(tmp, &tn, &fits, u, utf8_put(cp, u), cap);
         }
         p += adv;
     }
@@ -575,7 +914,7 @@ static inline int scan_string(const unsigned char **pp, const unsigned char *e,
         *pp = p + 1;
         return SC_OK;
     }
-    return scan_string_slow(pp, e, tmp, s, n);
+    return scan_string_slow(pp, e, tmp, DEC_STR_CAP, s, n);
 }
 
 /* Scan a number at *pp with jansson's grammar and limits: integers must fit
@@ -770,10 +1109,251 @@ static int scan_object(const unsigned char *p, const unsigned char *e, dec_field
     return p == e ? SC_OK : SC_INVALID;
 }
 
+/* ---- the fast path for mapped input: a walk of the paths' trie ------------- */
+
+/* One walk over an event object: values land in the slots of the trie's
+ * nodes; everything else is validated and skipped. */
+typedef struct mscan {
+    const dec_trie *t;
+    dec_value *v;                      /* per slot */
+    unsigned char (*tmp)[DEC_STR_CAP]; /* per slot */
+    uint64_t seen;                     /* nodes with children visited */
+    const unsigned char *env;          /* SLOT_ENV: the string's opening quote */
+} mscan;
+
+static int mscan_value(mscan *s, const unsigned char **pp, const unsigned char *e, int node,
+                       int depth);
+
+static int child_key(const dec_trie *t, int node, const char *k, size_t n)
+{
+    for (int c = t->nodes[node].child; c >= 0; c = t->nodes[c].sibling)
+        if (t->nodes[c].index < 0 && t->nodes[c].len == n && memcmp(t->nodes[c].key, k, n) == 0)
+            return c;
+    return -1;
+}
+
+static int child_index(const dec_trie *t, int node, int64_t i)
+{
+    for (int c = t->nodes[node].child; c >= 0; c = t->nodes[c].sibling)
+        if (t->nodes[c].index == i)
+            return c;
+    return -1;
+}
+
+static int mscan_object(mscan *s, const unsigned char **pp, const unsigned char *e, int node,
+                        int depth)
+{
+    unsigned char keybuf[DEC_STR_CAP];
+    const unsigned char *p = skip_ws(*pp + 1, e);
+    if (p < e && *p == '}') {
+        *pp = p + 1;
+        return SC_OK;
+    }
+    for (;;) {
+        if (p >= e || *p != '"')
+            return SC_INVALID;
+        const char *k;
+        size_t kn;
+        int rc = scan_string(&p, e, keybuf, &k, &kn);
+        if (rc != SC_OK)
+            return rc;
+        /* a key too long to unescape here is on no path */
+        int child = node >= 0 && k != NULL ? child_key(s->t, node, k, kn) : -1;
+        p = skip_ws(p, e);
+        if (p >= e || *p != ':')
+            return SC_INVALID;
+        p = skip_ws(p + 1, e);
+        if (p >= e)
+            return SC_INVALID;
+        rc = mscan_value(s, &p, e, child, depth + 1);
+        if (rc != SC_OK)
+            return rc;
+        p = skip_ws(p, e);
+        if (p >= e)
+            return SC_INVALID;
+        if (*p == '}') {
+            *pp = p + 1;
+            return SC_OK;
+        }
+        if (*p != ',')
+            return SC_INVALID;
+        p = skip_ws(p + 1, e);
+    }
+}
+
+static int mscan_array(mscan *s, const unsigned char **pp, const unsigned char *e, int node,
+                       int depth)
+{
+    const unsigned char *p = skip_ws(*pp + 1, e);
+    if (p < e && *p == ']') {
+        *pp = p + 1;
+        return SC_OK;
+    }
+    for (int64_t i = 0;; i++) {
+        if (p >= e)
+            return SC_INVALID;
+        int rc = mscan_value(s, &p, e, node >= 0 ? child_index(s->t, node, i) : -1, depth + 1);
+        if (rc != SC_OK)
+            return rc;
+        p = skip_ws(p, e);
+        if (p >= e)
+            return SC_INVALID;
+        if (*p == ']') {
+            *pp = p + 1;
+            return SC_OK;
+        }
+        if (*p != ',')
+            return SC_INVALID;
+        p = skip_ws(p + 1, e);
+    }
+}
+
+/* The value at *pp, for trie node `node` (-1: on no path). */
+static int mscan_value(mscan *s, const unsigned char **pp, const unsigned char *e, int node,
+                       int depth)
+{
+    if (depth > MAX_DEPTH)
+        return SC_HANDOVER;
+    const dec_node *nd = node >= 0 ? &s->t->nodes[node] : NULL;
+    int inner = nd != NULL && nd->child >= 0 ? node : -1;
+    if (inner >= 0) {
+        /* A second visit is a duplicate key above: jansson keeps the last
+         * one, which this walk cannot undo. */
+        uint64_t bit = UINT64_C(1) << node;
+        if (s->seen & bit)
+            return SC_HANDOVER;
+        s->seen |= bit;
+    }
+    uint64_t slots = nd != NULL ? nd->slots : 0;
+    const unsigned char *p = *pp;
+    dec_value val = absent_value;
+    int rc;
+    switch (*p) {
+    case '"':
+        if (slots & 1u) {
+            s->env = p; /* unescaped later, in full, if it is the line */
+            rc = scan_string(&p, e, NULL, &val.s, &val.n);
+        } else {
+            rc = scan_string(&p, e, slots ? s->tmp[__builtin_ctzll(slots)] : NULL, &val.s,
+                             &val.n);
+            if (rc == SC_OK && slots && val.s == NULL)
+                return SC_HANDOVER;
+        }
+        val.type = V_STRING;
+        break;
+    case '{':
+        rc = mscan_object(s, &p, e, inner, depth);
+        val.type = V_OTHER;
+        break;
+    case '[':
+        rc = mscan_array(s, &p, e, inner, depth);
+        val.type = V_OTHER;
+        break;
+    case 't':
+        rc = scan_literal(&p, e, "true", 4);
+        val.type = V_TRUE;
+        break;
+    case 'f':
+        rc = scan_literal(&p, e, "false", 5);
+        val.type = V_FALSE;
+        break;
+    case 'n':
+        rc = scan_literal(&p, e, "null", 4);
+        val.type = V_NULL;
+        break;
+    default:
+        if (*p == '-' || (*p >= '0' && *p <= '9'))
+            rc = scan_number(&p, e, &val, slots != 0);
+        else
+            rc = SC_INVALID;
+        break;
+    }
+    if (rc != SC_OK)
+        return rc;
+    /* jansson loses one NUL read right after a number or a literal */
+    if (val.type != V_STRING && val.type != V_OTHER && p < e && *p == '\0')
+        p++;
+    for (uint64_t b = slots; b; b &= b - 1)
+        s->v[__builtin_ctzll(b)] = val;
+    *pp = p;
+    return SC_OK;
+}
+
+/* Walk one object against a trie. */
+static int mscan_doc(mscan *s, const char *buf, size_t len)
+{
+    const unsigned char *p = (const unsigned char *)buf, *e = p + len;
+    p = skip_ws(p, e);
+    if (p >= e)
+        return SC_INVALID;
+    if (*p == '[')
+        return SC_HANDOVER;
+    if (*p != '{')
+        return SC_INVALID;
+    int rc = mscan_value(s, &p, e, 0, 0);
+    if (rc != SC_OK)
+        return rc;
+    p = skip_ws(p, e);
+    return p == e ? SC_OK : SC_INVALID;
+}
+
+/* One mapped event line, fast. */
+static dec_verdict event_fast(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
+    const dec_map *m = cfg->map;
+    dec_value v[N_SLOTS];
+    unsigned char tmp[N_SLOTS][DEC_STR_CAP];
+    for (int k = 0; k < N_SLOTS; k++)
+        v[k].type = V_ABSENT;
+    mscan s = {&m->event, v, tmp, 0, NULL};
+    int rc = mscan_doc(&s, buf, len);
+    if (rc == SC_INVALID)
+        return DEC_REJ_INVALID_JSON;
+    if (rc == SC_HANDOVER)
+        return event_ref(cfg, buf, len, out);
+    dec_rec r;
+    rec_of_slots(m, v, &r);
+    return dec_judge(cfg, &r, out);
+}
+
+/* A field envelope, fast: the outer object's line string, unescaped into
+ * the map's scratch buffer, then the line. */
+static dec_verdict field_fast(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
+{
+    dec_map *m = cfg->map;
+    dec_value v[N_SLOTS];
+    for (int k = 0; k < N_SLOTS; k++)
+        v[k].type = V_ABSENT;
+    mscan s = {&m->outer, v, NULL, 0, NULL};
+    int rc = mscan_doc(&s, buf, len);
+    if (rc == SC_HANDOVER)
+        return dec_parse_ref(cfg, buf, len, out);
+    if (rc != SC_OK || v[SLOT_ENV].type != V_STRING)
+        return DEC_REJ_ENVELOPE;
+    const unsigned char *q = s.env, *e = (const unsigned char *)buf + len;
+    const char *line;
+    size_t n;
+    rc = scan_string_slow(&q, e, (unsigned char *)m->scratch, m->scratch_cap, &line, &n);
+    if (rc != SC_OK || line == NULL)
+        return dec_parse_ref(cfg, buf, len, out);
+    return event_fast(cfg, line, n, out);
+}
+
 dec_verdict dec_parse(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
 {
     if (len > cfg->max_message_bytes)
         return DEC_REJ_TOO_LARGE;
+    if (cfg->map != NULL) {
+        switch (cfg->map->in.envelope) {
+        case SW_ENV_FIELD: return field_fast(cfg, buf, len, out);
+        case SW_ENV_SYSLOG:
+            if (syslog_line(&buf, &len) != 0)
+                return DEC_REJ_ENVELOPE;
+            return event_fast(cfg, buf, len, out);
+        case SW_ENV_OTLP: return DEC_REJ_ENVELOPE;
+        default: return event_fast(cfg, buf, len, out);
+        }
+    }
     dec_fields fs;
     unsigned char tmp[F_COUNT][DEC_STR_CAP];
     for (int k = 0; k < F_COUNT; k++)
@@ -784,5 +1364,54 @@ dec_verdict dec_parse(const dec_config *cfg, const char *buf, size_t len, sw_eve
         return DEC_REJ_INVALID_JSON;
     if (rc == SC_HANDOVER)
         return dec_parse_ref(cfg, buf, len, out);
-    return dec_judge(cfg, &fs, out);
+    dec_rec r;
+    rec_of_flat(&fs, &r);
+    return dec_judge(cfg, &r, out);
+}
+
+/* ---- messages of many events: OTLP ---------------------------------------- */
+
+typedef struct otlp_ctx {
+    const dec_config *cfg;
+    dec_emit_fn emit;
+    void *ud;
+    size_t n;
+} otlp_ctx;
+
+static void otlp_one(void *ud, json_t *record)
+{
+    otlp_ctx *c = ud;
+    sw_event ev;
+    dec_verdict v = record ? judge_tree(c->cfg, record, &ev) : DEC_REJ_ENVELOPE;
+    c->emit(c->ud, v, &ev);
+    c->n++;
+}
+
+static size_t message(const dec_config *cfg, const char *buf, size_t len, dec_emit_fn emit,
+                      void *ud, int ref)
+{
+    sw_event ev;
+    if (cfg->map == NULL || cfg->map->in.envelope != SW_ENV_OTLP || len > cfg->max_message_bytes) {
+        dec_verdict v = ref ? dec_parse_ref(cfg, buf, len, &ev) : dec_parse(cfg, buf, len, &ev);
+        emit(ud, v, &ev);
+        return 1;
+    }
+    otlp_ctx c = {cfg, emit, ud, 0};
+    if (otlp_records(buf, len, otlp_one, &c) != 0) {
+        emit(ud, DEC_REJ_ENVELOPE, &ev);
+        return 1;
+    }
+    return c.n;
+}
+
+size_t dec_message(const dec_config *cfg, const char *buf, size_t len, dec_emit_fn emit,
+                   void *ud)
+{
+    return message(cfg, buf, len, emit, ud, 0);
+}
+
+size_t dec_message_ref(const dec_config *cfg, const char *buf, size_t len, dec_emit_fn emit,
+                       void *ud)
+{
+    return message(cfg, buf, len, emit, ud, 1);
 }

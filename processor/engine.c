@@ -20,6 +20,7 @@
 #include "../windows/win.h"
 #include "buf.h"
 #include "config_env.h"
+#include "correlate.h"
 #include "output.h"
 #include "rules.h"
 #include "wmetrics.h"
@@ -32,6 +33,8 @@
 
 typedef struct rule_state {
     uint8_t firing;
+    const char *blind;        /* the field its window lacks at the last evaluation, or NULL */
+    uint64_t blind_instants;  /* evaluations at which it was blind */
     uint8_t latched;          /* firing and waiting for an acknowledgement */
     int64_t fired_at;         /* instant of the current firing */
     int64_t clear_since;      /* first instant of the current run of false, or INT64_MIN */
@@ -74,6 +77,7 @@ struct sw_engine {
 
     rule_state rs[SW_MAX_RULES];
     double rule_value[SW_MAX_RULES];
+    sw_corr *corr;            /* derived latency (input.correlate), or NULL */
 
     pending_ack acks[MAX_ACKS];
     int n_acks;
@@ -208,6 +212,14 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
         e->status_windows[i] = window_index(e, cfg->status_windows_s[i]);
     if (rings_create(e, errstr, errlen) != 0)
         goto err;
+    if (cfg->input.correlate) {
+        e->corr = corr_create(cfg->input.table_size, cfg->input.max_latency_ms);
+        if (e->corr == NULL) {
+            snprintf(errstr, errlen, "out of memory for input.correlate.table_size %" PRId64,
+                     cfg->input.table_size);
+            goto err;
+        }
+    }
     return e;
 err:
     sw_engine_destroy(e);
@@ -220,6 +232,7 @@ void sw_engine_destroy(sw_engine *e)
         return;
     win_ring_destroy(e->fine);
     win_ring_destroy(e->coarse);
+    corr_destroy(e->corr);
     free(e->prov_fine);
     free(e->prov_coarse);
     buf_free(&e->out);
@@ -504,7 +517,7 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
     const sw_rule *rule = &cfg->rules[r];
     rule_state *st = &e->rs[r];
     int nw = 1 + rule->n_extra_windows;
-    const sw_wm *w[1 + SW_MAX_EXTRA_WINDOWS];
+    const sw_wm *w[1 + SW_MAX_EXTRA_WINDOWS] = {NULL};
     double values[1 + SW_MAX_EXTRA_WINDOWS], lo[1 + SW_MAX_EXTRA_WINDOWS],
         hi[1 + SW_MAX_EXTRA_WINDOWS];
     uint64_t samples[1 + SW_MAX_EXTRA_WINDOWS];
@@ -525,6 +538,8 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
         cond = cond && c > 0;
     }
     e->rule_value[r] = values[0];
+    st->blind = wm_blind(w[0], rule->metric);
+    st->blind_instants += st->blind != NULL;
 
     int transition = 0;
     if (!st->firing) {
@@ -570,7 +585,7 @@ static const char *quality_of(const sw_engine *e, const sw_wm *w, int64_t T)
         return "input_behind";
     if (w->requests == 0 && w->outcomes == 0)
         return "no_traffic";
-    if (w->outcomes < (uint64_t)cfg->status_min_outcomes)
+    if (w->outcomes_obs < (uint64_t)cfg->status_min_outcomes)
         return "too_few_samples";
     return "ok";
 }
@@ -607,13 +622,21 @@ static void eval_instant(sw_engine *e, int64_t T)
     sw_status_info s;
     memset(&s, 0, sizeof(s));
     s.at_s = T;
-    for (int r = 0; r < cfg->n_rules; r++)
+    for (int r = 0; r < cfg->n_rules; r++) {
         if (e->rs[r].firing)
             s.firing[s.n_firing++] = cfg->rules[r].name;
+        /* blind only where the rule was evaluated at this very instant */
+        if (e->rs[r].blind && T - cfg->rules[r].window_s >= e->t0) {
+            s.blind_rule[s.n_blind] = cfg->rules[r].name;
+            s.blind_missing[s.n_blind++] = e->rs[r].blind;
+        }
+    }
     for (int i = 0; i < 3; i++)
         s.windows[s.n_windows++] = wm_at(e, wms, have, e->status_windows[i], 1);
     const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
     s.colour = status_colour(cfg, sw, s.n_firing > 0);
+    if (s.colour == SW_GREEN && s.n_blind > 0)
+        s.colour = SW_YELLOW; /* a rule that cannot see is not a healthy sign */
     if (cfg->quality_enabled) {
         s.quality = quality_of(e, sw, T);
         if (s.colour == SW_GREEN && strcmp(s.quality, "ok") != 0)
@@ -651,7 +674,7 @@ static int is_error(const sw_event *ev)
         if (ev->kind == SW_EV_SUCCEEDED)
             status = 200;
         else
-            status = ev->reason_internal_error ? 500 : 422;
+            status = ev->reason_error ? 500 : 422;
     }
     return status >= 500;
 }
@@ -714,14 +737,33 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
     win_event w;
     w.second = sec;
     w.kind = ev->kind;
+    w.weight = ev->weight ? ev->weight : 1;
     w.tc = ev->kind == SW_EV_SUCCEEDED ? ev->tc : -1;
     w.is_error = 0;
     w.duration_us = 0;
+    w.has_duration = 0;
+    w.informed = ev->informed;
     w.strategy = WIN_LABEL_NONE;
     w.reason = WIN_LABEL_NONE;
-    if (ev->kind == SW_EV_SUCCEEDED || ev->kind == SW_EV_FALLBACK) {
-        double us = ev->duration_ms * 1000.0;
-        w.duration_us = us >= 1.8e19 ? UINT64_C(18000000000000000000) : (uint64_t)llround(us);
+    int outcome = ev->kind == SW_EV_SUCCEEDED || ev->kind == SW_EV_FALLBACK;
+    double duration_ms = ev->duration_ms;
+    int has_duration = ev->has_duration;
+    if (e->corr && ev->kind == SW_EV_REQUESTED) {
+        corr_request(e->corr, ev->has_key, ev->key, ev->ts_ms);
+    } else if (e->corr && outcome) {
+        /* pairs are made in acceptance order (docs/semantics.md 9.6) */
+        int64_t d;
+        if (corr_outcome(e->corr, ev->has_key, ev->key, ev->ts_ms, &d) && !has_duration) {
+            duration_ms = (double)d;
+            has_duration = 1;
+        }
+    }
+    if (outcome) {
+        double us = duration_ms * 1000.0;
+        w.has_duration = (uint8_t)has_duration;
+        if (has_duration)
+            w.duration_us =
+                us >= 1.8e19 ? UINT64_C(18000000000000000000) : (uint64_t)llround(us);
         w.is_error = (uint8_t)is_error(ev);
         w.strategy = ev->strategy;
         if (ev->kind == SW_EV_FALLBACK)
@@ -779,6 +821,15 @@ int64_t sw_engine_next_instant(const sw_engine *e)
 int64_t sw_engine_t0(const sw_engine *e) { return e->t0; }
 const sw_engine_stats *sw_engine_stats_get(const sw_engine *e) { return &e->stats; }
 int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->rs[rule].firing; }
+const char *sw_engine_rule_blind(const sw_engine *e, int rule) { return e->rs[rule].blind; }
+uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule)
+{
+    return e->rs[rule].blind_instants;
+}
+const sw_corr_stats *sw_engine_corr_stats(const sw_engine *e)
+{
+    return e->corr ? corr_stats(e->corr) : NULL;
+}
 double sw_engine_rule_value(const sw_engine *e, int rule) { return e->rule_value[rule]; }
 int sw_engine_status(const sw_engine *e) { return e->status; }
 const char *sw_engine_status_json(const sw_engine *e)
@@ -809,5 +860,6 @@ int sw_engine_windows(const sw_engine *e, int64_t *out, int cap)
 size_t sw_engine_bytes(const sw_engine *e)
 {
     return win_ring_bytes(e->fine) + (e->coarse ? win_ring_bytes(e->coarse) : 0) + sizeof(*e) +
+           (e->corr ? corr_bytes(e->corr) : 0) +
            (size_t)(e->prov_fine_n + e->prov_coarse_n) * (size_t)e->n_sources * sizeof(prov_slot);
 }

@@ -115,6 +115,13 @@ const sw_engine_stats *sw_engine_stats_get(const sw_engine *e);
 
 /* Current state for metrics and /status. */
 int sw_engine_rule_firing(const sw_engine *e, int rule);
+/* The field a rule's window lacked at its last evaluation (docs/semantics.md
+ * 9.7), or NULL; and at how many evaluations it was blind. */
+const char *sw_engine_rule_blind(const sw_engine *e, int rule);
+uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule);
+/* Pairing counts of input.correlate, or NULL when it is off. */
+struct sw_corr_stats;
+const struct sw_corr_stats *sw_engine_corr_stats(const sw_engine *e);
 /* Value of a rule's metric at the last evaluated instant; NAN when null. */
 double sw_engine_rule_value(const sw_engine *e, int rule);
 /* Latest status (0 green, 1 yellow, 2 red; -1 none yet) and its JSON

@@ -16,7 +16,9 @@
 typedef enum dec_verdict {
     DEC_OK = 0,              /* a known event, valid */
     DEC_IGNORED,             /* valid JSON object, `event` a string naming no known event */
+    DEC_FILTERED,            /* a known event an input filter leaves out (not a rejection) */
     DEC_REJ_TOO_LARGE,       /* message larger than the configured cap */
+    DEC_REJ_ENVELOPE,        /* the configured envelope is not there */
     DEC_REJ_INVALID_JSON,    /* not valid JSON (jansson's reading) */
     DEC_REJ_NOT_OBJECT,      /* valid JSON, but not an object */
     DEC_REJ_EVENT,           /* `event` missing or not a string */
@@ -24,6 +26,7 @@ typedef enum dec_verdict {
     DEC_REJ_DURATION,        /* succeeded/fallback without finite durationMs >= 0 */
     DEC_REJ_STATUS,          /* `status` present, not an integer in 100..599 */
     DEC_REJ_TIME_CONSTRAINT, /* `meetsTimeConstraint` present, not a boolean */
+    DEC_REJ_WEIGHT,          /* the sample weight field present, not an integer 1..1000 */
     DEC_VERDICT_COUNT
 } dec_verdict;
 
@@ -47,20 +50,53 @@ typedef struct sw_event {
     int8_t tc;           /* meetsTimeConstraint: 1, 0, or -1 when absent */
     uint8_t strategy;    /* label index in cfg strategies, n = other, LABEL_NONE when absent/not a string */
     uint8_t reason;      /* label index in cfg reasons, n = other, LABEL_NONE when absent/not a string */
-    uint8_t reason_internal_error; /* reason is exactly "internal_error" */
+    uint8_t reason_error; /* reason is one of input.error_reasons ("internal_error") */
+    uint8_t informed;     /* carries a status or a string reason */
+    uint8_t has_key;      /* key is set (input.correlate) */
+    uint32_t weight;      /* 1..1000 (input.sample_weight) */
+    uint64_t key;         /* hash of the correlation key's values */
 } sw_event;
 
-/* What the decoder needs to know: event names, label lists, size cap. */
+typedef struct dec_map dec_map;
+
+/* What the decoder needs to know: event names, label lists, size cap, and
+ * the input mapping (NULL: the flat contract of section 1, read by the
+ * flat scanner). */
 typedef struct dec_config {
     const char *event_names[4]; /* indexed by enum sw_event_kind */
     const sw_labels *strategies;
     const sw_labels *reasons;
     size_t max_message_bytes;
+    dec_map *map;
 } dec_config;
 
-/* Decode one message (no NUL terminator needed). Never allocates on the fast
- * path; may call jansson (which allocates) for inputs it hands over.
- * Returns the verdict; `out` is filled only for DEC_OK. */
+struct sw_input;
+
+/* Compile an input mapping (docs/semantics.md section 9) for messages of up
+ * to max_message_bytes. Returns NULL with a reason in errstr. The map holds
+ * a scratch buffer: one thread decodes with it at a time. Caller frees
+ * with dec_map_destroy (NULL accepted). */
+dec_map *dec_map_create(const struct sw_input *in, size_t max_message_bytes, char *errstr,
+                        size_t errlen);
+void dec_map_destroy(dec_map *m);
+
+/* Called once per event a message holds, with its verdict; ev is filled
+ * for DEC_OK only. Borrowed for the call. */
+typedef void (*dec_emit_fn)(void *ud, dec_verdict v, const sw_event *ev);
+
+/* Decode one message into its events (one, or any number for an OTLP
+ * envelope) and hand each to emit. Returns the number of calls. */
+size_t dec_message(const dec_config *cfg, const char *buf, size_t len, dec_emit_fn emit,
+                   void *ud);
+/* The same through the jansson reading (dec_parse_ref). */
+size_t dec_message_ref(const dec_config *cfg, const char *buf, size_t len, dec_emit_fn emit,
+                       void *ud);
+
+/* Decode one message (no NUL terminator needed) holding one event: any
+ * envelope but OTLP (for which it says DEC_REJ_ENVELOPE: use dec_message).
+ * Never allocates on the fast path; may call jansson (which allocates) for
+ * inputs it hands over. Returns the verdict; `out` is filled only for
+ * DEC_OK. */
 dec_verdict dec_parse(const dec_config *cfg, const char *buf, size_t len, sw_event *out);
 
 /* The reference reading through a jansson tree: the meaning of dec_parse. */

@@ -38,6 +38,7 @@ int inpath_parse(const char *text, inpath *p, const char **why)
         p->segs[p->n].len = bn - start;
         p->segs[p->n].index = -1;
         p->n++;
+        p->buf[bn++] = '\0';
         while (i < len && text[i] == '[') {
             i++;
             int64_t v = 0;
@@ -79,6 +80,6 @@ void inpath_rebase(inpath *p)
         if (p->segs[k].index >= 0)
             continue;
         p->segs[k].key = p->buf + off;
-        off += p->segs[k].len;
+        off += p->segs[k].len + 1;
     }
 }

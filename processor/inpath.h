@@ -12,7 +12,7 @@
 #define INPATH_TEXT_MAX 127
 
 typedef struct inpath_seg {
-    const char *key; /* key step: the unescaped key (in the path's buf), not NUL-terminated */
+    const char *key; /* key step: the unescaped key (in the path's buf), NUL-terminated */
     size_t len;
     int64_t index;   /* -1 for a key step, else the array index */
 } inpath_seg;
@@ -20,7 +20,7 @@ typedef struct inpath_seg {
 typedef struct inpath {
     int n;
     inpath_seg segs[INPATH_MAX_SEGS];
-    char buf[INPATH_TEXT_MAX + 1];
+    char buf[INPATH_TEXT_MAX + INPATH_MAX_SEGS + 1];
 } inpath;
 
 /* Parse `text`: keys separated by '.', each followed by any number of

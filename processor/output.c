@@ -118,6 +118,17 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
         rc |= buf_json_str(b, s->firing[i]);
     }
     rc |= buf_puts(b, "]");
+    if (s->n_blind) {
+        rc |= buf_puts(b, ",\"blind\":[");
+        for (int i = 0; i < s->n_blind; i++) {
+            rc |= buf_puts(b, i ? ",{\"rule\":" : "{\"rule\":");
+            rc |= buf_json_str(b, s->blind_rule[i]);
+            rc |= buf_puts(b, ",\"missing\":");
+            rc |= buf_json_str(b, s->blind_missing[i]);
+            rc |= buf_puts(b, "}");
+        }
+        rc |= buf_puts(b, "]");
+    }
     if (s->quality) {
         rc |= buf_puts(b, ",\"quality\":");
         rc |= buf_json_str(b, s->quality);
@@ -180,6 +191,11 @@ int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
         rc |= buf_puts(b, "; firing:");
         for (int i = 0; i < s->n_firing; i++)
             rc |= buf_printf(b, " %s", s->firing[i]);
+    }
+    if (s->n_blind) {
+        rc |= buf_puts(b, "; blind:");
+        for (int i = 0; i < s->n_blind; i++)
+            rc |= buf_printf(b, " %s (no %s)", s->blind_rule[i], s->blind_missing[i]);
     }
     return rc ? -ENOBUFS : 0;
 }

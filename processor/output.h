@@ -26,6 +26,9 @@ typedef struct sw_status_info {
     const sw_wm *windows[3];    /* the status windows, in cfg order */
     int n_windows;
     const char *quality;        /* data quality state, or NULL when not enabled */
+    const char *blind_rule[SW_MAX_RULES];    /* blind rules, in rule-list order */
+    const char *blind_missing[SW_MAX_RULES]; /* the field each lacks */
+    int n_blind;
 } sw_status_info;
 
 /* Append the event to b (no newline). Return 0 or a negative errno when the

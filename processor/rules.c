@@ -56,8 +56,13 @@ double normal_quantile(double p)
 
 void wilson_interval(uint64_t x, uint64_t n, double c, double *lo, double *hi)
 {
+    wilson_interval_p((double)x / (double)n, n, c, lo, hi);
+}
+
+void wilson_interval_p(double p, uint64_t n, double c, double *lo, double *hi)
+{
     double z = normal_quantile(1 - (1 - c) / 2);
-    double nn = (double)n, p = (double)x / nn, z2 = z * z;
+    double nn = (double)n, z2 = z * z;
     double denom = 1 + z2 / nn;
     double centre = (p + z2 / (2 * nn)) / denom;
     double half = z / denom * sqrt(p * (1 - p) / nn + z2 / (4 * nn * nn));
@@ -65,13 +70,18 @@ void wilson_interval(uint64_t x, uint64_t n, double c, double *lo, double *hi)
     *hi = centre + half;
 }
 
-/* Successes and trials of a rate metric, for the confidence gate. */
-static int rate_counts(const sw_wm *wm, sw_metric m, uint64_t *x, uint64_t *n)
+/* Successes and trials of a rate metric (weighted), and the trials as read,
+ * for the confidence gate. */
+static int rate_counts(const sw_wm *wm, sw_metric m, uint64_t *x, uint64_t *n, uint64_t *n_obs)
 {
     switch (m) {
-    case M_SUCCESS_RATE: *x = wm->successes; *n = wm->outcomes; return 1;
-    case M_ERROR_RATE: *x = wm->errors; *n = wm->outcomes; return 1;
-    case M_TIME_CONSTRAINT_SUCCESS_RATE: *x = wm->tc_true; *n = wm->tc_known; return 1;
+    case M_SUCCESS_RATE: *x = wm->successes; *n = wm->outcomes; *n_obs = wm->outcomes_obs; return 1;
+    case M_ERROR_RATE: *x = wm->errors; *n = wm->outcomes; *n_obs = wm->outcomes_obs; return 1;
+    case M_TIME_CONSTRAINT_SUCCESS_RATE:
+        *x = wm->tc_true;
+        *n = wm->tc_known;
+        *n_obs = wm->tc_known_obs;
+        return 1;
     default: return 0;
     }
 }
@@ -84,9 +94,11 @@ int rule_condition_at(const sw_rule *rule, const sw_wm *wm, double threshold, do
     *lo = *hi = NAN;
     if (*samples < (uint64_t)rule->min_samples || isnan(*value))
         return -1;
-    uint64_t x, n;
-    if (rule->confidence > 0 && rate_counts(wm, rule->metric, &x, &n) && n > 0) {
-        wilson_interval(x, n, rule->confidence, lo, hi);
+    uint64_t x, n, n_obs;
+    if (rule->confidence > 0 && rate_counts(wm, rule->metric, &x, &n, &n_obs) && n > 0) {
+        /* p the weighted rate, n the trials as read: evidence is not
+         * multiplied by sampling weights */
+        wilson_interval_p((double)x / (double)n, n_obs, rule->confidence, lo, hi);
         /* The whole interval must lie past the threshold. */
         switch (rule->op) {
         case OP_GT: return *lo > threshold;
@@ -103,7 +115,7 @@ int status_colour(const sw_config *cfg, const sw_wm *w, int any_firing)
 {
     if (any_firing)
         return SW_RED;
-    if (w->outcomes < (uint64_t)cfg->status_min_outcomes)
+    if (w->outcomes_obs < (uint64_t)cfg->status_min_outcomes)
         return SW_YELLOW;
     if (!isnan(w->success_rate) && w->success_rate <= cfg->status_success_rate_min)
         return SW_YELLOW;

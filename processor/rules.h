@@ -22,6 +22,8 @@ int rule_condition_at(const sw_rule *rule, const sw_wm *wm, double threshold, do
 /* Wilson score interval of x successes in n trials at a two-sided
  * confidence c (0 < c < 1). n must be > 0. */
 void wilson_interval(uint64_t x, uint64_t n, double c, double *lo, double *hi);
+/* The same for a proportion p over n trials. */
+void wilson_interval_p(double p, uint64_t n, double c, double *lo, double *hi);
 
 /* The standard normal quantile (inverse CDF) of p, 0 < p < 1. */
 double normal_quantile(double p);

@@ -12,6 +12,9 @@ typedef struct sw_wm {
     int64_t window_s;
     uint64_t requests, outcomes, successes, errors, declined;
     uint64_t tc_true, tc_known;
+    uint64_t timed;                      /* outcomes with a duration (weighted) */
+    uint64_t requests_obs, outcomes_obs, timed_obs, tc_known_obs; /* as read: the samples */
+    uint64_t informed_fallbacks;
     double success_rate, error_rate, latency_mean_ms, latency_p95_ms, latency_p99_ms;
     double time_constraint_success_rate; /* NAN where SEMANTICS says null */
     const uint64_t *strategies; /* borrowed from the view: n_strategies + 1 */
@@ -30,8 +33,13 @@ int wm_needs_percentiles(sw_metric m);
  * M_FALLBACK_REASON only. */
 double wm_get(const sw_wm *wm, sw_metric m, int label);
 
-/* The samples a rule on metric m counts: requests for M_REQUESTS, else
+/* The samples a rule on metric m counts, as read (unweighted): requests
+ * for M_REQUESTS, outcomes with a duration for the latency metrics, else
  * outcomes. */
 uint64_t wm_samples(const sw_wm *wm, sw_metric m);
+
+/* Whether a rule on metric m is blind in this window (docs/semantics.md
+ * section 9.7): the field no event carried ("duration", ...), or NULL. */
+const char *wm_blind(const sw_wm *wm, sw_metric m);
 
 #endif

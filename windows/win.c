@@ -30,7 +30,7 @@ struct win_ring {
     win_bucket *buckets;  /* span buckets */
     uint32_t *bucket_hist;/* span * WIN_HIST_BINS */
     win_counts sums[WIN_MAX_WINDOWS];
-    uint32_t *sum_hist;   /* n_windows * WIN_HIST_BINS */
+    uint64_t *sum_hist;   /* n_windows * WIN_HIST_BINS: weighted counts can grow large */
     size_t bytes;
 };
 
@@ -74,19 +74,19 @@ win_ring *win_ring_create(const int64_t *windows_s, int n_windows, int64_t laten
     r->span = r->max_window_s + lateness_s + 3;
     r->buckets = malloc((size_t)r->span * sizeof(*r->buckets));
     r->bucket_hist = malloc((size_t)r->span * WIN_HIST_BINS * sizeof(uint32_t));
-    r->sum_hist = malloc((size_t)n_windows * WIN_HIST_BINS * sizeof(uint32_t));
+    r->sum_hist = malloc((size_t)n_windows * WIN_HIST_BINS * sizeof(uint64_t));
     if (r->buckets == NULL || r->bucket_hist == NULL || r->sum_hist == NULL)
         goto err_nomem;
     /* Touch every page now: resident memory is fixed from the start. */
     memset(r->buckets, 0, (size_t)r->span * sizeof(*r->buckets));
     memset(r->bucket_hist, 0, (size_t)r->span * WIN_HIST_BINS * sizeof(uint32_t));
-    memset(r->sum_hist, 0, (size_t)n_windows * WIN_HIST_BINS * sizeof(uint32_t));
+    memset(r->sum_hist, 0, (size_t)n_windows * WIN_HIST_BINS * sizeof(uint64_t));
     for (int64_t s = 0; s < r->span; s++) {
         r->buckets[s].lo = WIN_HIST_BINS;
         r->buckets[s].hi = 0;
     }
     r->bytes = sizeof(*r) + (size_t)r->span * (sizeof(*r->buckets) + WIN_HIST_BINS * sizeof(uint32_t)) +
-               (size_t)n_windows * WIN_HIST_BINS * sizeof(uint32_t);
+               (size_t)n_windows * WIN_HIST_BINS * sizeof(uint64_t);
     return r;
 
 err_nomem:
@@ -158,7 +158,7 @@ double win_hist_bin_value_ms(int bin)
     return (lower + width / 2.0) / 64.0;
 }
 
-double win_hist_percentile(const uint32_t *hist, uint64_t n, double p)
+double win_hist_percentile(const uint64_t *hist, uint64_t n, double p)
 {
     assert(n > 0);
     uint64_t rank = (uint64_t)ceil(p * (double)n);
@@ -183,34 +183,43 @@ int win_ring_add(win_ring *r, const win_event *ev)
     int64_t s = slot_of(r, ev->second);
     win_bucket *b = &r->buckets[s];
     win_counts *c = &b->c;
+    uint64_t w = ev->weight;
     switch (ev->kind) {
     case WIN_REQUESTED:
-        c->requests++;
+        c->requests += w;
+        c->requests_obs++;
         return 0;
     case WIN_DECLINED:
-        c->declined++;
+        c->declined += w;
         return 0;
     case WIN_SUCCEEDED:
-        c->successes++;
+        c->successes += w;
         if (ev->tc >= 0) {
-            c->tc_known++;
-            c->tc_true += (uint64_t)ev->tc;
+            c->tc_known += w;
+            c->tc_known_obs++;
+            c->tc_true += (uint64_t)ev->tc * w;
         }
         break;
     case WIN_FALLBACK:
         if (ev->reason != WIN_LABEL_NONE)
-            c->reasons[ev->reason]++;
+            c->reasons[ev->reason] += w;
+        c->informed_fallbacks += ev->informed;
         break;
     default:
         return -EINVAL;
     }
-    c->outcomes++;
-    c->errors += ev->is_error;
-    c->latency_sum_us += ev->duration_us;
+    c->outcomes += w;
+    c->outcomes_obs++;
+    c->errors += ev->is_error * w;
     if (ev->strategy != WIN_LABEL_NONE)
-        c->strategies[ev->strategy]++;
+        c->strategies[ev->strategy] += w;
+    if (!ev->has_duration)
+        return 0;
+    c->timed += w;
+    c->timed_obs++;
+    c->latency_sum_us += ev->duration_us * w;
     int bin = win_hist_bin(ev->duration_us);
-    r->bucket_hist[(size_t)s * WIN_HIST_BINS + (size_t)bin]++;
+    r->bucket_hist[(size_t)s * WIN_HIST_BINS + (size_t)bin] += (uint32_t)w;
     if (bin < b->lo)
         b->lo = (uint16_t)bin;
     if (bin > b->hi)
@@ -219,7 +228,7 @@ int win_ring_add(win_ring *r, const win_event *ev)
 }
 
 /* Add (sign +1) or subtract (-1) one bucket into a window sum. */
-static void sum_apply(win_counts *sum, uint32_t *sum_hist, const win_bucket *b,
+static void sum_apply(win_counts *sum, uint64_t *sum_hist, const win_bucket *b,
                       const uint32_t *bh, int sign)
 {
     const uint64_t *src = (const uint64_t *)&b->c;
@@ -265,7 +274,7 @@ void win_ring_advance(win_ring *r, int64_t T)
         int64_t es = slot_of(r, enter);
         const uint32_t *eh = &r->bucket_hist[(size_t)es * WIN_HIST_BINS];
         for (int i = 0; i < r->n_windows; i++) {
-            uint32_t *sh = &r->sum_hist[(size_t)i * WIN_HIST_BINS];
+            uint64_t *sh = &r->sum_hist[(size_t)i * WIN_HIST_BINS];
             sum_apply(&r->sums[i], sh, &r->buckets[es], eh, +1);
             int64_t leave = enter - r->windows_s[i];
             int64_t ls = slot_of(r, leave);

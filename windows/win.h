@@ -39,7 +39,10 @@ enum win_kind {
 /* One classified event, as the windows see it. */
 typedef struct win_event {
     int64_t second;       /* floor(ts_ms / 1000) */
-    uint64_t duration_us; /* outcomes only: durationMs held to the microsecond */
+    uint64_t duration_us; /* outcomes with has_duration: durationMs held to the microsecond */
+    uint32_t weight;      /* what the event counts for (>= 1): sampled input */
+    uint8_t has_duration; /* outcomes: a duration is known */
+    uint8_t informed;     /* fallbacks: carries a status or a reason */
     uint8_t kind;         /* enum win_kind */
     uint8_t is_error;     /* outcomes only: effective status >= 500 */
     int8_t tc;            /* succeeded only: meetsTimeConstraint 1/0, -1 absent */
@@ -47,11 +50,15 @@ typedef struct win_event {
     uint8_t reason;       /* fallbacks: label index, or WIN_LABEL_NONE */
 } win_event;
 
-/* Counts of one bucket or one window. Histogram bins live beside it. */
+/* Counts of one bucket or one window, sums of the events' weights; the
+ * _obs counts are events as read (unweighted). Histogram bins live beside. */
 typedef struct win_counts {
     uint64_t requests, outcomes, successes, errors, declined;
     uint64_t tc_true, tc_known;
-    uint64_t latency_sum_us;
+    uint64_t timed;                /* outcomes with a duration */
+    uint64_t latency_sum_us;       /* sum of weight x duration over those */
+    uint64_t requests_obs, outcomes_obs, timed_obs, tc_known_obs;
+    uint64_t informed_fallbacks;   /* fallbacks with a status or a reason (observed) */
     uint64_t strategies[WIN_MAX_LABELS + 1];
     uint64_t reasons[WIN_MAX_LABELS + 1];
 } win_counts;
@@ -59,7 +66,7 @@ typedef struct win_counts {
 /* A read-only view of one window at the current instant. */
 typedef struct win_view {
     const win_counts *c;
-    const uint32_t *hist; /* WIN_HIST_BINS bins */
+    const uint64_t *hist; /* WIN_HIST_BINS bins */
     int64_t window_s;
 } win_view;
 
@@ -113,6 +120,6 @@ int win_hist_bin(uint64_t duration_us);
 double win_hist_bin_value_ms(int bin);
 /* Nearest-rank percentile p (0 < p <= 1) of `n` values counted in `hist`:
  * the value of the bin holding the ceil(p*n)-th smallest. n must be > 0. */
-double win_hist_percentile(const uint32_t *hist, uint64_t n, double p);
+double win_hist_percentile(const uint64_t *hist, uint64_t n, double p);
 
 #endif

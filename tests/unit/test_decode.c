@@ -83,7 +83,9 @@ static int same_event(const sw_event *a, const sw_event *b)
 {
     return a->ts_ms == b->ts_ms && a->status == b->status && a->kind == b->kind &&
            a->has_duration == b->has_duration && a->tc == b->tc && a->strategy == b->strategy &&
-           a->reason == b->reason && a->reason_internal_error == b->reason_internal_error &&
+           a->reason == b->reason && a->reason_error == b->reason_error &&
+           a->informed == b->informed && a->weight == b->weight && a->has_key == b->has_key &&
+           a->key == b->key &&
            (!a->has_duration || (memcmp(&a->duration_ms, &b->duration_ms, sizeof(double)) == 0));
 }
 
@@ -111,9 +113,9 @@ static dec_verdict run_n(const dec_config *c, const char *s, size_t n, int want,
                     "  fast ts %lld dur %.17g/%d st %d tc %d sg %d rs %d ie %d\n"
                     "  ref  ts %lld dur %.17g/%d st %d tc %d sg %d rs %d ie %d\n",
                     (long long)a.ts_ms, a.duration_ms, a.has_duration, a.status, a.tc,
-                    a.strategy, a.reason, a.reason_internal_error, (long long)b.ts_ms,
+                    a.strategy, a.reason, a.reason_error, (long long)b.ts_ms,
                     b.duration_ms, b.has_duration, b.status, b.tc, b.strategy, b.reason,
-                    b.reason_internal_error);
+                    b.reason_error);
         print_input(s, n);
         check_failures++;
     }
@@ -439,7 +441,7 @@ static void field_cases(void)
     CHECK_INT(ev.strategy, 1);
     CHECK_INT(ev.tc, 1);
     CHECK_INT(ev.reason, LABEL_NONE);
-    CHECK_INT(ev.reason_internal_error, 0);
+    CHECK_INT(ev.reason_error, 0);
 
     ev = ok("{\"event\":\"stream5.time_crunch_preview_fallback\",\"ts\":1700000000000,"
             "\"durationMs\":12.5,\"compressionStrategy\":\"none\",\"reason\":\"internal_error\"}");
@@ -450,7 +452,7 @@ static void field_cases(void)
     CHECK_INT(ev.tc, -1);
     CHECK_INT(ev.strategy, 5);
     CHECK_INT(ev.reason, 2);
-    CHECK_INT(ev.reason_internal_error, 1);
+    CHECK_INT(ev.reason_error, 1);
 
     ev = ok("{" Q ",\"ts\":-5}");
     CHECK_INT(ev.kind, SW_EV_REQUESTED);
@@ -497,7 +499,7 @@ static void field_cases(void)
     CHECK_INT(ev.strategy, 0);
     ev = ok("{" OKBODY ",\"reason\":\"internal_error\",\"reason\":\"forbidden\"}");
     CHECK_INT(ev.reason, 4);
-    CHECK_INT(ev.reason_internal_error, 0);
+    CHECK_INT(ev.reason_error, 0);
     ev = ok("{" OKBODY ",\"durationMs\":7}");
     CHECK_DBL(ev.duration_ms, 7, 0);
 
@@ -508,10 +510,10 @@ static void field_cases(void)
     CHECK_INT(ev.strategy, 0);
     ev = ok("{" OKBODY ",\"reason\":\"internal\\u005ferror\"}");
     CHECK_INT(ev.reason, 2);
-    CHECK_INT(ev.reason_internal_error, 1);
+    CHECK_INT(ev.reason_error, 1);
     ev = ok("{" OKBODY ",\"reason\":\"Internal_error\"}");
     CHECK_INT(ev.reason, reasons.n);
-    CHECK_INT(ev.reason_internal_error, 0);
+    CHECK_INT(ev.reason_error, 0);
     ev = ok("{" OKBODY ",\"compressionStrategy\":\"zzz\"}");
     CHECK_INT(ev.strategy, strategies.n);
     ev = ok("{" OKBODY ",\"\\u0063ompressionStrategy\":\"\\u0063\\u006f\\u0072\\u0065_only\"}");

@@ -66,7 +66,8 @@ static sw_event ok_at(int64_t s) { return mk(SW_EV_SUCCEEDED, s * 1000); }
 static sw_event err_at(int64_t s)
 {
     sw_event ev = mk(SW_EV_FALLBACK, s * 1000);
-    ev.reason_internal_error = 1; /* no status: 500 */
+    ev.reason_error = 1; /* no status: 500 */
+    ev.informed = 1;    /* as a decoded reason "internal_error" is */
     return ev;
 }
 
@@ -99,13 +100,13 @@ static void test_classification(void)
     ev.status = 503; /* explicit 5xx on a success: an error */
     sw_engine_push(e, &ev);
     ev = mk(SW_EV_FALLBACK, 1000000);
-    ev.reason_internal_error = 1; /* no status, internal_error: 500 */
+    ev.reason_error = 1; /* no status, internal_error: 500 */
     sw_engine_push(e, &ev);
     ev = mk(SW_EV_FALLBACK, 1000000); /* no status, other reason: 422 */
     sw_engine_push(e, &ev);
     ev = mk(SW_EV_FALLBACK, 1000000);
     ev.status = 422;
-    ev.reason_internal_error = 1; /* explicit status wins over the reason */
+    ev.reason_error = 1; /* explicit status wins over the reason */
     sw_engine_push(e, &ev);
     ev = mk(SW_EV_DECLINED, 1000000);
     sw_engine_push(e, &ev);

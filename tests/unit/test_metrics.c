@@ -242,7 +242,7 @@ static void test_render(void)
     x.duration_ms = 300;
     x.strategy = strategy("none");
     x.reason = reason("internal_error");
-    x.reason_internal_error = 1;
+    x.reason_error = 1;
     CHECK_INT(sw_engine_push(e, &x), SW_ACCEPTED);
     x = ev(SW_EV_REQUESTED, B + 2);
     CHECK_INT(sw_engine_push(e, &x), SW_ACCEPTED);

@@ -94,6 +94,7 @@ static void second(sw_engine *e, int64_t s, int ok, int bad)
         ev.strategy = LABEL_NONE;
         ev.reason = LABEL_NONE;
         ev.status = i < ok ? 200 : 500;
+        ev.informed = 1; /* a status, as the decoder marks it */
         sw_engine_push_from(e, &ev, 0, s * 100 + i);
     }
 }

@@ -46,7 +46,7 @@ static void test_hist_error_bound(void)
 
 static void test_hist_percentile(void)
 {
-    uint32_t h[WIN_HIST_BINS] = {0};
+    uint64_t h[WIN_HIST_BINS] = {0};
     /* 100 values: 1..100 ms. Nearest rank p95 = 95th smallest = 95 ms. */
     for (int v = 1; v <= 100; v++)
         h[win_hist_bin((uint64_t)v * 1000)]++;
@@ -54,11 +54,11 @@ static void test_hist_percentile(void)
     CHECK_DBL(win_hist_percentile(h, 100, 0.99), 99.0, 99.0 * 0.01);
     CHECK_DBL(win_hist_percentile(h, 100, 1.0), 100.0, 1.0);
     /* One value: every percentile is it. */
-    uint32_t one[WIN_HIST_BINS] = {0};
+    uint64_t one[WIN_HIST_BINS] = {0};
     one[win_hist_bin(5000000)]++;
     CHECK_DBL(win_hist_percentile(one, 1, 0.95), 5000.0, 50.0);
     /* 20 values, 19 fast and one slow: ceil(0.95*20) = 19th -> fast. */
-    uint32_t tail[WIN_HIST_BINS] = {0};
+    uint64_t tail[WIN_HIST_BINS] = {0};
     tail[win_hist_bin(100000)] += 19;
     tail[win_hist_bin(9000000)] += 1;
     CHECK_DBL(win_hist_percentile(tail, 20, 0.95), 100.0, 1.0);
@@ -67,7 +67,10 @@ static void test_hist_percentile(void)
 
 static win_event ev_at(int64_t sec, int kind, uint64_t dur_us, int err)
 {
-    win_event e = {sec, dur_us, (uint8_t)kind, (uint8_t)err, -1, WIN_LABEL_NONE, WIN_LABEL_NONE};
+    win_event e = {.second = sec, .duration_us = dur_us, .weight = 1,
+                   .has_duration = kind == WIN_SUCCEEDED || kind == WIN_FALLBACK,
+                   .kind = (uint8_t)kind, .is_error = (uint8_t)err, .tc = -1,
+                   .strategy = WIN_LABEL_NONE, .reason = WIN_LABEL_NONE};
     return e;
 }
 
@@ -173,6 +176,13 @@ static void test_ring_property(void)
         }
         if (e.kind == WIN_SUCCEEDED)
             e.tc = (int8_t)(rnd() % 3) - 1;
+        /* sampled input: weights; outcomes without a duration; fallbacks
+         * with or without a status or reason */
+        e.weight = 1 + (uint32_t)(rnd() % 3);
+        if (e.kind == WIN_SUCCEEDED || e.kind == WIN_FALLBACK)
+            e.has_duration = rnd() % 4 != 0;
+        if (e.kind == WIN_FALLBACK)
+            e.informed = rnd() % 2;
         if (e.kind != WIN_REQUESTED && e.kind != WIN_DECLINED)
             e.strategy = (rnd() % 5 == 0) ? WIN_LABEL_NONE : (uint8_t)(rnd() % 4);
         if (e.kind == WIN_FALLBACK)
@@ -185,30 +195,42 @@ static void test_ring_property(void)
             win_view v = win_ring_window(r, w);
             win_counts c;
             memset(&c, 0, sizeof(c));
-            static uint32_t naive_hist[WIN_HIST_BINS];
+            static uint64_t naive_hist[WIN_HIST_BINS];
             memset(naive_hist, 0, sizeof(naive_hist));
             for (int k = 0; k < n; k++) {
                 if (evs[k].second < now - ws[w] || evs[k].second >= now)
                     continue;
+                uint64_t w8 = evs[k].weight;
                 switch (evs[k].kind) {
-                case WIN_REQUESTED: c.requests++; break;
-                case WIN_DECLINED: c.declined++; break;
+                case WIN_REQUESTED:
+                    c.requests += w8;
+                    c.requests_obs++;
+                    break;
+                case WIN_DECLINED: c.declined += w8; break;
                 default:
-                    c.outcomes++;
-                    c.errors += evs[k].is_error;
-                    c.latency_sum_us += evs[k].duration_us;
-                    naive_hist[win_hist_bin(evs[k].duration_us)]++;
+                    c.outcomes += w8;
+                    c.outcomes_obs++;
+                    c.errors += evs[k].is_error * w8;
+                    if (evs[k].has_duration) {
+                        c.timed += w8;
+                        c.timed_obs++;
+                        c.latency_sum_us += evs[k].duration_us * w8;
+                        naive_hist[win_hist_bin(evs[k].duration_us)] += w8;
+                    }
                     if (evs[k].kind == WIN_SUCCEEDED) {
-                        c.successes++;
+                        c.successes += w8;
                         if (evs[k].tc >= 0) {
-                            c.tc_known++;
-                            c.tc_true += (uint64_t)evs[k].tc;
+                            c.tc_known += w8;
+                            c.tc_known_obs++;
+                            c.tc_true += (uint64_t)evs[k].tc * w8;
                         }
+                    } else {
+                        c.informed_fallbacks += evs[k].informed;
                     }
                     if (evs[k].strategy != WIN_LABEL_NONE)
-                        c.strategies[evs[k].strategy]++;
+                        c.strategies[evs[k].strategy] += w8;
                     if (evs[k].reason != WIN_LABEL_NONE)
-                        c.reasons[evs[k].reason]++;
+                        c.reasons[evs[k].reason] += w8;
                 }
             }
             checks++;
