@@ -28,6 +28,7 @@ typedef struct sw_counters {
     uint64_t input_pauses;                  /* input partitions paused with a full staging ring */
     uint64_t fetch_wakeups;                 /* librdkafka's fetcher woken after its queue filled */
     uint64_t input_interruptions;           /* broker connections lost while consuming */
+    uint64_t input_overflow;                /* events of one message beyond a staging ring */
 } sw_counters;
 
 #endif

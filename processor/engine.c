@@ -34,6 +34,7 @@
 typedef struct rule_state {
     uint8_t firing;
     const char *blind;        /* the field its window lacks at the last evaluation, or NULL */
+    const char *blind_last;   /* the field it lacked the last time it was blind */
     uint64_t blind_instants;  /* evaluations at which it was blind */
     uint8_t latched;          /* firing and waiting for an acknowledgement */
     int64_t fired_at;         /* instant of the current firing */
@@ -539,7 +540,10 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
     }
     e->rule_value[r] = values[0];
     st->blind = wm_blind(w[0], rule->metric);
-    st->blind_instants += st->blind != NULL;
+    if (st->blind) {
+        st->blind_instants++;
+        st->blind_last = st->blind;
+    }
 
     int transition = 0;
     if (!st->firing) {
@@ -826,6 +830,11 @@ uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule)
 {
     return e->rs[rule].blind_instants;
 }
+const char *sw_engine_rule_blind_last(const sw_engine *e, int rule)
+{
+    return e->rs[rule].blind_last ? e->rs[rule].blind_last : "";
+}
+const sw_config *sw_engine_config(const sw_engine *e) { return e->cfg; }
 const sw_corr_stats *sw_engine_corr_stats(const sw_engine *e)
 {
     return e->corr ? corr_stats(e->corr) : NULL;

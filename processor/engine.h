@@ -119,6 +119,10 @@ int sw_engine_rule_firing(const sw_engine *e, int rule);
  * 9.7), or NULL; and at how many evaluations it was blind. */
 const char *sw_engine_rule_blind(const sw_engine *e, int rule);
 uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule);
+/* The field it lacked the last time it was blind ("" when never). */
+const char *sw_engine_rule_blind_last(const sw_engine *e, int rule);
+/* The config the engine was made for (borrowed). */
+const sw_config *sw_engine_config(const sw_engine *e);
 /* Pairing counts of input.correlate, or NULL when it is off. */
 struct sw_corr_stats;
 const struct sw_corr_stats *sw_engine_corr_stats(const sw_engine *e);

@@ -346,36 +346,62 @@ static void release(live *l)
     }
 }
 
-/* One message of partition p. */
+typedef struct take_ctx {
+    live *l;
+    const kafka_msg *km;
+    int64_t now;
+    dec_verdict worst;
+    int staged;
+} take_ctx;
+
+/* One event of the message being taken. */
+static void take_event(void *ud, dec_verdict v, const sw_event *ev)
+{
+    take_ctx *t = ud;
+    live *l = t->l;
+    int p = t->km->partition;
+    l->c.verdicts[v]++;
+    t->worst = pipeline_worst(t->worst, v);
+    if (v != DEC_OK)
+        return;
+    int64_t sec = floor_div(ev->ts_ms, 1000);
+    int future = !l->replay && sec > floor_div(t->now, 1000) + l->cfg->max_future_skew_s;
+    if (ev->ts_ms < 0 || ev->ts_ms > MAX_TS_MS || future) {
+        /* Out of range whatever comes before it: the engine counts it
+         * (and changes nothing); the original goes to the dead letters. */
+        if (sw_engine_push_from(l->e, ev, p, t->km->offset) == SW_OUT_OF_RANGE &&
+            t->worst == DEC_OK)
+            t->worst = DEC_VERDICT_COUNT; /* dead-lettered below as out of range */
+        return;
+    }
+    if (merge_push(l->m, p, ev, t->km->offset, t->now) == 0) {
+        t->staged = 1;
+        return;
+    }
+    /* Only a message of many events (OTLP) can overflow: must_hold keeps
+     * half a ring free for it. Counted and said, never silent. */
+    l->c.input_overflow++;
+    if (l->c.input_overflow <= 10 || l->c.input_overflow % 1000 == 0)
+        fprintf(stderr, "soakwatch: staging ring of partition %d full: an event of offset %"
+                PRId64 " dropped (%" PRIu64 " so far)\n", p, t->km->offset,
+                l->c.input_overflow);
+}
+
+/* One message of partition p: its events into the merge. */
 static void take_message(live *l, const kafka_msg *km, int64_t now)
 {
     int p = km->partition;
-    sw_event ev;
     l->c.messages++;
     l->in_bytes += km->len;
     l->read_next[p] = km->offset + 1;
-    dec_verdict v = dec_parse(&l->dc, km->value, km->len, &ev);
-    l->c.verdicts[v]++;
-    if (v == DEC_OK) {
-        int64_t sec = floor_div(ev.ts_ms, 1000);
-        int future = !l->replay && sec > floor_div(now, 1000) + l->cfg->max_future_skew_s;
-        if (ev.ts_ms < 0 || ev.ts_ms > MAX_TS_MS || future) {
-            /* Out of range whatever comes before it: the engine counts it
-             * (and changes nothing); the original goes to the dead letters. */
-            if (sw_engine_push_from(l->e, &ev, p, km->offset) == SW_OUT_OF_RANGE)
-                dead_letter(l, km, km->value, km->len, "out_of_range");
-            merge_touch(l->m, p, now);
-            return;
-        }
-        if (merge_push(l->m, p, &ev, km->offset, now) == 0)
-            return;
-        /* Not reached: items of a full ring wait (see must_hold). */
-        fprintf(stderr, "soakwatch: staging ring of partition %d full\n", p);
-        return;
-    }
-    if (v != DEC_IGNORED)
-        dead_letter(l, km, km->value, km->len, dec_verdict_name(v));
-    merge_touch(l->m, p, now);
+    take_ctx t = {l, km, now, DEC_VERDICT_COUNT, 0};
+    dec_message(&l->dc, km->value, km->len, take_event, &t);
+    if (t.worst == DEC_VERDICT_COUNT)
+        dead_letter(l, km, km->value, km->len, "out_of_range");
+    else if (t.worst >= DEC_REJ_TOO_LARGE)
+        dead_letter(l, km, km->value, km->len, dec_verdict_name(t.worst));
+    if (!t.staged)
+        merge_touch(l->m, p, now);
 }
 
 /* Stop fetching partition p while its ring is full, and fetch it again once
@@ -473,10 +499,21 @@ static void take_item(live *l, const kafka_msg *km, int64_t now)
 
 /* An item of p must wait while p's ring is full, and behind any of p's
  * items already waiting. */
-static int must_hold(const live *l, const kafka_msg *km)
+/* Whether partition p's ring lacks room for the events of message km. */
+static int no_room(const live *l, const kafka_msg *km)
 {
     int p = km->partition;
-    return l->part_held[p] > 0 || (km->kind == KAFKA_MSG && merge_part_full(l->m, p));
+    if (km->kind != KAFKA_MSG)
+        return 0;
+    /* A message of many events needs room for them: half a ring. */
+    if (l->cfg->input.envelope == SW_ENV_OTLP)
+        return merge_part_staged(l->m, p) > l->stage_cap / 2;
+    return merge_part_full(l->m, p);
+}
+
+static int must_hold(const live *l, const kafka_msg *km)
+{
+    return l->part_held[km->partition] > 0 || no_room(l, km);
 }
 
 /* Take the held items whose rings now have room, in order per partition. */
@@ -489,7 +526,7 @@ static void take_held(live *l, int64_t now)
     for (int i = 0; i < l->held_n; i++) {
         kafka_msg *km = &l->held[i];
         int p = km->partition;
-        if (!l->part_blocked[p] && !(km->kind == KAFKA_MSG && merge_part_full(l->m, p))) {
+        if (!l->part_blocked[p] && !no_room(l, km)) {
             l->part_held[p]--;
             take_item(l, km, now);
             kafka_msg_release(km);
@@ -1182,6 +1219,7 @@ static void live_free(live *l)
     free(l->part_paused);
     free(l->part_done);
     free(l->line);
+    pipeline_dec_free(&l->dc);
     kafka_destroy(l->ctl);
     if (l->ctl_fd >= 0)
         close(l->ctl_fd);
@@ -1541,7 +1579,11 @@ int live_run(const sw_config *cfg, const char *control_path)
     l->ctl_fd = -1;
     l->c.started_unix_s = floor_div(wall_ms(), 1000);
     l->c.watermark_lag_s = NAN;
-    pipeline_dec_config(cfg, &l->dc);
+    if (pipeline_dec_config(cfg, &l->dc, l->err, sizeof(l->err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        free(l);
+        return 2;
+    }
     l->loop = ev_default_loop(EVFLAG_AUTO);
     int rc = cfg->brokers[0] ? run_kafka(l) : run_stdin(l);
     live_free(l);
@@ -1574,7 +1616,10 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
     l->out = o->out;
     l->idle_ms = INT64_MAX / 2; /* every partition is read to its end: none idles */
     l->c.watermark_lag_s = NAN;
-    pipeline_dec_config(cfg, &l->dc);
+    if (pipeline_dec_config(cfg, &l->dc, l->err, sizeof(l->err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", l->err);
+        goto out;
+    }
     if (o->output_topic) {
         l->prod = kafka_producer_create(cfg, on_delivery, l, l->err, sizeof(l->err));
         if (l->prod == NULL) {

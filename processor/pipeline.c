@@ -3,16 +3,57 @@
 #include "pipeline.h"
 
 #include <inttypes.h>
+
+#include "correlate.h"
 #include <stdio.h>
 #include <string.h>
 
-void pipeline_dec_config(const sw_config *cfg, dec_config *out)
+int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, size_t errlen)
 {
     for (int i = 0; i < 4; i++)
         out->event_names[i] = cfg->event_names[i];
     out->strategies = &cfg->strategies;
     out->reasons = &cfg->reasons;
     out->max_message_bytes = cfg->max_message_bytes;
+    out->map = NULL;
+    /* The flat contract keeps the flat scanner: its speed is the baseline. */
+    if (config_input_is_flat(&cfg->input))
+        return 0;
+    out->map = dec_map_create(&cfg->input, cfg->max_message_bytes, errstr, errlen);
+    return out->map ? 0 : -1;
+}
+
+void pipeline_dec_free(dec_config *dc)
+{
+    dec_map_destroy(dc->map);
+    dc->map = NULL;
+}
+
+dec_verdict pipeline_worst(dec_verdict so_far, dec_verdict v)
+{
+    if (so_far == DEC_VERDICT_COUNT)
+        return v;
+    if (so_far < DEC_REJ_TOO_LARGE && v >= DEC_REJ_TOO_LARGE)
+        return v;
+    return so_far;
+}
+
+typedef struct feed_ctx {
+    sw_engine *e;
+    sw_counters *c;
+    int source;
+    int64_t offset;
+    sw_feed_result r;
+} feed_ctx;
+
+static void feed_one(void *ud, dec_verdict v, const sw_event *ev)
+{
+    feed_ctx *f = ud;
+    f->c->verdicts[v]++;
+    f->r.verdict = pipeline_worst(f->r.verdict, v);
+    f->r.events++;
+    if (v == DEC_OK)
+        f->r.pushed = sw_engine_push_from(f->e, ev, f->source, f->offset);
 }
 
 sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
@@ -24,15 +65,12 @@ sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
 sw_feed_result pipeline_feed_from(sw_engine *e, const dec_config *dc, sw_counters *c,
                                   const char *msg, size_t len, int source, int64_t offset)
 {
-    sw_feed_result r;
-    sw_event ev;
+    feed_ctx f = {e, c, source, offset, {DEC_VERDICT_COUNT, SW_ACCEPTED, 0}};
     c->messages++;
-    r.verdict = dec_parse(dc, msg, len, &ev);
-    c->verdicts[r.verdict]++;
-    r.pushed = SW_ACCEPTED;
-    if (r.verdict == DEC_OK)
-        r.pushed = sw_engine_push_from(e, &ev, source, offset);
-    return r;
+    dec_message(dc, msg, len, feed_one, &f);
+    if (f.r.events == 0)
+        f.r.verdict = DEC_IGNORED; /* an export without records */
+    return f.r;
 }
 
 void pipeline_summary(const sw_engine *e, const sw_counters *c, char *out, size_t cap)
@@ -56,8 +94,30 @@ void pipeline_summary(const sw_engine *e, const sw_counters *c, char *out, size_
             n += (size_t)snprintf(out + n, cap - n, ")");
     }
     if (n < cap)
-        snprintf(out + n, cap - n,
-                 "; %" PRIu64 " ignored; %" PRIu64 " late; %" PRIu64 " out of range; %" PRIu64
-                 " events written",
-                 c->verdicts[DEC_IGNORED], st->late, st->out_of_range, c->outputs_written);
+        n += (size_t)snprintf(out + n, cap - n,
+                              "; %" PRIu64 " ignored; %" PRIu64 " late; %" PRIu64
+                              " out of range; %" PRIu64 " events written",
+                              c->verdicts[DEC_IGNORED], st->late, st->out_of_range,
+                              c->outputs_written);
+    const sw_config *cfg = sw_engine_config(e);
+    if (n < cap && cfg->input.n_filters > 0)
+        n += (size_t)snprintf(out + n, cap - n, "; %" PRIu64 " filtered",
+                              c->verdicts[DEC_FILTERED]);
+    const sw_corr_stats *p = sw_engine_corr_stats(e);
+    if (n < cap && p)
+        n += (size_t)snprintf(out + n, cap - n,
+                              "; pairs %" PRIu64 " matched, %" PRIu64 " unmatched, %" PRIu64
+                              " duplicate, %" PRIu64 " evicted, %" PRIu64 " expired, %" PRIu64
+                              " unkeyed",
+                              p->matched, p->unmatched, p->duplicate, p->evicted, p->expired,
+                              p->unkeyed);
+    const char *sep = "; blind ";
+    for (int r = 0; r < cfg->n_rules && n < cap; r++) {
+        uint64_t k = sw_engine_rule_blind_instants(e, r);
+        if (k == 0)
+            continue;
+        n += (size_t)snprintf(out + n, cap - n, "%s%s (%s) %" PRIu64 " instants", sep,
+                              cfg->rules[r].name, sw_engine_rule_blind_last(e, r), k);
+        sep = ", ";
+    }
 }

@@ -10,16 +10,21 @@
 #include "engine.h"
 #include "event.h"
 
-/* The decoder's view of a config (borrows the config's strings). */
-void pipeline_dec_config(const sw_config *cfg, dec_config *out);
+/* The decoder's view of a config (borrows the config's strings), with the
+ * input mapping compiled when the config has one. Returns 0, or -1 with a
+ * reason in errstr. Free with pipeline_dec_free. */
+int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, size_t errlen);
+void pipeline_dec_free(dec_config *dc);
 
 typedef struct sw_feed_result {
-    dec_verdict verdict;     /* the decoder's */
-    sw_push_result pushed;   /* the engine's, when verdict == DEC_OK */
+    dec_verdict verdict;     /* the decoder's: the first rejection among the
+                                message's events, else the first verdict */
+    sw_push_result pushed;   /* the engine's for the last event pushed */
+    size_t events;           /* events the message held */
 } sw_feed_result;
 
-/* Decode one message and push it. Counts into c (messages, verdicts).
- * Never fails: bad input is counted. */
+/* Decode one message and push its events. Counts into c (messages,
+ * verdicts, one per event). Never fails: bad input is counted. */
 sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
                              const char *msg, size_t len);
 
@@ -28,7 +33,13 @@ sw_feed_result pipeline_feed_from(sw_engine *e, const dec_config *dc, sw_counter
                                   const char *msg, size_t len, int source, int64_t offset);
 
 /* One summary line (no newline) of what was read: accepted; rejected by
- * reason; ignored; late; out of range; events written. */
+ * reason; ignored; late; out of range; events written; then, when the
+ * input mapping uses them, filtered events, correlation pairs and the
+ * rules that were blind. */
 void pipeline_summary(const sw_engine *e, const sw_counters *c, char *out, size_t cap);
+
+/* The verdict worth reporting for a message: its first rejection, else its
+ * first verdict. Start with DEC_VERDICT_COUNT. */
+dec_verdict pipeline_worst(dec_verdict so_far, dec_verdict v);
 
 #endif

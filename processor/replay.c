@@ -169,14 +169,13 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
     sw_engine *e = NULL;
     sw_counters counters;
     replay_sink sink;
-    dec_config dc;
+    dec_config dc = {{NULL}, NULL, NULL, 0, NULL};
     int from_stdin = o->input == NULL || strcmp(o->input, "-") == 0;
     int to_stdout = o->output == NULL || strcmp(o->output, "-") == 0;
 
     sw_ack_list acks;
     memset(&acks, 0, sizeof(acks));
     memset(&counters, 0, sizeof(counters));
-    pipeline_dec_config(cfg, &dc);
     if (o->control && control_load_file(o->control, &acks, err, sizeof(err)) != 0) {
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;
@@ -208,7 +207,8 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
     sink.out = out;
     sink.counters = &counters;
     sink.write_failed = 0;
-    e = sw_engine_create(cfg, sink_emit, &sink, err, sizeof(err));
+    if (pipeline_dec_config(cfg, &dc, err, sizeof(err)) == 0)
+        e = sw_engine_create(cfg, sink_emit, &sink, err, sizeof(err));
     if (e == NULL) {
         fprintf(stderr, "soakwatch: %s\n", err);
         rc = 2;
@@ -309,5 +309,6 @@ done:
     free(buf);
     control_list_free(&acks);
     sw_engine_destroy(e);
+    pipeline_dec_free(&dc);
     return rc;
 }
