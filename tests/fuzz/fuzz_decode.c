@@ -57,7 +57,7 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (same && va == DEC_OK)
         same = a.ts_ms == b.ts_ms && a.status == b.status && a.kind == b.kind &&
                a.has_duration == b.has_duration && a.tc == b.tc && a.strategy == b.strategy &&
-               a.reason == b.reason && a.reason_internal_error == b.reason_internal_error &&
+               a.reason == b.reason && a.reason_error == b.reason_error &&
                memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
     if (!same) {
         fprintf(stderr, "fuzz_decode: dec_parse says %s, dec_parse_ref says %s\n",
