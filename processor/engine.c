@@ -79,6 +79,7 @@ struct sw_engine {
     rule_state rs[SW_MAX_RULES];
     double rule_value[SW_MAX_RULES];
     sw_corr *corr;            /* derived latency (input.correlate), or NULL */
+    int blind_on;             /* mapped input: blind rules are reported */
 
     pending_ack acks[MAX_ACKS];
     int n_acks;
@@ -213,6 +214,7 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
         e->status_windows[i] = window_index(e, cfg->status_windows_s[i]);
     if (rings_create(e, errstr, errlen) != 0)
         goto err;
+    e->blind_on = !config_input_is_flat(&cfg->input);
     if (cfg->input.correlate) {
         e->corr = corr_create(cfg->input.table_size, cfg->input.max_latency_ms);
         if (e->corr == NULL) {
@@ -539,7 +541,9 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
         cond = cond && c > 0;
     }
     e->rule_value[r] = values[0];
-    st->blind = wm_blind(w[0], rule->metric);
+    /* Blindness is reported for mapped input only: the flat contract's
+     * output stays as it was (docs/semantics.md section 9). */
+    st->blind = e->blind_on ? wm_blind(w[0], rule->metric) : NULL;
     if (st->blind) {
         st->blind_instants++;
         st->blind_last = st->blind;

@@ -105,7 +105,8 @@ static json_t *attrs_of(json_t *owner)
 static json_t *record_of(json_t *resource, json_t *lr)
 {
     json_t *r = json_object();
-    json_t *body = any_value(json_object_get(lr, "body"));
+    json_t *raw_body = json_object_get(lr, "body");
+    json_t *body = raw_body ? any_value(raw_body) : NULL; /* none: the key is absent */
     if (json_is_string(body)) {
         json_error_t err;
         json_t *doc = json_loadb(json_string_value(body), json_string_length(body), 0, &err);
@@ -116,7 +117,8 @@ static json_t *record_of(json_t *resource, json_t *lr)
             json_decref(doc);
         }
     }
-    json_object_set_new(r, "body", body);
+    if (body)
+        json_object_set_new(r, "body", body);
     json_object_set_new(r, "attributes", attrs_of(lr));
     json_object_set_new(r, "resource", attrs_of(resource));
     int64_t ms;

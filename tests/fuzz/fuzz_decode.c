@@ -1,18 +1,44 @@
 /* fuzz_decode.c: libFuzzer target holding the decoder's fast path to its
  * jansson reference: on every input dec_parse and dec_parse_ref must give
- * the same verdict and, for an accepted event, the same fields. Any
- * difference aborts, so the fuzzer saves the input. */
+ * the same verdict and, for an accepted event, the same fields, for the
+ * flat contract and for three input mappings (nested paths, a shipper's
+ * field envelope, a syslog prefix). Any difference aborts, so the fuzzer
+ * saves the input. */
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "config.h"
 #include "event.h"
+#include "pipeline.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size);
 
 static dec_config cfg;
 static sw_labels strategies, reasons;
+
+/* Mapped inputs (docs/semantics.md section 9): the structured logger's
+ * line as is, inside a shipper's field, after a syslog prefix. */
+#define LOGGER_FIELDS                                                                         \
+    "\"fields\":{\"event\":{\"path\":[\"msg\",\"context.event\"],\"prefix\":\"event=\"},"           \
+    "\"time\":[\"ts\",\"context.timestamp\"],\"duration\":[\"context.payload.durationMs\","    \
+    "\"spans[1].d\"],\"status\":\"http\\\\.status\",\"reason\":\"context.payload.reason\","           \
+    "\"strategy\":\"context.payload.compressionStrategy\","                                    \
+    "\"time_constraint\":\"context.payload.meetsTimeConstraint\"},"                            \
+    "\"filters\":[{\"events\":[\"requested\"],\"field\":\"context.payload.source\","          \
+    "\"equals\":[\"planning-engine\"]}],\"sample_weight\":{\"field\":\"context.sampleRate\"},"   \
+    "\"error_reasons\":[\"internal_error\",\"preview_failed\"],"                              \
+    "\"correlate\":{\"key\":[\"context.payload.planId\",\"context.payload.userId\"]}"
+static const char *const mapped_json[] = {
+    "{\"input\":{" LOGGER_FIELDS "}}",
+    "{\"input\":{\"envelope\":{\"type\":\"field\",\"field\":\"message\"}," LOGGER_FIELDS "}}",
+    ("{\"input\":{\"envelope\":{\"type\":\"syslog\"},\"fields\":{\"event\":{\"path\":\"msg\","
+     "\"token\":\"event\"},\"duration\":null},\"duration_required\":false}}"),
+};
+#define N_MAPPED (sizeof(mapped_json) / sizeof(mapped_json[0]))
+static sw_config mapped_cfg[N_MAPPED];
+static dec_config mapped[N_MAPPED];
 
 static void setup(void)
 {
@@ -36,6 +62,38 @@ static void setup(void)
     cfg.strategies = &strategies;
     cfg.reasons = &reasons;
     cfg.max_message_bytes = 65536;
+    char err[256];
+    for (size_t i = 0; i < N_MAPPED; i++) {
+        config_defaults(&mapped_cfg[i]);
+        if (config_load_string(&mapped_cfg[i], mapped_json[i], strlen(mapped_json[i]), err,
+                               sizeof(err)) != 0 ||
+            pipeline_dec_config(&mapped_cfg[i], &mapped[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "fuzz_decode: %s\n", err);
+            abort();
+        }
+    }
+}
+
+/* Both readings of buf under c must agree. */
+static void check(const dec_config *c, const char *buf, size_t size)
+{
+    sw_event a, b;
+    memset(&a, 0, sizeof(a));
+    memset(&b, 0, sizeof(b));
+    dec_verdict va = dec_parse(c, buf, size, &a);
+    dec_verdict vb = dec_parse_ref(c, buf, size, &b);
+    int same = va == vb;
+    if (same && va == DEC_OK)
+        same = a.ts_ms == b.ts_ms && a.status == b.status && a.kind == b.kind &&
+               a.has_duration == b.has_duration && a.tc == b.tc && a.strategy == b.strategy &&
+               a.reason == b.reason && a.reason_error == b.reason_error &&
+               a.informed == b.informed && a.weight == b.weight && a.has_key == b.has_key &&
+               a.key == b.key && memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
+    if (!same) {
+        fprintf(stderr, "fuzz_decode: dec_parse says %s, dec_parse_ref says %s (%s)\n",
+                dec_verdict_name(va), dec_verdict_name(vb), c->map ? "mapped" : "flat");
+        abort();
+    }
 }
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
@@ -47,22 +105,9 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
     if (buf == NULL)
         return 0;
     memcpy(buf, data, size);
-    sw_event a, b;
-    memset(&a, 0, sizeof(a));
-    memset(&b, 0, sizeof(b));
-    dec_verdict va = dec_parse(&cfg, buf, size, &a);
-    dec_verdict vb = dec_parse_ref(&cfg, buf, size, &b);
+    check(&cfg, buf, size);
+    for (size_t i = 0; i < N_MAPPED; i++)
+        check(&mapped[i], buf, size);
     free(buf);
-    int same = va == vb;
-    if (same && va == DEC_OK)
-        same = a.ts_ms == b.ts_ms && a.status == b.status && a.kind == b.kind &&
-               a.has_duration == b.has_duration && a.tc == b.tc && a.strategy == b.strategy &&
-               a.reason == b.reason && a.reason_error == b.reason_error &&
-               memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
-    if (!same) {
-        fprintf(stderr, "fuzz_decode: dec_parse says %s, dec_parse_ref says %s\n",
-                dec_verdict_name(va), dec_verdict_name(vb));
-        abort();
-    }
     return 0;
 }

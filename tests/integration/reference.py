@@ -1,8 +1,9 @@
 #!/usr/bin/env python3
 """An independent reading of soakwatch's contract (docs/semantics.md,
-sections 1-7) for file replay, written to be checked by eye rather than to be
-fast: every window is recomputed at every instant by summing the per-second
-buckets it covers, and percentiles are exact nearest-rank values.
+sections 1-7 and the mapped input of section 9) for file replay, written to
+be checked by eye rather than to be fast: every window is recomputed at
+every instant by summing the per-second buckets it covers, and percentiles
+are exact nearest-rank values.
 
 Usage as a program:
     reference.py [--config FILE] [--input FILE|-] [--output FILE|-]
@@ -16,7 +17,7 @@ import json
 import math
 import re
 import sys
-from collections import Counter
+from collections import Counter, OrderedDict
 from itertools import chain
 
 # ---- configuration -------------------------------------------------------
@@ -59,11 +60,11 @@ DEFAULTS = {
 
 RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples"}
 TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
-            "strategies", "fallback_reasons", "feature", "rules"}
+            "strategies", "fallback_reasons", "feature", "rules", "input"}
 
 TS_MAX_MS = 253402300799999
-REJECT_NAMES = ["too_large", "invalid_json", "not_object", "event", "ts", "duration", "status",
-                "time_constraint"]
+REJECT_NAMES = ["too_large", "envelope", "invalid_json", "not_object", "event", "ts", "duration",
+                "status", "time_constraint", "weight"]
 JANSSON_MAX_DEPTH = 2048
 INT64_MIN, INT64_MAX = -(1 << 63), (1 << 63) - 1
 
@@ -78,13 +79,18 @@ OPS = {
 
 def make_config(overrides=None):
     """The defaults with `overrides` (the config file's keys) laid over them.
-    Only what sections 1-7 define is accepted; anything else is a ValueError,
-    so a test cannot believe it varied something the reference ignores."""
+    Only what sections 1-7 and 9 define is accepted; anything else is a
+    ValueError, so a test cannot believe it varied something the reference
+    ignores. cfg["input"] is None without an `input` section (the flat
+    contract, byte for byte), else the section read by input_config()."""
     cfg = json.loads(json.dumps(DEFAULTS))
+    cfg["input"] = None
     for key, val in (overrides or {}).items():
         if key not in TOP_KEYS:
             raise ValueError("reference: unsupported config key %r" % key)
-        if key in ("status", "events"):
+        if key == "input":
+            cfg["input"] = input_config(val)
+        elif key in ("status", "events"):
             for k, v in val.items():
                 if k not in cfg[key]:
                     raise ValueError("reference: unsupported config key %s.%s" % (key, k))
@@ -335,15 +341,472 @@ def decode(raw, cfg):
     }
 
 
+# ---- section 9: mapped input ----------------------------------------------------
+
+FIELD_DEFAULTS = {"event": "event", "time": "ts", "duration": "durationMs", "status": "status",
+                  "reason": "reason", "strategy": "compressionStrategy",
+                  "time_constraint": "meetsTimeConstraint"}
+INPUT_KEYS = {"envelope", "fields", "duration_required", "error_reasons", "filters",
+              "sample_weight", "correlate"}
+ENVELOPES = ("none", "field", "syslog", "otlp")
+ABSENT = object()  # a path that does not resolve: the field is absent
+
+
+def parse_path(text):
+    """A 9.1 path as a list of steps: ("key", NAME) or ("index", N).
+    Keys are separated by '.', each may be followed by [N] indexes; a
+    backslash before '.', '[' or a backslash makes that character literal."""
+    if not isinstance(text, str):
+        raise ValueError("reference: a path is a string: %r" % (text,))
+    steps = []
+    i, n = 0, len(text)
+    while True:
+        key = ""
+        while i < n and text[i] not in ".[":
+            if text[i] == "\\":
+                if i + 1 < n and text[i + 1] in ".[\\":
+                    key += text[i + 1]
+                    i += 2
+                    continue
+                raise ValueError("reference: bad escape in path %r" % text)
+            key += text[i]
+            i += 1
+        if key == "":
+            raise ValueError("reference: empty key in path %r" % text)
+        steps.append(("key", key))
+        while i < n and text[i] == "[":
+            j = text.find("]", i)
+            digits = text[i + 1:j] if j > 0 else ""
+            if not digits or not all(c in "0123456789" for c in digits):
+                raise ValueError("reference: bad index in path %r" % text)
+            steps.append(("index", int(digits)))
+            i = j + 1
+        if i == n:
+            return steps
+        if text[i] != ".":
+            raise ValueError("reference: '.' or '[' expected in path %r" % text)
+        i += 1
+
+
+def resolve(doc, steps):
+    """The value at a parsed path, or ABSENT when a step fails."""
+    v = doc
+    for kind, arg in steps:
+        if kind == "key":
+            if not isinstance(v, dict) or arg not in v:
+                return ABSENT
+            v = v[arg]
+        else:
+            if not isinstance(v, list) or arg >= len(v):
+                return ABSENT
+            v = v[arg]
+    return v
+
+
+def _paths(spec):
+    """One path or a list of 1 to 4 paths, parsed."""
+    if isinstance(spec, list):
+        if not 1 <= len(spec) <= 4:
+            raise ValueError("reference: 1 to 4 paths, got %r" % (spec,))
+        return [parse_path(p) for p in spec]
+    return [parse_path(spec)]
+
+
+def _field_spec(name, spec):
+    """{"paths": [...], "prefix": P or None, "token": K or None}; no paths
+    for null (never present)."""
+    out = {"paths": [], "prefix": None, "token": None}
+    if spec is None:
+        return out
+    if isinstance(spec, dict):
+        if name != "event":
+            raise ValueError("reference: only input.fields.event takes an object")
+        if set(spec) not in ({"path", "prefix"}, {"path", "token"}):
+            raise ValueError("reference: {path, prefix} or {path, token}: %r" % (spec,))
+        out["paths"] = _paths(spec["path"])
+        for k in ("prefix", "token"):
+            if k in spec:
+                if not isinstance(spec[k], str):
+                    raise ValueError("reference: input.fields.event.%s is a string" % k)
+                out[k] = spec[k]
+        return out
+    out["paths"] = _paths(spec)
+    return out
+
+
+def _int_in(v, lo, hi):
+    return _is_int(v) and lo <= v <= hi
+
+
+def input_config(inp):
+    """The `input` section with every default filled in."""
+    if not isinstance(inp, dict) or set(inp) - INPUT_KEYS:
+        raise ValueError("reference: unsupported input keys %r" % (inp,))
+    env = inp.get("envelope", {})
+    if set(env) - {"type", "field"} or env.get("type", "none") not in ENVELOPES:
+        raise ValueError("reference: bad input.envelope %r" % (env,))
+    fields = inp.get("fields", {})
+    if set(fields) - set(FIELD_DEFAULTS):
+        raise ValueError("reference: unsupported input.fields %r" % sorted(fields))
+    cfg = {
+        "envelope": env.get("type", "none"),
+        "envelope_field": parse_path(env.get("field", "message")),
+        "fields": {k: _field_spec(k, fields.get(k, d)) for k, d in FIELD_DEFAULTS.items()},
+        "error_reasons": list(inp.get("error_reasons", ["internal_error"])),
+        "filters": [],
+        "weight": 1, "weight_field": None,
+        "correlate": None,
+    }
+    for f in inp.get("filters", []):
+        if set(f) - {"events", "field", "equals"} or "field" not in f or "equals" not in f:
+            raise ValueError("reference: bad filter %r" % (f,))
+        kinds = f.get("events", EVENT_KINDS)
+        if any(k not in EVENT_KINDS for k in kinds) or not 1 <= len(f["equals"]) <= 8 \
+                or not all(isinstance(x, str) for x in f["equals"]):
+            raise ValueError("reference: bad filter %r" % (f,))
+        cfg["filters"].append({"events": list(kinds), "path": parse_path(f["field"]),
+                               "equals": list(f["equals"])})
+    if len(cfg["filters"]) > 8:
+        raise ValueError("reference: at most 8 filters")
+    w = inp.get("sample_weight", 1)
+    if isinstance(w, dict):
+        if set(w) - {"field", "default"} or "field" not in w \
+                or not _int_in(w.get("default", 1), 1, 1000):
+            raise ValueError("reference: bad input.sample_weight %r" % (w,))
+        cfg["weight_field"] = parse_path(w["field"])
+        cfg["weight"] = w.get("default", 1)
+    elif _int_in(w, 1, 1000):
+        cfg["weight"] = w
+    else:
+        raise ValueError("reference: bad input.sample_weight %r" % (w,))
+    c = inp.get("correlate")
+    if c is not None:
+        if set(c) - {"key", "max_latency_ms", "table_size"} or "key" not in c:
+            raise ValueError("reference: bad input.correlate %r" % (c,))
+        keys = c["key"] if isinstance(c["key"], list) else [c["key"]]
+        m, size = c.get("max_latency_ms", 60000), c.get("table_size", 65536)
+        if not 1 <= len(keys) <= 4 or not _int_in(m, 1, 3600000) \
+                or not _int_in(size, 16, 16777216):
+            raise ValueError("reference: bad input.correlate %r" % (c,))
+        cfg["correlate"] = {"key": [parse_path(k) for k in keys], "max_latency_ms": m,
+                            "table_size": size}
+    required = inp.get("duration_required", c is None)
+    if not isinstance(required, bool):
+        raise ValueError("reference: input.duration_required is a boolean")
+    cfg["duration_required"] = required
+    return cfg
+
+
+def field_value(doc, spec):
+    """The value of a field: the first of its paths whose value is present."""
+    for steps in spec["paths"]:
+        v = resolve(doc, steps)
+        if v is not ABSENT:
+            return v
+    return ABSENT
+
+
+def event_name(doc, spec):
+    """(verdict, name): verdict "event" (absent or not a string), "ignored"
+    (no prefix, no token), or None with the name."""
+    v = field_value(doc, spec)
+    if not isinstance(v, str):
+        return "event", None
+    if spec["prefix"] is not None:
+        if not v.startswith(spec["prefix"]):
+            return "ignored", None
+        return None, v[len(spec["prefix"]):]
+    if spec["token"] is not None:
+        for tok in v.split(" "):
+            if tok.startswith(spec["token"] + "="):
+                return None, tok[len(spec["token"]) + 1:]
+        return "ignored", None
+    return None, v
+
+
+def _key_part(v):
+    """A key value: strings and integers, told apart by type."""
+    if isinstance(v, str):
+        return ("s", v)
+    if _is_int(v):
+        return ("i", v)
+    return None
+
+
+def decode_event(doc, cfg):
+    """The verdict of 9.3 for one event object (after any envelope)."""
+    inp = cfg["input"]
+    f = inp["fields"]
+    verdict, name = event_name(doc, f["event"])
+    if verdict:
+        return verdict, None
+    kinds = [k for k in EVENT_KINDS if cfg["events"][k] == name]
+    if not kinds:
+        return "ignored", None
+    kind = kinds[0]
+    for flt in inp["filters"]:
+        if kind in flt["events"]:
+            v = resolve(doc, flt["path"])
+            if not (isinstance(v, str) and v in flt["equals"]):
+                return "filtered", None
+    ts = field_value(doc, f["time"])
+    if _is_int(ts):
+        ts_ms = ts
+    elif isinstance(ts, str) and parse_rfc3339(ts) is not None:
+        ts_ms = parse_rfc3339(ts)
+    else:
+        return "ts", None
+    outcome = kind in ("succeeded", "fallback")
+    duration = None
+    du = field_value(doc, f["duration"])
+    if outcome:
+        if du is ABSENT:
+            if inp["duration_required"]:
+                return "duration", None
+        elif _is_number(du) and math.isfinite(float(du)) and float(du) >= 0:
+            duration = float(du)
+        else:
+            return "duration", None
+    status = field_value(doc, f["status"])
+    if status is ABSENT:
+        status = None
+    elif not _is_int(status) or not 100 <= status <= 599:
+        return "status", None
+    tc = field_value(doc, f["time_constraint"])
+    if tc is ABSENT:
+        tc = None
+    elif not isinstance(tc, bool):
+        return "time_constraint", None
+    weight = inp["weight"]
+    if inp["weight_field"] is not None:
+        w = resolve(doc, inp["weight_field"])
+        if w is not ABSENT:
+            if not _int_in(w, 1, 1000):
+                return "weight", None
+            weight = w
+    strategy = field_value(doc, f["strategy"])
+    reason = field_value(doc, f["reason"])
+    key = None
+    if inp["correlate"] is not None:
+        parts = [_key_part(resolve(doc, steps)) for steps in inp["correlate"]["key"]]
+        key = None if None in parts else tuple(parts)
+    return "ok", {
+        "kind": kind, "ts_ms": ts_ms, "duration_ms": duration, "status": status, "tc": tc,
+        "strategy": strategy if isinstance(strategy, str) else None,
+        "reason": reason if isinstance(reason, str) else None,
+        "weight": weight, "key": key,
+    }
+
+
+def decode_line(raw, cfg):
+    """An event line (bytes): invalid_json, not_object, or 9.3 on its object."""
+    try:
+        doc = jansson_loads(raw)
+    except Invalid:
+        return "invalid_json", None
+    if not isinstance(doc, dict):
+        return "not_object", None
+    return decode_event(doc, cfg)
+
+
+# OTLP/JSON: AnyValue and attribute lists to plain JSON values
+
+_INT_TEXT = re.compile(r"-?[0-9]{1,19}")
+_UINT_TEXT = re.compile(r"[0-9]{1,19}")
+
+
+def _int_text(v, pattern):
+    if _is_int(v):
+        return v
+    if isinstance(v, str) and pattern.fullmatch(v) and INT64_MIN <= int(v) <= INT64_MAX:
+        return int(v)
+    return None
+
+
+def any_value(v):
+    """An OTLP AnyValue as a plain value: the first kind that applies."""
+    if not isinstance(v, dict):
+        return None
+    if isinstance(v.get("stringValue"), str):
+        return v["stringValue"]
+    if isinstance(v.get("boolValue"), bool):
+        return v["boolValue"]
+    if "intValue" in v and _int_text(v["intValue"], _INT_TEXT) is not None:
+        return _int_text(v["intValue"], _INT_TEXT)
+    if _is_number(v.get("doubleValue")):
+        return v["doubleValue"]
+    kv = v.get("kvlistValue")
+    if isinstance(kv, dict) and isinstance(kv.get("values"), list):
+        return key_values(kv["values"])
+    arr = v.get("arrayValue")
+    if isinstance(arr, dict) and isinstance(arr.get("values"), list):
+        return [any_value(x) for x in arr["values"]]
+    return None
+
+
+def key_values(elements):
+    """[{"key": K, "value": V}, ...] as {K: V}; later duplicates win, other
+    elements are skipped. Not a list: an empty object."""
+    out = {}
+    if isinstance(elements, list):
+        for e in elements:
+            if isinstance(e, dict) and isinstance(e.get("key"), str):
+                out[e["key"]] = any_value(e.get("value"))
+    return out
+
+
+def otlp_record(rec, resource):
+    """One log record as the object the 9.1 paths read."""
+    obj = {}
+    if "body" in rec:
+        body = any_value(rec["body"])
+        if isinstance(body, str):
+            try:
+                parsed = jansson_loads(body.encode("utf-8"))
+            except Invalid:
+                parsed = None
+            if isinstance(parsed, dict):
+                body = parsed
+        obj["body"] = body
+    obj["attributes"] = key_values(rec.get("attributes"))
+    obj["resource"] = key_values(resource.get("attributes")) if isinstance(resource, dict) else {}
+    for src, dst in (("timeUnixNano", "timeUnixMs"), ("observedTimeUnixNano", "observedTimeUnixMs")):
+        ns = _int_text(rec.get(src), _UINT_TEXT)
+        if ns is not None:
+            obj[dst] = ns // 1000000
+    if isinstance(rec.get("severityText"), str):
+        obj["severityText"] = rec["severityText"]
+    return obj
+
+
+def otlp_records(raw):
+    """The records of an OTLP/JSON export, in order, each an object or the
+    string "envelope" for one structural problem."""
+    try:
+        doc = jansson_loads(raw)
+    except Invalid:
+        return ["envelope"]
+    if not isinstance(doc, dict) or not isinstance(doc.get("resourceLogs"), list):
+        return ["envelope"]
+    out = []
+    for rl in doc["resourceLogs"]:
+        if not isinstance(rl, dict):
+            out.append("envelope")
+            continue
+        scopes = rl.get("scopeLogs", [])
+        if not isinstance(scopes, list):
+            out.append("envelope")
+            continue
+        for sl in scopes:
+            if not isinstance(sl, dict):
+                out.append("envelope")
+                continue
+            records = sl.get("logRecords", [])
+            if not isinstance(records, list):
+                out.append("envelope")
+                continue
+            for rec in records:
+                out.append(otlp_record(rec, rl.get("resource")) if isinstance(rec, dict)
+                           else "envelope")
+    return out
+
+
+def decode_message(raw, cfg):
+    """Every (verdict, event) one message gives: one, except for OTLP, which
+    gives one per log record and per structural problem (possibly none)."""
+    inp = cfg["input"]
+    if inp is None:
+        return [decode(raw, cfg)]
+    if len(raw) > cfg["max_message_bytes"]:
+        return [("too_large", None)]
+    env = inp["envelope"]
+    if env == "none":
+        return [decode_line(raw, cfg)]
+    if env == "syslog":
+        start = raw.find(b"{")
+        if start < 0:
+            return [("envelope", None)]
+        return [decode_line(raw[start:], cfg)]
+    if env == "field":
+        try:
+            doc = jansson_loads(raw)
+        except Invalid:
+            return [("envelope", None)]
+        line = resolve(doc, inp["envelope_field"]) if isinstance(doc, dict) else ABSENT
+        if not isinstance(line, str):
+            return [("envelope", None)]
+        return [decode_line(line.encode("utf-8"), cfg)]
+    return [("envelope", None) if rec == "envelope" else decode_event(rec, cfg)
+            for rec in otlp_records(raw)]
+
+
+class Pairs:
+    """9.6: requests pending by key (oldest first), paired with outcomes in
+    the order events are accepted."""
+
+    NAMES = ("matched", "unmatched", "duplicate", "evicted", "expired", "unkeyed")
+
+    def __init__(self, corr):
+        self.max_ms = corr["max_latency_ms"]
+        self.size = corr["table_size"]
+        self.pending = OrderedDict()  # key -> request ts_ms
+        self.counts = {n: 0 for n in self.NAMES}
+
+    def accept(self, ev):
+        key = ev["key"]
+        if ev["kind"] == "requested":
+            if key is None:
+                self.counts["unkeyed"] += 1
+                return
+            if key in self.pending:
+                del self.pending[key]
+                self.counts["duplicate"] += 1
+            elif len(self.pending) >= self.size:
+                _, old_ts = self.pending.popitem(last=False)
+                self.counts["expired" if old_ts + self.max_ms < ev["ts_ms"] else "evicted"] += 1
+            self.pending[key] = ev["ts_ms"]
+        elif ev["kind"] in ("succeeded", "fallback"):
+            if key is None or key not in self.pending:
+                self.counts["unmatched"] += 1
+                return
+            gap = ev["ts_ms"] - self.pending.pop(key)
+            if 0 <= gap <= self.max_ms:
+                self.counts["matched"] += 1
+                if ev["duration_ms"] is None:
+                    ev["duration_ms"] = gap
+            else:
+                self.counts["unmatched"] += 1
+
+
+BLIND = [
+    # (metric test, missing field, counts: (window holds, none of it carries))
+    (lambda m: m in ("errors", "error_rate"), "status_or_reason", ("fallbacks", "fb_status_or_reason")),
+    (lambda m: m in ("latency_mean_ms", "latency_p95_ms", "latency_p99_ms"), "duration",
+     ("obs_outcomes", "obs_with_duration")),
+    (lambda m: m == "time_constraint_success_rate", "time_constraint", ("obs_successes", "succ_tc")),
+    (lambda m: m.startswith("fallback_reasons."), "reason", ("fallbacks", "fb_reason")),
+    (lambda m: m.startswith("strategies."), "strategy", ("obs_outcomes", "with_strategy")),
+]
+
+
+def blind_field(metric):
+    """(missing, (holds, carries)) for a metric that can be blind, else None."""
+    for test, missing, counts in BLIND:
+        if test(metric):
+            return missing, counts
+    return None
+
+
 # ---- section 2: classification --------------------------------------------------
 
-def is_error(ev):
+def is_error(ev, error_reasons=("internal_error",)):
+    """Section 2 (9.3: the reasons that count as 500 are configured)."""
     status = ev["status"]
     if status is None:
         if ev["kind"] == "succeeded":
             status = 200
         else:
-            status = 500 if ev["reason"] == "internal_error" else 422
+            status = 500 if ev["reason"] in error_reasons else 422
     return status >= 500
 
 
@@ -376,47 +839,69 @@ def _label_object(counter, names):
 
 
 class Buckets:
-    """Per-second counts from `base` on; every window is a plain sum of them."""
+    """Per-second counts from `base` on; every window is a plain sum of them.
+    The counts of section 4 are sums of weights (9.5; a flat event weighs
+    1); the obs_ ones and those behind blindness (9.7) count events as read."""
 
-    FIELDS = ("requests", "outcomes", "successes", "errors", "declined", "lat_us", "tc_true",
-              "tc_known")
+    FIELDS = ("requests", "outcomes", "successes", "errors", "declined",
+              "lat_us", "lat_n",  # w x duration, and w, over outcomes with a duration
+              "tc_true", "tc_known",
+              "obs_requests", "obs_outcomes", "obs_with_duration", "obs_successes",
+              "fallbacks", "fb_status_or_reason", "fb_reason", "succ_tc", "with_strategy")
 
     def __init__(self, events, base, last, cfg):
         n = last - base + 1
         self.base = base
         self.cfg = cfg
+        error_reasons = cfg["input"]["error_reasons"] if cfg["input"] else ["internal_error"]
         self.arr = {f: [0] * n for f in self.FIELDS}
-        self.durations = [[] for _ in range(n)]
+        self.durations = [[] for _ in range(n)]  # (duration_ms, weight)
         self.strategies = [None] * n
         self.reasons = [None] * n
         for sec, ev in events:
             i = sec - base
             a = self.arr
             kind = ev["kind"]
+            w = ev.get("weight", 1)
             if kind == "requested":
-                a["requests"][i] += 1
+                a["requests"][i] += w
+                a["obs_requests"][i] += 1
             elif kind == "declined":
-                a["declined"][i] += 1
+                a["declined"][i] += w
             else:
-                a["outcomes"][i] += 1
-                a["lat_us"][i] += duration_us(ev["duration_ms"])
-                self.durations[i].append(ev["duration_ms"])
-                if is_error(ev):
-                    a["errors"][i] += 1
+                a["outcomes"][i] += w
+                a["obs_outcomes"][i] += 1
+                if ev["duration_ms"] is not None:
+                    a["lat_us"][i] += w * duration_us(ev["duration_ms"])
+                    a["lat_n"][i] += w
+                    a["obs_with_duration"][i] += 1
+                    self.durations[i].append((ev["duration_ms"], w))
+                if is_error(ev, error_reasons):
+                    a["errors"][i] += w
                 if kind == "succeeded":
-                    a["successes"][i] += 1
+                    a["successes"][i] += w
+                    a["obs_successes"][i] += 1
                     if ev["tc"] is not None:
-                        a["tc_known"][i] += 1
-                        a["tc_true"][i] += 1 if ev["tc"] else 0
+                        a["tc_known"][i] += w
+                        a["tc_true"][i] += w if ev["tc"] else 0
+                        a["succ_tc"][i] += 1
+                else:
+                    a["fallbacks"][i] += 1
+                    if ev["status"] is not None or ev["reason"] is not None:
+                        a["fb_status_or_reason"][i] += 1
+                    if ev["reason"] is not None:
+                        a["fb_reason"][i] += 1
+                if ev["strategy"] is not None:
+                    a["with_strategy"][i] += 1
                 s = _label(ev["strategy"], cfg["strategies"])
                 if s is not None:
                     self.strategies[i] = self.strategies[i] or Counter()
-                    self.strategies[i][s] += 1
+                    self.strategies[i][s] += w
                 if kind == "fallback":
                     r = _label(ev["reason"], cfg["fallback_reasons"])
                     if r is not None:
                         self.reasons[i] = self.reasons[i] or Counter()
-                        self.reasons[i][r] += 1
+                        self.reasons[i][r] += w
 
     def _span(self, T, W):
         lo = max(T - W - self.base, 0)
@@ -433,11 +918,11 @@ class Buckets:
         m = {name: scalar_metric(name, c) for name in SCALAR_METRICS}
         if full:
             lo, hi = self._span(T, W)
-            n = c["outcomes"]
+            n = c["lat_n"]
             if n:
                 d = sorted(chain.from_iterable(self.durations[lo:hi]))
-                m["latency_p95_ms"] = d[math.ceil(0.95 * n) - 1]
-                m["latency_p99_ms"] = d[math.ceil(0.99 * n) - 1]
+                m["latency_p95_ms"] = nearest_rank(d, n, 0.95)
+                m["latency_p99_ms"] = nearest_rank(d, n, 0.99)
             st, rs = Counter(), Counter()
             for x in self.strategies[lo:hi]:
                 if x:
@@ -450,7 +935,9 @@ class Buckets:
         return m
 
     def rule_value(self, rule, T):
-        """(value, samples) of a rule's metric over its window at T."""
+        """(value, samples) of a rule's metric over its window at T. Samples
+        are observed events: requests for `requests`, outcomes with a
+        duration for the latency metrics, outcomes otherwise."""
         W, metric = rule["window_s"], rule["metric"]
         if "." in metric or metric in ("latency_p95_ms", "latency_p99_ms"):
             m = self.metrics(T, W)
@@ -463,8 +950,36 @@ class Buckets:
             # only the sums this metric reads: the same definition, less work
             c = {f: self.count(f, T, W) for f in METRIC_FIELDS[metric]}
             value = scalar_metric(metric, c)
-        samples = self.count("requests" if metric == "requests" else "outcomes", T, W)
+        if metric == "requests":
+            samples = self.count("obs_requests", T, W)
+        elif metric.startswith("latency_"):
+            samples = self.count("obs_with_duration", T, W)
+        else:
+            samples = self.count("obs_outcomes", T, W)
         return (None if value is None else float(value)), samples
+
+    def blind(self, rule, T):
+        """9.7: the missing field when the rule's primary window at T holds
+        traffic it should judge but none of it carries the field."""
+        b = blind_field(rule["metric"])
+        if b is None:
+            return None
+        missing, (holds, carries) = b
+        W = rule["window_s"]
+        if self.count(holds, T, W) > 0 and self.count(carries, T, W) == 0:
+            return missing
+        return None
+
+
+def nearest_rank(pairs, n, p):
+    """The ceil(p*n)-th smallest duration, each (duration, w) counted w times."""
+    rank = math.ceil(p * n)
+    seen = 0
+    for d, w in pairs:
+        seen += w
+        if seen >= rank:
+            return d
+    raise AssertionError("rank beyond the count")
 
 
 SCALAR_METRICS = ("requests", "outcomes", "successes", "errors", "declined", "success_rate",
@@ -474,7 +989,7 @@ METRIC_FIELDS = {
     "requests": ("requests",), "outcomes": ("outcomes",), "successes": ("successes",),
     "errors": ("errors",), "declined": ("declined",),
     "success_rate": ("successes", "outcomes"), "error_rate": ("errors", "outcomes"),
-    "latency_mean_ms": ("lat_us", "outcomes"),
+    "latency_mean_ms": ("lat_us", "lat_n"),
     "time_constraint_success_rate": ("tc_true", "tc_known"),
 }
 
@@ -489,7 +1004,9 @@ def scalar_metric(name, c):
     if name == "error_rate":
         return c["errors"] / n if n else None
     if name == "latency_mean_ms":
-        # sum held in microseconds, exact; one rounding for the division
+        # sum held in microseconds, exact; one rounding for the division;
+        # over the outcomes that have a duration (all of them, flat)
+        n = c["lat_n"]
         return c["lat_us"] / (n * 1000.0) if n else None
     if name == "time_constraint_success_rate":
         return c["tc_true"] / c["tc_known"] if c["tc_known"] else None
@@ -510,10 +1027,20 @@ def split_lines(data):
 
 def replay(lines, config=None):
     """Replay lines (bytes, as split_lines cuts them: no line end; empty
-    ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict)."""
+    ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict).
+    With an `input` section the summary also has "filtered" (when filters are
+    configured), "pairs" (when correlate is) and "blind" (rule -> [missing,
+    instants], for rules blind at one instant or more)."""
     cfg = make_config(config)
+    inp = cfg["input"]
     summary = {"accepted": 0, "rejected": {}, "ignored": 0, "late": 0, "out_of_range": 0,
                "written": 0}
+    pairs = None
+    if inp is not None:
+        if inp["filters"]:
+            summary["filtered"] = 0
+        if inp["correlate"] is not None:
+            pairs = Pairs(inp["correlate"])
     lateness, max_gap = cfg["allowed_lateness_s"], cfg["max_gap_s"]
     accepted = []
     t0 = max_second = None
@@ -522,50 +1049,65 @@ def replay(lines, config=None):
             raw = raw.encode("utf-8", "surrogatepass")
         if not raw:
             continue
-        verdict, ev = decode(raw, cfg)
-        if verdict == "ignored":
-            summary["ignored"] += 1
-            continue
-        if verdict != "ok":
-            summary["rejected"][verdict] = summary["rejected"].get(verdict, 0) + 1
-            continue
-        ts = ev["ts_ms"]
-        if ts < 0 or ts > TS_MAX_MS:
-            summary["out_of_range"] += 1
-            continue
-        sec = ts // 1000
-        if max_second is not None:
-            if sec > max_second + max_gap:
+        for verdict, ev in decode_message(raw, cfg):
+            if verdict == "ignored":
+                summary["ignored"] += 1
+                continue
+            if verdict == "filtered":
+                summary["filtered"] += 1
+                continue
+            if verdict != "ok":
+                summary["rejected"][verdict] = summary["rejected"].get(verdict, 0) + 1
+                continue
+            ts = ev["ts_ms"]
+            if ts < 0 or ts > TS_MAX_MS:
                 summary["out_of_range"] += 1
                 continue
-            if sec < max_second - lateness:
-                summary["late"] += 1
-                continue
-        if t0 is None:
-            t0 = max_second = sec
-        max_second = max(max_second, sec)
-        accepted.append((sec, ev))
-        summary["accepted"] += 1
+            sec = ts // 1000
+            if max_second is not None:
+                if sec > max_second + max_gap:
+                    summary["out_of_range"] += 1
+                    continue
+                if sec < max_second - lateness:
+                    summary["late"] += 1
+                    continue
+            if t0 is None:
+                t0 = max_second = sec
+            max_second = max(max_second, sec)
+            if pairs is not None:
+                pairs.accept(ev)  # may give the outcome its derived duration
+            accepted.append((sec, ev))
+            summary["accepted"] += 1
     outputs = []
+    blind = {}
     if t0 is not None:
         # An accepted event's second is never below an instant already
         # evaluated when it arrived (it is within the lateness of the greatest
         # second, and instants run only up to that minus the lateness), so
         # evaluating every instant after reading everything gives what an
         # interleaved evaluation gives.
-        outputs = evaluate(accepted, t0, max_second, cfg)
+        outputs, blind = evaluate(accepted, t0, max_second, cfg)
     summary["written"] = len(outputs)
+    if pairs is not None:
+        summary["pairs"] = dict(pairs.counts)
+    if inp is not None:
+        summary["blind"] = {r["name"]: [blind_field(r["metric"])[0], blind[r["name"]]]
+                            for r in cfg["rules"] if blind.get(r["name"])}
     return Result(outputs, summary)
 
 
 def evaluate(accepted, t0, max_second, cfg):
+    """(outputs, blind instants per rule name)."""
     base = min(sec for sec, _ in accepted)
     b = Buckets(accepted, base, max_second, cfg)
     rules = cfg["rules"]
     st = cfg["status"]
+    mapped = cfg["input"] is not None
     firing = [False] * len(rules)
+    blind_instants = Counter()
     outputs = []
     for T in range(t0, max_second + 2):
+        blind_now = []
         for i, rule in enumerate(rules):
             W = rule["window_s"]
             if T - W < t0:
@@ -576,11 +1118,15 @@ def evaluate(accepted, t0, max_second, cfg):
             if cond != firing[i]:
                 firing[i] = cond
                 outputs.append(trigger_event(rule, T, cond, value, samples, cfg))
+            missing = b.blind(rule, T) if mapped else None
+            if missing:
+                blind_now.append({"rule": rule["name"], "missing": missing})
+                blind_instants[rule["name"]] += 1
         interval = st["interval_s"]
         if T % interval == 0 and T >= t0 + interval:
             outputs.append(status_event(b, T, [r["name"] for r, f in zip(rules, firing) if f],
-                                        cfg))
-    return outputs
+                                        cfg, blind_now))
+    return outputs, blind_instants
 
 
 def trigger_event(rule, T, firing, value, samples, cfg):
@@ -597,13 +1143,15 @@ def trigger_event(rule, T, firing, value, samples, cfg):
     }
 
 
-def status_event(b, T, firing_names, cfg):
+def status_event(b, T, firing_names, cfg, blind=()):
     st = cfg["status"]
     windows = {str(W): b.metrics(T, W) for W in st["windows_s"]}
     w = b.metrics(T, st["window_s"], full=False)
+    observed_outcomes = b.count("obs_outcomes", T, st["window_s"])
     if firing_names:
         colour = "red"
-    elif (w["outcomes"] < st["min_outcomes"]
+    elif (blind
+          or observed_outcomes < st["min_outcomes"]
           or (w["success_rate"] is not None and w["success_rate"] <= st["success_rate_min"])
           or (w["error_rate"] is not None and w["error_rate"] >= st["error_rate_max"])
           or (w["latency_mean_ms"] is not None
@@ -611,11 +1159,14 @@ def status_event(b, T, firing_names, cfg):
         colour = "yellow"
     else:
         colour = "green"
-    return {
+    event = {
         "type": "status", "schema_version": 1, "at_ms": T * 1000,
         "at": format_rfc3339_ms(T * 1000), "status": colour, "firing": firing_names,
-        "windows": windows,
     }
+    if blind:
+        event["blind"] = list(blind)
+    event["windows"] = windows
+    return event
 
 
 # ---- rendering -----------------------------------------------------------------------
@@ -644,6 +1195,13 @@ def summary_line(s):
                                   if s["rejected"].get(n)) + ")"
     text += "; %d ignored; %d late; %d out of range; %d events written" % (
         s["ignored"], s["late"], s["out_of_range"], s["written"])
+    if "filtered" in s:
+        text += "; %d filtered" % s["filtered"]
+    if "pairs" in s:
+        text += "; pairs " + ", ".join("%d %s" % (s["pairs"][n], n) for n in Pairs.NAMES)
+    if s.get("blind"):
+        text += "; blind " + ", ".join("%s (%s) %d instants" % (name, missing, n)
+                                       for name, (missing, n) in s["blind"].items())
     return text
 
 
