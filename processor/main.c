@@ -12,6 +12,7 @@
 #include "config.h"
 #include "config_env.h"
 #include "event.h"
+#include "input_check.h"
 #include "live.h"
 #include "replay.h"
 #include "report.h"
@@ -41,8 +42,10 @@ static const char usage_text[] =
     "         [--config FILE]\n"
     "         Hourly updates, an HTML timeline, or the soak go/no-go verdict, from\n"
     "         soakwatch output events.\n"
-    "  check-config FILE [--print]\n"
-    "         Validate a config file (exit 0 or 2); --print shows the effective config.\n"
+    "  check-config FILE [--print] [--input SAMPLE [--lines N]]\n"
+    "         Validate a config file (exit 0 or 2); --print shows the effective config;\n"
+    "         --input reads a sample of real input (JSON Lines, plain or gzip) and says\n"
+    "         which rules it lets soakwatch evaluate (exit 1 when one cannot be).\n"
     "\n"
     "  --help, --version\n"
     "\n"
@@ -88,6 +91,7 @@ static int load_config(sw_config *cfg, const char *path, int env)
         fprintf(stderr, "soakwatch: %s\n", err);
         return -1;
     }
+    input_warn_unseeable(cfg, stderr);
     return 0;
 }
 
@@ -299,12 +303,20 @@ out:
 
 static int cmd_check_config(int argc, char **argv)
 {
-    const char *path = NULL;
+    const char *path = NULL, *sample = NULL;
+    long lines = 100000;
     int print = 0;
     for (int i = 1; i < argc; i++) {
-        if (strcmp(argv[i], "--print") == 0)
+        if (strcmp(argv[i], "--print") == 0) {
             print = 1;
-        else if (argv[i][0] == '-' && argv[i][1] != '\0')
+        } else if (strcmp(argv[i], "--input") == 0 && i + 1 < argc) {
+            sample = argv[++i];
+        } else if (strcmp(argv[i], "--lines") == 0 && i + 1 < argc) {
+            char *end;
+            lines = strtol(argv[++i], &end, 10);
+            if (*end != '\0' || lines < 1)
+                return usage_error("--lines: \"%s\" is not a positive number", argv[i]);
+        } else if (argv[i][0] == '-' && argv[i][1] != '\0')
             return usage_error("unknown option %s", argv[i]);
         else if (path == NULL)
             path = argv[i];
@@ -331,6 +343,8 @@ static int cmd_check_config(int argc, char **argv)
             char fp[17];
             config_fingerprint(cfg, fp);
             printf("%s: ok (%d rules, fingerprint %s)\n", path, cfg->n_rules, fp);
+            if (sample)
+                rc = input_check_sample(cfg, sample, lines, stdout, stderr);
         }
     }
     free(cfg);

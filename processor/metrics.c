@@ -11,6 +11,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "correlate.h"
 #include "event.h"
 
 /* One metric family being written; HELP/TYPE go out with the first sample. */
@@ -213,6 +214,14 @@ static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
         sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, sw_engine_rule_value(e, r));
     keep_rc(&rc, f.rc);
 
+    fam_init(&f, out, "soakwatch_rule_blind", "gauge",
+             "1 while the rule's window holds traffic but none of the field its metric needs "
+             "(mapped input), else 0.");
+    for (int r = 0; r < cfg->n_rules; r++)
+        sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL,
+                   sw_engine_rule_blind(e, r) ? 1 : 0);
+    keep_rc(&rc, f.rc);
+
     fam_init(&f, out, "soakwatch_rule_threshold", "gauge", "Configured threshold of the rule.");
     for (int r = 0; r < cfg->n_rules; r++)
         sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, cfg->rules[r].threshold);
@@ -290,6 +299,24 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
                 "Input messages or lines read.",
                 c->messages);
 
+    const sw_config *cfg = e ? sw_engine_config(e) : NULL;
+    if (cfg && cfg->input.n_filters > 0)
+        counter_u64(&rc, out, "soakwatch_events_filtered_total",
+                    "Known events left out by an input filter.", c->verdicts[DEC_FILTERED]);
+    const sw_corr_stats *pairs = e ? sw_engine_corr_stats(e) : NULL;
+    if (pairs) {
+        fam_init(&f, out, "soakwatch_correlate_total", "counter",
+                 "Derived latency: outcomes matched or not, requests replaced, dropped for "
+                 "room (expired or evicted) or without a key.");
+        sample_u64(&f, "result", "matched", pairs->matched);
+        sample_u64(&f, "result", "unmatched", pairs->unmatched);
+        sample_u64(&f, "result", "duplicate", pairs->duplicate);
+        sample_u64(&f, "result", "evicted", pairs->evicted);
+        sample_u64(&f, "result", "expired", pairs->expired);
+        sample_u64(&f, "result", "unkeyed", pairs->unkeyed);
+        keep_rc(&rc, f.rc);
+    }
+
     if (c->live) {
         fam_init(&f, out, "soakwatch_consumer_lag_messages", "gauge",
                  "Input partition high watermark minus the consumer position.");
@@ -305,6 +332,9 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
         counter_u64(&rc, out, "soakwatch_input_pauses_total",
                     "Input partitions paused because their staging ring was full.",
                     c->input_pauses);
+        counter_u64(&rc, out, "soakwatch_input_overflow_total",
+                    "Events of one message (OTLP) dropped for lack of room in a staging ring.",
+                    c->input_overflow);
         counter_u64(&rc, out, "soakwatch_fetch_wakeups_total",
                     "Times the consumer's fetcher was woken after its prefetch queue filled.",
                     c->fetch_wakeups);
