@@ -1126,9 +1126,14 @@ static int mscan_value(mscan *s, const unsigned char **pp, const unsigned char *
 
 static int child_key(const dec_trie *t, int node, const char *k, size_t n)
 {
-    for (int c = t->nodes[node].child; c >= 0; c = t->nodes[c].sibling)
-        if (t->nodes[c].index < 0 && t->nodes[c].len == n && memcmp(t->nodes[c].key, k, n) == 0)
+    for (int c = t->nodes[node].child; c >= 0; c = t->nodes[c].sibling) {
+        const dec_node *d = &t->nodes[c];
+        /* length and first byte first: most keys differ there, and a key
+         * on no path is the common case */
+        if (d->len == n && d->index < 0 && n > 0 && d->key[0] == k[0] &&
+            memcmp(d->key + 1, k + 1, n - 1) == 0)
             return c;
+    }
     return -1;
 }
 
