@@ -278,3 +278,47 @@ def test_check_config_refuses(tmp_path, doc, key):
     assert r.returncode == 2, (r.stdout, r.stderr)
     assert f"{path}: {key}" in r.stderr, r.stderr
     assert len(r.stderr.strip().splitlines()) == 1
+
+
+SHAPE_CONFIGS = sorted((SRC / "examples" / "shapes").glob("*.config.json"))
+
+
+@pytest.mark.parametrize("path", SHAPE_CONFIGS, ids=lambda p: p.name)
+def test_shape_configs_match_config_schema(path):
+    validator("config").validate(load(path))
+
+
+@pytest.mark.parametrize("doc", [
+    {"input": {"fields": {"event": {"path": "msg", "prefix": "a", "token": "b"}}}},
+    {"input": {"fields": {"event": {"path": "msg", "token": "a=b"}}}},
+    {"input": {"sample_weight": 0}},
+    {"input": {"sample_weight": {"default": 2}}},
+    {"input": {"envelope": {"type": "gelf"}}},
+    {"input": {"correlate": {"key": []}}},
+    {"input": {"filters": [{"field": "source"}]}},
+    {"input": {"colour": 1}},
+])
+def test_config_schema_refuses_bad_input(doc):
+    assert list(validator("config").iter_errors(doc)), doc
+
+
+@needs_bin
+def test_blind_statuses_match_status_schema(tmp_path):
+    cfg = load(SRC / "examples" / "shapes" / "logger.config.json")
+    del cfg["input"]["correlate"]
+    cfg["input"]["fields"]["duration"] = None
+    cfg["input"]["duration_required"] = False
+    path = tmp_path / "c.json"
+    path.write_text(json.dumps(cfg))
+    p = subprocess.run([BIN, "replay", "--input", str(SRC / "examples" / "shapes" /
+                                                       "logger.jsonl.gz"), "--config", str(path)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    statuses = [json.loads(line) for line in p.stdout.splitlines()
+                if json.loads(line)["type"] == "status"]
+    blind = [s for s in statuses if "blind" in s]
+    assert blind, "no status names the blind latency rule"
+    for s in statuses:
+        validator("status").validate(s)
+    assert all(s["status"] != "green" for s in blind)
+    assert blind[-1]["blind"] == [{"rule": "latency_high", "missing": "duration"}]
