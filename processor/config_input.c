@@ -158,7 +158,8 @@ static int only_keys(const ctx *c, const char *base, const json_t *obj,
 }
 
 /* One path or a list of 1..4 (alternatives) into the field's paths. */
-static int get_paths(const ctx *c, const char *key, const json_t *j, sw_field_map *f)
+static int get_paths(const ctx *c, const char *key, const json_t *j, int null_ok,
+                     sw_field_map *f)
 {
     memset(f->paths, 0, sizeof(f->paths));
     f->n_paths = 0;
@@ -167,7 +168,8 @@ static int get_paths(const ctx *c, const char *key, const json_t *j, sw_field_ma
         return get_path(c, key, j, f->paths[0]);
     }
     if (!json_is_array(j))
-        return fail(c, key, "expected a path, a list of paths or null, got %s", kind_of(j));
+        return fail(c, key, "expected a path%s, got %s",
+                    null_ok ? ", a list of paths or null" : " or a list of paths", kind_of(j));
     size_t n = json_array_size(j);
     if (n < 1 || n > SW_MAX_PATH_ALTS)
         return fail(c, key, "a list of 1 to %d paths, got %zu", SW_MAX_PATH_ALTS, n);
@@ -189,7 +191,7 @@ static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
     if (json_is_null(j))
         return 0;
     if (!json_is_object(j))
-        return get_paths(c, key, j, f);
+        return get_paths(c, key, j, 1, f);
     if (fi != SW_IN_EVENT)
         return fail(c, key, "only input.fields.event takes an object (prefix, token)");
     static const char *const allowed[] = {"path", "prefix", "token", NULL};
@@ -202,7 +204,7 @@ static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
     keyf(sub, "%s.path", key);
     if (path == NULL)
         return fail(c, sub, "missing");
-    if (get_paths(c, sub, path, f))
+    if (get_paths(c, sub, path, 0, f))
         return -1;
     if (prefix && token)
         return fail(c, key, "prefix and token exclude each other");

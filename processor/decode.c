@@ -223,7 +223,9 @@ static const dec_value absent_value = {V_ABSENT, NULL, 0, 0, 0};
 #define SLOT_KEY(i) (SLOT_WEIGHT + 1 + (i))
 #define N_SLOTS (SLOT_KEY(SW_MAX_KEY_PATHS))
 #define SLOT_ENV 0
-#define MAX_NODES 64
+/* Every path step the config can hold has room: 7 fields x 4 paths, 8
+ * filters, the weight and 4 key parts, 16 steps each, and the root. */
+#define MAX_NODES 1024
 #define MAX_DEPTH 32 /* deeper input goes to jansson */
 
 /* A trie of the paths: a node per step, children in a list. */
@@ -238,6 +240,8 @@ typedef struct dec_node {
 typedef struct dec_trie {
     int n;
     dec_node nodes[MAX_NODES]; /* nodes[0] is the root (the object itself) */
+    uint32_t visit[MAX_NODES]; /* the walk (its number) that last visited a node */
+    uint32_t walks;            /* walks so far: a new number each, nothing to clear */
 } dec_trie;
 
 struct dec_map {
@@ -309,8 +313,8 @@ dec_map *dec_map_create(const sw_input *in, size_t max_message_bytes, char *errs
     if (in->envelope == SW_ENV_FIELD && rc == 0)
         rc = map_path(m, SLOT_ENV, in->envelope_field);
     if (rc != 0) {
-        snprintf(errstr, errlen, "input: %s", rc == -ENOSPC ? "the paths have more than 64 steps "
-                 "in all" : "a path does not parse");
+        snprintf(errstr, errlen, "input: %s", rc == -ENOSPC ? "the paths have more steps in all "
+                 "than the decoder holds" : "a path does not parse");
         dec_map_destroy(m);
         return NULL;
     }
@@ -1114,10 +1118,10 @@ static int scan_object(const unsigned char *p, const unsigned char *e, dec_field
 /* One walk over an event object: values land in the slots of the trie's
  * nodes; everything else is validated and skipped. */
 typedef struct mscan {
-    const dec_trie *t;
+    dec_trie *t;
     dec_value *v;                      /* per slot */
     unsigned char (*tmp)[DEC_STR_CAP]; /* per slot */
-    uint64_t seen;                     /* nodes with children visited */
+    uint32_t walk;                     /* this walk's number (dec_trie.visit) */
     const unsigned char *env;          /* SLOT_ENV: the string's opening quote */
 } mscan;
 
@@ -1224,10 +1228,9 @@ static int mscan_value(mscan *s, const unsigned char **pp, const unsigned char *
     if (inner >= 0) {
         /* A second visit is a duplicate key above: jansson keeps the last
          * one, which this walk cannot undo. */
-        uint64_t bit = UINT64_C(1) << node;
-        if (s->seen & bit)
+        if (s->t->visit[node] == s->walk)
             return SC_HANDOVER;
-        s->seen |= bit;
+        s->t->visit[node] = s->walk;
     }
     uint64_t slots = nd != NULL ? nd->slots : 0;
     const unsigned char *p = *pp;
@@ -1288,6 +1291,11 @@ static int mscan_value(mscan *s, const unsigned char **pp, const unsigned char *
 static int mscan_doc(mscan *s, const char *buf, size_t len)
 {
     const unsigned char *p = (const unsigned char *)buf, *e = p + len;
+    s->walk = ++s->t->walks;
+    if (s->walk == 0) { /* once in 2^32 walks: start the numbers again */
+        memset(s->t->visit, 0, sizeof(s->t->visit));
+        s->walk = ++s->t->walks;
+    }
     p = skip_ws(p, e);
     if (p >= e)
         return SC_INVALID;
@@ -1305,7 +1313,7 @@ static int mscan_doc(mscan *s, const char *buf, size_t len)
 /* One mapped event line, fast. */
 static dec_verdict event_fast(const dec_config *cfg, const char *buf, size_t len, sw_event *out)
 {
-    const dec_map *m = cfg->map;
+    dec_map *m = cfg->map;
     dec_value v[N_SLOTS];
     unsigned char tmp[N_SLOTS][DEC_STR_CAP];
     for (int k = 0; k < N_SLOTS; k++)

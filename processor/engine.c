@@ -639,8 +639,11 @@ static void eval_instant(sw_engine *e, int64_t T)
             s.blind_missing[s.n_blind++] = e->rs[r].blind;
         }
     }
-    for (int i = 0; i < 3; i++)
-        s.windows[s.n_windows++] = wm_at(e, wms, have, e->status_windows[i], 1);
+    for (int i = 0; i < 3; i++) {
+        int gi = e->status_windows[i];
+        s.observed_s[s.n_windows] = T - e->windows_s[gi] < e->t0 ? T - e->t0 : -1;
+        s.windows[s.n_windows++] = wm_at(e, wms, have, gi, 1);
+    }
     const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
     s.colour = status_colour(cfg, sw, s.n_firing > 0);
     if (s.colour == SW_GREEN && s.n_blind > 0)
@@ -703,6 +706,26 @@ static void prov_note(prov_slot *tab, int64_t nslots, int n_sources, int64_t uni
         ps->hi = offset;
 }
 
+/* Coverage starts at second t0. Events up to the lateness before it are
+ * still on time: the rings start that far back, and no instant before t0
+ * emits anything (rules need T - W >= t0, status T >= t0 + interval). */
+static void coverage_start(sw_engine *e, int64_t t0)
+{
+    int64_t start = t0 - e->cfg->allowed_lateness_s;
+    e->started = 1;
+    e->t0 = e->max_second = t0;
+    e->evaluated = start - 1;
+    win_ring_start(e->fine, start);
+    if (e->coarse)
+        win_ring_start(e->coarse, floor_div60(start));
+}
+
+void sw_engine_start(sw_engine *e, int64_t t0_s)
+{
+    if (!e->started && t0_s >= 0 && t0_s <= TS_MAX_MS / 1000)
+        coverage_start(e, t0_s);
+}
+
 sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset)
 {
     const sw_config *cfg = e->cfg;
@@ -716,16 +739,7 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         return SW_OUT_OF_RANGE;
     }
     if (!e->started) {
-        /* Events up to the lateness before the first one are still on
-         * time: the rings start that far back, and no instant before t0
-         * emits anything (rules need T - W >= t0, status T >= t0 + interval). */
-        int64_t start = sec - cfg->allowed_lateness_s;
-        e->started = 1;
-        e->t0 = e->max_second = sec;
-        e->evaluated = start - 1;
-        win_ring_start(e->fine, start);
-        if (e->coarse)
-            win_ring_start(e->coarse, floor_div60(start));
+        coverage_start(e, sec);
     } else {
         if (sec > e->max_second + cfg->max_gap_s) {
             e->stats.out_of_range++;

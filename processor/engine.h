@@ -79,6 +79,11 @@ int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t 
 /* Live: the wall clock, for the data-quality state "input_behind". */
 void sw_engine_set_wall_clock(sw_engine *e, int64_t wall_s);
 
+/* Live: soakwatch is watching from second t0_s (docs/semantics.md section 3,
+ * "Live mode"): when no event has started coverage yet, it starts at t0_s,
+ * so that silence from the very start is observed. No-op once started. */
+void sw_engine_start(sw_engine *e, int64_t t0_s);
+
 /* Live idle clock: evaluate every instant up to `watermark_s` (the wall
  * clock minus the lateness), as if time had moved on without events. An
  * instant already evaluated is not evaluated again. No-op before t0. */

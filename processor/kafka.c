@@ -51,6 +51,9 @@ static const char *const consumer_defaults[][2] = {
 };
 
 static const char *const producer_defaults[][2] = {
+    /* A topic that vanished is waited for, not recreated empty under the
+     * consumers that read it (kafka.properties may say otherwise). */
+    {"allow.auto.create.topics", "false"},
     {"queue.buffering.max.messages", "100000"},
     {"queue.buffering.max.kbytes", "65536"},
     {"linger.ms", "1"}, /* outputs are few and a trigger should not wait */
@@ -100,9 +103,24 @@ static void on_delivery(rd_kafka_t *rk, const rd_kafka_message_t *m, void *opaqu
     (void)rk;
     if (m->err == RD_KAFKA_RESP_ERR_NO_ERROR)
         k->all_down = 0;
-    if (k->dr)
-        k->dr(k->dr_ud, m->err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(m->err),
-              m->_private, m->payload, m->len, m->key, m->key_len);
+    if (k->dr == NULL)
+        return;
+    kafka_header h[KAFKA_DR_HEADERS];
+    int nh = 0;
+    rd_kafka_headers_t *hdrs = NULL;
+    if (rd_kafka_message_headers(m, &hdrs) == RD_KAFKA_RESP_ERR_NO_ERROR) {
+        const char *name;
+        const void *val;
+        size_t size;
+        while (nh < KAFKA_DR_HEADERS &&
+               rd_kafka_header_get_all(hdrs, (size_t)nh, &name, &val, &size) ==
+                   RD_KAFKA_RESP_ERR_NO_ERROR) {
+            h[nh] = (kafka_header){name, val ? (const char *)val : "", val ? size : 0};
+            nh++;
+        }
+    }
+    k->dr(k->dr_ud, m->err == RD_KAFKA_RESP_ERR_NO_ERROR, rd_kafka_err2str(m->err),
+          m->_private, m->payload, m->len, m->key, m->key_len, h, nh);
 }
 
 static void on_commit(rd_kafka_t *rk, rd_kafka_resp_err_t err,

@@ -15,14 +15,17 @@
 
 typedef struct kafka_client kafka_client;
 
-/* Called from kafka_serve for each message produced: ok 1 when the broker
- * acknowledged it, else 0 with librdkafka's error text (borrowed).
- * opaque is what kafka_produce was given. */
-/* Delivery report: ok, librdkafka's error text, the opaque given to
- * kafka_produce, and the message's value and key (borrowed: valid during the
- * call only), so that a failed one can be produced again. */
+struct kafka_header;
+
+/* Delivery report, called from kafka_serve for each message produced: ok 1
+ * when the broker acknowledged it, else 0 with librdkafka's error text; the
+ * opaque given to kafka_produce; the message's value, key and first
+ * headers (at most KAFKA_DR_HEADERS), so that a failed one can be produced
+ * again as it was. All borrowed: valid during the call only. */
+#define KAFKA_DR_HEADERS 4
 typedef void (*kafka_dr_fn)(void *ud, int ok, const char *errstr, void *opaque,
-                            const char *value, size_t len, const char *key, size_t key_len);
+                            const char *value, size_t len, const char *key, size_t key_len,
+                            const struct kafka_header *headers, int n_headers);
 
 /* A consumer of cfg->brokers with cfg->kafka_props over small-footprint
  * defaults; group is used only to commit offsets (may be NULL: no

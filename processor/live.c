@@ -55,15 +55,20 @@
 
 enum { OPAQUE_OUTPUT = 1, OPAQUE_DEAD_LETTER = 2 };
 
-/* Outputs whose delivery failed, kept to be produced again: an output is
- * never given up while the process runs. Bounded; while it holds anything,
- * input is not consumed (backpressure) and nothing is committed. */
+/* Outputs and dead letters whose delivery failed, kept to be produced
+ * again, headers and all: neither is given up while the process runs.
+ * Bounded; while it holds anything, input is not consumed (backpressure)
+ * and nothing is committed. */
 #define OUTBOX_CAP 1024
+#define OUTBOX_HEADERS 2
 
 typedef struct outbox_item {
-    char *value, *key;
+    char *mem; /* value, key and header texts: one allocation */
+    const char *value, *key;
     size_t len, key_len;
-    int trigger;
+    kafka_header h[OUTBOX_HEADERS];
+    int nh;
+    int opaque; /* OPAQUE_OUTPUT or OPAQUE_DEAD_LETTER */
 } outbox_item;
 
 typedef struct live {
@@ -105,8 +110,9 @@ typedef struct live {
     uint64_t interruptions;  /* seen of kafka_interruptions */
     int resync;              /* interrupted: seek every partition when the queue is empty */
     int64_t idle_ms;         /* merge idle timeout */
+    int watching;            /* every partition has been read to its end once */
     uint64_t produced, acked, failed;
-    uint64_t out_failures;   /* failed output attempts, each kept in the outbox */
+    uint64_t out_failures;   /* failed attempts, each kept in the outbox */
     uint64_t outputs_lost;   /* outbox full: given up (logged, blocks commits) */
     outbox_item outbox[OUTBOX_CAP];
     int outbox_n;
@@ -162,43 +168,57 @@ static int64_t floor_div(int64_t a, int64_t b)
 
 /* ---- output ------------------------------------------------------------ */
 
-/* Keep a failed output to produce it again on the next tick. Allocates on
- * this failure path only. Its type header is derived from its value, whose
- * rendering always starts with the type. */
-static void outbox_keep(live *l, const char *value, size_t len, const char *key, size_t key_len)
+/* Keep a failed message to produce it again on the next tick, as it was.
+ * Allocates on this failure path only. */
+static void outbox_keep(live *l, int opaque, const char *value, size_t len, const char *key,
+                        size_t key_len, const kafka_header *h, int nh)
 {
-    static const char trigger_prefix[] = "{\"type\":\"rollback_trigger\"";
     l->out_failures++;
-    if (l->outbox_n == OUTBOX_CAP) {
-        l->outputs_lost++;
-        l->failed++; /* never commit past an output that was given up */
-        fprintf(stderr, "soakwatch: %d outputs await delivery; an output event is lost\n",
-                OUTBOX_CAP);
-        return;
-    }
+    if (nh > OUTBOX_HEADERS)
+        nh = OUTBOX_HEADERS;
+    size_t need = len + key_len + 1;
+    for (int i = 0; i < nh; i++)
+        need += strlen(h[i].name) + 1 + h[i].len;
     outbox_item *it = &l->outbox[l->outbox_n];
-    it->value = malloc(len ? len : 1);
-    it->key = malloc(key_len ? key_len : 1);
-    if (it->value == NULL || it->key == NULL) {
-        free(it->value);
-        free(it->key);
+    char *mem = l->outbox_n < OUTBOX_CAP ? malloc(need) : NULL;
+    if (mem == NULL) {
         l->outputs_lost++;
-        l->failed++;
-        fprintf(stderr, "soakwatch: out of memory keeping an output event for redelivery\n");
+        l->failed++; /* never commit past a message that was given up */
+        fprintf(stderr, "soakwatch: %s; %s is lost\n",
+                l->outbox_n < OUTBOX_CAP ? "out of memory keeping a message for redelivery"
+                                         : "1024 messages await delivery",
+                opaque == OPAQUE_OUTPUT ? "an output event" : "a dead letter");
         return;
     }
-    memcpy(it->value, value, len);
-    memcpy(it->key, key, key_len);
+    it->mem = mem;
+    it->opaque = opaque;
+    memcpy(mem, value, len);
+    it->value = mem;
     it->len = len;
+    mem += len;
+    memcpy(mem, key, key_len);
+    it->key = mem;
     it->key_len = key_len;
-    it->trigger = len >= sizeof(trigger_prefix) - 1 &&
-                  memcmp(value, trigger_prefix, sizeof(trigger_prefix) - 1) == 0;
+    mem += key_len;
+    for (int i = 0; i < nh; i++) {
+        size_t nl = strlen(h[i].name) + 1;
+        memcpy(mem, h[i].name, nl);
+        it->h[i].name = mem;
+        mem += nl;
+        memcpy(mem, h[i].value, h[i].len);
+        it->h[i].value = mem;
+        it->h[i].len = h[i].len;
+        mem += h[i].len;
+    }
+    it->nh = nh;
     l->outbox_n++;
 }
 
 /* Hand one message to the producer, waiting for room when its queue is
- * full (reading stops well before that: see PRODUCER_HIGH). A refused
- * output is kept for redelivery; a refused dead letter blocks committing. */
+ * full (reading stops well before that: see PRODUCER_HIGH). Every attempt
+ * counts as produced; a refused one is kept for redelivery, like one whose
+ * delivery fails later, so that the commit condition (every attempt
+ * answered, nothing kept) holds again once it is delivered. */
 static void produce(live *l, const char *topic, const char *key, size_t key_len,
                     const char *value, size_t len, const kafka_header *h, int nh, int opaque)
 {
@@ -211,13 +231,11 @@ static void produce(live *l, const char *topic, const char *key, size_t key_len,
             return;
         }
         if (rc != -ENOBUFS) {
-            fprintf(stderr, "soakwatch: %s\n", l->err);
+            l->produced++;
             l->c.delivery_failures++;
-            if (opaque == OPAQUE_OUTPUT) {
-                outbox_keep(l, value, len, key, key_len);
-            } else {
-                l->failed++;
-            }
+            if (l->c.delivery_failures <= 10 || l->c.delivery_failures % 1000 == 0)
+                fprintf(stderr, "soakwatch: %s; producing it again\n", l->err);
+            outbox_keep(l, opaque, value, len, key, key_len, h, nh);
             return;
         }
         if (!warned) {
@@ -239,8 +257,8 @@ static void produce_output(live *l, const char *key, size_t key_len, const char 
     produce(l, l->out_topic, key, key_len, value, len, h, 2, OPAQUE_OUTPUT);
 }
 
-/* Produce the kept outputs again, oldest first. One that fails again comes
- * back through its delivery report. */
+/* Produce the kept messages again, oldest first. One that fails again comes
+ * back through its delivery report (or at once, when refused). */
 static void outbox_retry(live *l)
 {
     int n = l->outbox_n;
@@ -250,10 +268,11 @@ static void outbox_retry(live *l)
     memcpy(items, l->outbox, (size_t)n * sizeof(items[0]));
     l->outbox_n = 0;
     for (int i = 0; i < n; i++) {
-        produce_output(l, items[i].key, items[i].key_len, items[i].value, items[i].len,
-                       items[i].trigger);
-        free(items[i].value);
-        free(items[i].key);
+        const char *topic = items[i].opaque == OPAQUE_OUTPUT ? l->out_topic
+                                                             : l->cfg->dead_letter_topic;
+        produce(l, topic, items[i].key, items[i].key_len, items[i].value, items[i].len,
+                items[i].h, items[i].nh, items[i].opaque);
+        free(items[i].mem);
     }
 }
 
@@ -271,7 +290,8 @@ static void on_output(void *ud, const sw_output *o)
 }
 
 static void on_delivery(void *ud, int ok, const char *errstr, void *opaque, const char *value,
-                        size_t len, const char *key, size_t key_len)
+                        size_t len, const char *key, size_t key_len, const kafka_header *h,
+                        int nh)
 {
     live *l = ud;
     int output = (intptr_t)opaque == OPAQUE_OUTPUT;
@@ -282,18 +302,13 @@ static void on_delivery(void *ud, int ok, const char *errstr, void *opaque, cons
         return;
     }
     l->c.delivery_failures++;
-    if (output) {
-        /* Kept and produced again on the next tick: at least once holds
-         * through a refusing topic or a broker that stays away for longer
-         * than message.timeout.ms. */
-        if (l->c.delivery_failures <= 10 || l->c.delivery_failures % 1000 == 0)
-            fprintf(stderr, "soakwatch: delivery of an output event failed: %s; producing it "
-                    "again\n", errstr);
-        outbox_keep(l, value, len, key, key_len);
-        return;
-    }
-    l->failed++;
-    fprintf(stderr, "soakwatch: delivery of a dead letter failed: %s\n", errstr);
+    /* Kept and produced again on the next tick: at least once holds
+     * through a refusing or vanished topic, or a broker that stays away
+     * for longer than message.timeout.ms. */
+    if (l->c.delivery_failures <= 10 || l->c.delivery_failures % 1000 == 0)
+        fprintf(stderr, "soakwatch: delivery of %s failed: %s; producing it again\n",
+                output ? "an output event" : "a dead letter", errstr);
+    outbox_keep(l, (int)(intptr_t)opaque, value, len, key, key_len, h, nh);
 }
 
 /* Copy a rejected message to the dead-letter topic with its reason. */
@@ -583,7 +598,16 @@ static int drain_input(live *l)
     resume_drained(l);
     watch_fill(l);
     while (!l->stopping) {
+        int was = l->paused;
         l->paused = producer_busy(l);
+        if (l->paused && !was && !l->replay) {
+            /* Not read while outputs wait: what is known of the partitions'
+             * ends goes stale, so none counts as read to its end until it
+             * shows itself again (the idle clock must not move past input
+             * that was never read). */
+            merge_hold(l->m);
+            l->resync = 1;
+        }
         if (l->paused)
             break;
         if (budget-- == 0) {
@@ -703,6 +727,12 @@ static void update_state(live *l)
      * loop (librdkafka's watermark query can outlast its timeout while
      * every broker is down). */
     l->c.ready = rebuilt && !kafka_all_brokers_down(l->prod);
+    /* Every partition read to its end at start: soakwatch watches from
+     * now, events or not (an empty topic must fire zero_requests too). */
+    if (rebuilt && !l->watching) {
+        l->watching = 1;
+        sw_engine_start(l->e, now_s);
+    }
 }
 
 static void stop(live *l, int code)
@@ -1016,7 +1046,8 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
         stop(l, 1);
     more_later(l);
     int64_t now = wall_ms();
-    if (merge_all_eof(l->m) && now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
+    if (!l->paused && merge_all_eof(l->m) &&
+        now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
         sw_engine_advance(l->e, floor_div(now, 1000) - l->cfg->allowed_lateness_s);
     maybe_commit(l);
     update_state(l);
@@ -1198,10 +1229,8 @@ out:
 
 static void live_free(live *l)
 {
-    for (int i = 0; i < l->outbox_n; i++) {
-        free(l->outbox[i].value);
-        free(l->outbox[i].key);
-    }
+    for (int i = 0; i < l->outbox_n; i++)
+        free(l->outbox[i].mem);
     http_server_destroy(l->http);
     kafka_destroy(l->cons);
     kafka_destroy(l->prod);
@@ -1504,6 +1533,8 @@ static void on_stdin_tick(struct ev_loop *loop, ev_timer *w, int revents)
     if (now - l->last_read_ms >= l->cfg->idle_timeout_s * 1000 && !l->skipping &&
         l->line_len == 0) {
         int64_t now_s = floor_div(now, 1000);
+        /* watching since soakwatch began reading stdin */
+        sw_engine_start(l->e, l->c.started_unix_s);
         sw_engine_set_wall_clock(l->e, now_s);
         sw_engine_advance(l->e, now_s - l->cfg->allowed_lateness_s);
     }

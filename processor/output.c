@@ -73,7 +73,7 @@ static int put_labels(sw_buf *b, const sw_labels *l, const uint64_t *counts)
     return rc;
 }
 
-int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w)
+int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w, int64_t observed_s)
 {
     int rc = buf_puts(b, "{\"requests\":");
     rc |= buf_json_u64(b, w->requests);
@@ -101,6 +101,10 @@ int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w)
     rc |= put_labels(b, &cfg->strategies, w->strategies);
     rc |= buf_puts(b, ",\"fallback_reasons\":");
     rc |= put_labels(b, &cfg->reasons, w->reasons);
+    if (observed_s >= 0) {
+        rc |= buf_puts(b, ",\"observed_s\":");
+        rc |= buf_json_i64(b, observed_s);
+    }
     rc |= buf_puts(b, "}");
     return rc ? -ENOBUFS : 0;
 }
@@ -138,7 +142,7 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
         if (i)
             rc |= buf_puts(b, ",");
         rc |= buf_printf(b, "\"%" PRId64 "\":", s->windows[i]->window_s);
-        rc |= output_window_json(b, cfg, s->windows[i]);
+        rc |= output_window_json(b, cfg, s->windows[i], s->observed_s[i]);
     }
     rc |= buf_puts(b, "}}");
     return rc ? -ENOBUFS : 0;

@@ -24,6 +24,7 @@ typedef struct sw_status_info {
     const char *firing[SW_MAX_RULES];
     int n_firing;
     const sw_wm *windows[3];    /* the status windows, in cfg order */
+    int64_t observed_s[3];      /* seconds of a window not yet observed whole, else -1 */
     int n_windows;
     const char *quality;        /* data quality state, or NULL when not enabled */
     const char *blind_rule[SW_MAX_RULES];    /* blind rules, in rule-list order */
@@ -38,7 +39,8 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
 int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);
 int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s);
 
-/* The window metrics object of section 4 (used by status and /status). */
-int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w);
+/* The window metrics object of section 4 (used by status and /status);
+ * observed_s >= 0 adds how much of a window not observed whole was. */
+int output_window_json(sw_buf *b, const sw_config *cfg, const sw_wm *w, int64_t observed_s);
 
 #endif

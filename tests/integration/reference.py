@@ -1124,7 +1124,7 @@ def evaluate(accepted, t0, max_second, cfg):
                 blind_instants[rule["name"]] += 1
         interval = st["interval_s"]
         if T % interval == 0 and T >= t0 + interval:
-            outputs.append(status_event(b, T, [r["name"] for r, f in zip(rules, firing) if f],
+            outputs.append(status_event(b, T, t0, [r["name"] for r, f in zip(rules, firing) if f],
                                         cfg, blind_now))
     return outputs, blind_instants
 
@@ -1143,9 +1143,12 @@ def trigger_event(rule, T, firing, value, samples, cfg):
     }
 
 
-def status_event(b, T, firing_names, cfg, blind=()):
+def status_event(b, T, t0, firing_names, cfg, blind=()):
     st = cfg["status"]
     windows = {str(W): b.metrics(T, W) for W in st["windows_s"]}
+    for W in st["windows_s"]:
+        if T - W < t0:  # section 6: a window not yet observed whole says how much was
+            windows[str(W)]["observed_s"] = T - t0
     w = b.metrics(T, st["window_s"], full=False)
     observed_outcomes = b.count("obs_outcomes", T, st["window_s"])
     if firing_names:

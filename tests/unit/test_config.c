@@ -650,6 +650,538 @@ static void test_dump(void)
     free(doc);
 }
 
+
+/* ---- the input section (docs/semantics.md section 9) -------------------- */
+
+/* Load {"input": INPUT}; returns the loader's result. */
+static int load_input(const char *input)
+{
+    static char doc[16384];
+    snprintf(doc, sizeof(doc), "{\"input\": %s}", input);
+    return load(doc);
+}
+
+#define CHECK_INPUT_REFUSED(input, msg)                                          \
+    do {                                                                         \
+        CHECK_INT(load_input(input), -1);                                        \
+        CHECK_STR(err, msg);                                                     \
+    } while (0)
+
+#define CHECK_INPUT_REFUSED_HAS(input, needle)                                   \
+    do {                                                                         \
+        CHECK_INT(load_input(input), -1);                                        \
+        if (strstr(err, needle) == NULL) {                                       \
+            fprintf(stderr, "%s:%d: error \"%s\" lacks \"%s\"\n", __FILE__,      \
+                    __LINE__, err, needle);                                      \
+            check_failures++;                                                    \
+        }                                                                        \
+    } while (0)
+
+#define CHECK_INPUT_OK(input)                                                    \
+    do {                                                                         \
+        if (load_input(input) != 0) {                                            \
+            fprintf(stderr, "%s:%d: input %s refused: %s\n", __FILE__, __LINE__, \
+                    input, err);                                                 \
+            check_failures++;                                                    \
+        }                                                                        \
+    } while (0)
+
+static void test_input_errors(void)
+{
+    /* unknown keys, at each level */
+    CHECK_INPUT_REFUSED("{\"fieldz\": {}}", "config: input.fieldz: unknown key");
+    CHECK_INPUT_REFUSED("{\"envelope\": {\"type\": \"none\", \"path\": \"m\"}}",
+                        "config: input.envelope.path: unknown key");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"durationMs\": \"d\"}}",
+                        "config: input.fields.durationMs: unknown key");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"suffix\": \"x\"}}}",
+                        "config: input.fields.event.suffix: unknown key");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\", \"equals\": [\"a\"]},"
+                        " {\"field\": \"s\", \"equals\": [\"a\"], \"not\": true}]}",
+                        "config: input.filters[1].not: unknown key");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": {\"field\": \"w\", \"max\": 3}}",
+                        "config: input.sample_weight.max: unknown key");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"max_latency\": 3}}",
+                        "config: input.correlate.max_latency: unknown key");
+
+    /* wrong types */
+    CHECK_INPUT_REFUSED("[]", "config: input: expected an object, got array");
+    CHECK_INPUT_REFUSED("null", "config: input: expected an object, got null");
+    CHECK_INPUT_REFUSED("{\"envelope\": \"field\"}",
+                        "config: input.envelope: expected an object, got string");
+    CHECK_INPUT_REFUSED("{\"envelope\": {}}",
+                        "config: input.envelope.type: missing (none, field, syslog or otlp)");
+    CHECK_INPUT_REFUSED("{\"envelope\": {\"type\": 1}}",
+                        "config: input.envelope.type: expected a string, got integer");
+    CHECK_INPUT_REFUSED("{\"envelope\": {\"type\": \"gelf\"}}",
+                        "config: input.envelope.type: \"gelf\" is not none, field, syslog or otlp");
+    CHECK_INPUT_REFUSED("{\"envelope\": {\"type\": \"syslog\", \"field\": \"m\"}}",
+                        "config: input.envelope.field: only with type \"field\"");
+    CHECK_INPUT_REFUSED("{\"envelope\": {\"type\": \"field\", \"field\": 3}}",
+                        "config: input.envelope.field: expected a string, got integer");
+    CHECK_INPUT_REFUSED("{\"fields\": []}", "config: input.fields: expected an object, got array");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": 3}}",
+                        "config: input.fields.time: expected a path, a list of paths or null, "
+                        "got integer");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"status\": true}}",
+                        "config: input.fields.status: expected a path, a list of paths or null, "
+                        "got boolean");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"reason\": [\"r\", 3]}}",
+                        "config: input.fields.reason[1]: expected a string, got integer");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": {\"path\": \"t\"}}}",
+                        "config: input.fields.time: only input.fields.event takes an object "
+                        "(prefix, token)");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"prefix\": \"e=\"}}}",
+                        "config: input.fields.event.path: missing");
+    /* a null path inside the object form is refused (the event name cannot
+     * be null), and the message must not offer null as a way out */
+    CHECK_INPUT_REFUSED_HAS("{\"fields\": {\"event\": {\"path\": null, \"prefix\": \"e=\"}}}",
+                            "config: input.fields.event.path: ");
+    if (strstr(err, "or null, got null") != NULL) {
+        fprintf(stderr, "%s:%d: the error offers what it refuses: %s\n", __FILE__, __LINE__, err);
+        check_failures++;
+    }
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"prefix\": 1}}}",
+                        "config: input.fields.event.prefix: expected a string, got integer");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"prefix\": \"\"}}}",
+                        "config: input.fields.event.prefix: must not be empty");
+    CHECK_INPUT_REFUSED("{\"duration_required\": 1}",
+                        "config: input.duration_required: expected a boolean, got integer");
+    CHECK_INPUT_REFUSED("{\"error_reasons\": \"internal_error\"}",
+                        "config: input.error_reasons: expected an array of at most 8 strings");
+    CHECK_INPUT_REFUSED("{\"error_reasons\": [\"a\", null]}",
+                        "config: input.error_reasons[1]: expected a string, got null");
+    CHECK_INPUT_REFUSED("{\"filters\": {}}", "config: input.filters: expected an array, got object");
+    CHECK_INPUT_REFUSED("{\"filters\": [\"s\"]}",
+                        "config: input.filters[0]: expected an object, got string");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"events\": \"requested\", \"field\": \"s\","
+                        " \"equals\": [\"a\"]}]}",
+                        "config: input.filters[0].events: expected a non-empty array of event kinds");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"events\": [], \"field\": \"s\", \"equals\": [\"a\"]}]}",
+                        "config: input.filters[0].events: expected a non-empty array of event kinds");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"events\": [\"requested\", \"rejected\"],"
+                        " \"field\": \"s\", \"equals\": [\"a\"]}]}",
+                        "config: input.filters[0].events: entry 1 is not requested, succeeded, "
+                        "fallback or declined");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"equals\": [\"a\"]}]}",
+                        "config: input.filters[0].field: missing");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\"}]}",
+                        "config: input.filters[0].equals: missing");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\", \"equals\": \"a\"}]}",
+                        "config: input.filters[0].equals: expected an array of 1 to 8 strings");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\", \"equals\": []}]}",
+                        "config: input.filters[0].equals: expected an array of 1 to 8 strings");
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\", \"equals\": [\"a\", 2]}]}",
+                        "config: input.filters[0].equals[1]: expected a string, got integer");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": \"10\"}",
+                        "config: input.sample_weight: expected an integer 1..1000 or an object "
+                        "{\"field\", \"default\"}, got string");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": 1.5}",
+                        "config: input.sample_weight: expected an integer 1..1000 or an object "
+                        "{\"field\", \"default\"}, got real number");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": {\"default\": 3}}",
+                        "config: input.sample_weight.field: missing");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": {\"field\": \"w\", \"default\": \"3\"}}",
+                        "config: input.sample_weight.default: expected an integer, got string");
+    CHECK_INPUT_REFUSED("{\"correlate\": [\"k\"]}",
+                        "config: input.correlate: expected an object, got array");
+    CHECK_INPUT_REFUSED("{\"correlate\": {}}", "config: input.correlate.key: missing");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": \"k\"}}",
+                        "config: input.correlate.key: expected an array of 1 to 4 paths");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 1.5}}",
+                        "config: input.correlate.max_latency_ms: expected an integer, got real "
+                        "number");
+
+    /* prefix and token together; a token key with '=' or a space */
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"prefix\": \"event=\","
+                        " \"token\": \"event\"}}}",
+                        "config: input.fields.event: prefix and token exclude each other");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"token\": \"event=\"}}}",
+                        "config: input.fields.event.token: a token key holds no space and no '='");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": {\"path\": \"msg\", \"token\": \"ev ent\"}}}",
+                        "config: input.fields.event.token: a token key holds no space and no '='");
+    CHECK_INPUT_OK("{\"fields\": {\"event\": {\"path\": \"msg\", \"token\": \"ev.ent-1\"}}}");
+
+    /* bad paths, named by their key */
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": \"a..b\"}}",
+                        "config: input.fields.time: \"a..b\" is not a path: an empty key (two "
+                        "dots, or a leading dot or index)");
+    CHECK_INPUT_REFUSED_HAS("{\"fields\": {\"duration\": [\"d\", \"p.\"]}}",
+                            "config: input.fields.duration[1]: \"p.\" is not a path: a trailing dot");
+    CHECK_INPUT_REFUSED_HAS("{\"fields\": {\"event\": {\"path\": [\"msg\", \"a[x]\"],"
+                            " \"prefix\": \"e=\"}}}",
+                            "config: input.fields.event.path[1]: \"a[x]\" is not a path");
+    CHECK_INPUT_REFUSED_HAS("{\"envelope\": {\"type\": \"field\", \"field\": \"a\\\\b\"}}",
+                            "config: input.envelope.field: \"a\\b\" is not a path");
+    CHECK_INPUT_REFUSED_HAS("{\"filters\": [{\"field\": \".s\", \"equals\": [\"a\"]}]}",
+                            "config: input.filters[0].field: \".s\" is not a path");
+    CHECK_INPUT_REFUSED_HAS("{\"sample_weight\": {\"field\": \"w[]\"}}",
+                            "config: input.sample_weight.field: \"w[]\" is not a path");
+    CHECK_INPUT_REFUSED_HAS("{\"correlate\": {\"key\": [\"a\", \"b\", \"c[0]d\"]}}",
+                            "config: input.correlate.key[2]: \"c[0]d\" is not a path");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": \"\"}}",
+                        "config: input.fields.time: must not be empty");
+    /* jansson refuses an escaped NUL before the key is looked at */
+    CHECK_INPUT_REFUSED_HAS("{\"fields\": {\"time\": \"a\\u0000b\"}}", "config: line 1 column");
+    {
+        char p[200], doc[400];
+        memset(p, 'p', 127);
+        p[127] = '\0';
+        snprintf(doc, sizeof(doc), "{\"fields\": {\"status\": \"%s\"}}", p);
+        CHECK_INPUT_OK(doc);
+        CHECK_STR(cfg.input.fields[SW_IN_STATUS].paths[0], p);
+        strcat(p, "p");
+        snprintf(doc, sizeof(doc), "{\"fields\": {\"status\": \"%s\"}}", p);
+        CHECK_INPUT_REFUSED(doc, "config: input.fields.status: longer than 127 bytes");
+        /* 17 steps */
+        snprintf(doc, sizeof(doc), "{\"fields\": {\"status\": \"a.b.c.d.e.f.g.h.i.j.k.l.m.n.o.p.q\"}}");
+        CHECK_INPUT_REFUSED_HAS(doc, "config: input.fields.status: ");
+        CHECK_INPUT_REFUSED_HAS(doc, "more than 16 steps");
+    }
+
+    /* too many paths, filters, values, keys */
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}}",
+                        "config: input.fields.time: a list of 1 to 4 paths, got 5");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": []}}",
+                        "config: input.fields.time: a list of 1 to 4 paths, got 0");
+    CHECK_INPUT_OK("{\"fields\": {\"time\": [\"a\", \"b\", \"c\", \"d\"]}}");
+    CHECK_INT(cfg.input.fields[SW_IN_TIME].n_paths, 4);
+    CHECK_STR(cfg.input.fields[SW_IN_TIME].paths[3], "d");
+    {
+        char doc[4096] = "{\"filters\": [";
+        for (int i = 0; i < 9; i++)
+            strcat(doc, i ? ", {\"field\": \"s\", \"equals\": [\"a\"]}"
+                          : "{\"field\": \"s\", \"equals\": [\"a\"]}");
+        strcat(doc, "]}");
+        CHECK_INPUT_REFUSED(doc, "config: input.filters: more than 8 filters");
+        /* eight are fine */
+        char *last = strrchr(doc, '{');
+        strcpy(last - 2, "]}");
+        CHECK_INPUT_OK(doc);
+        CHECK_INT(cfg.input.n_filters, 8);
+        CHECK_INT(cfg.input.filters[7].kinds, 0xf);
+    }
+    CHECK_INPUT_REFUSED("{\"filters\": [{\"field\": \"s\", \"equals\": [\"1\", \"2\", \"3\", \"4\","
+                        " \"5\", \"6\", \"7\", \"8\", \"9\"]}]}",
+                        "config: input.filters[0].equals: expected an array of 1 to 8 strings");
+    CHECK_INPUT_OK("{\"filters\": [{\"field\": \"s\", \"equals\": [\"1\", \"2\", \"3\", \"4\","
+                   " \"5\", \"6\", \"7\", \"8\"]}]}");
+    CHECK_INT(cfg.input.filters[0].n_values, 8);
+    CHECK_STR(cfg.input.filters[0].values[7], "8");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"a\", \"b\", \"c\", \"d\", \"e\"]}}",
+                        "config: input.correlate.key: expected an array of 1 to 4 paths");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": []}}",
+                        "config: input.correlate.key: expected an array of 1 to 4 paths");
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"a\", \"b\", \"c\", \"d\"]}}");
+    CHECK_INT(cfg.input.n_key_paths, 4);
+    CHECK_INPUT_REFUSED("{\"error_reasons\": [\"1\", \"2\", \"3\", \"4\", \"5\", \"6\", \"7\","
+                        " \"8\", \"9\"]}",
+                        "config: input.error_reasons: expected an array of at most 8 strings");
+
+    /* weight out of range */
+    CHECK_INPUT_REFUSED("{\"sample_weight\": 0}",
+                        "config: input.sample_weight: 0 out of range 1..1000");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": 1001}",
+                        "config: input.sample_weight: 1001 out of range 1..1000");
+    CHECK_INPUT_OK("{\"sample_weight\": 1000}");
+    CHECK_INT(cfg.input.weight, 1000);
+    CHECK_INPUT_REFUSED("{\"sample_weight\": {\"field\": \"w\", \"default\": 0}}",
+                        "config: input.sample_weight.default: 0 out of range 1..1000");
+    CHECK_INPUT_REFUSED("{\"sample_weight\": {\"field\": \"w\", \"default\": 1001}}",
+                        "config: input.sample_weight.default: 1001 out of range 1..1000");
+
+    /* correlation bounds */
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"table_size\": 15}}",
+                        "config: input.correlate.table_size: 15 out of range 16..16777216");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"table_size\": 16777217}}",
+                        "config: input.correlate.table_size: 16777217 out of range 16..16777216");
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"k\"], \"table_size\": 16}}");
+    CHECK_INT(cfg.input.table_size, 16);
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"k\"], \"table_size\": 16777216}}");
+    CHECK_INT(cfg.input.table_size, 16777216);
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 0}}",
+                        "config: input.correlate.max_latency_ms: 0 out of range 1..3600000");
+    CHECK_INPUT_REFUSED("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 3600001}}",
+                        "config: input.correlate.max_latency_ms: 3600001 out of range 1..3600000");
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 3600000}}");
+    CHECK_INT(cfg.input.max_latency_ms, 3600000);
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 1}}");
+    CHECK_INT(cfg.input.max_latency_ms, 1);
+
+    /* null where it cannot be */
+    CHECK_INPUT_REFUSED("{\"fields\": {\"event\": null}}",
+                        "config: input.fields.event: the event name cannot be null");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"time\": null}}",
+                        "config: input.fields.time: the event time cannot be null");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"duration\": null}}",
+                        "config: input.duration_required: true, but input.fields.duration is "
+                        "null: no outcome could be accepted");
+    CHECK_INPUT_REFUSED("{\"fields\": {\"duration\": null}, \"duration_required\": true,"
+                        " \"correlate\": {\"key\": [\"k\"]}}",
+                        "config: input.duration_required: true, but input.fields.duration is "
+                        "null: no outcome could be accepted");
+    CHECK_INPUT_OK("{\"fields\": {\"duration\": null}, \"duration_required\": false}");
+    CHECK_INT(cfg.input.fields[SW_IN_DURATION].n_paths, 0);
+    CHECK_INT(cfg.input.duration_required, 0);
+    CHECK_INPUT_OK("{\"fields\": {\"status\": null, \"reason\": null, \"strategy\": null,"
+                   " \"time_constraint\": null}}");
+
+    /* A refused input section leaves the config as it was. */
+    CHECK_INT(load("{\"input\": {\"sample_weight\": 5}}"), 0);
+    memcpy(&cfg2, &cfg, sizeof(cfg));
+    const char *bad = "{\"input\": {\"sample_weight\": 7, \"fields\": {\"time\": null}}}";
+    CHECK_INT(config_load_string(&cfg, bad, strlen(bad), err, sizeof(err)), -1);
+    CHECK(memcmp(&cfg, &cfg2, sizeof(cfg)) == 0);
+}
+
+static void test_input_values(void)
+{
+    /* duration_required: true by default, false when correlate is set, and
+     * as written when written */
+    CHECK_INPUT_OK("{}");
+    CHECK_INT(cfg.input.duration_required, 1);
+    CHECK_INT(cfg.input.correlate, 0);
+    CHECK(config_input_is_flat(&cfg.input));
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"planId\", \"userId\"]}}");
+    CHECK_INT(cfg.input.duration_required, 0);
+    CHECK_INT(cfg.input.correlate, 1);
+    CHECK_INT(cfg.input.n_key_paths, 2);
+    CHECK_STR(cfg.input.key_paths[0], "planId");
+    CHECK_STR(cfg.input.key_paths[1], "userId");
+    CHECK_INT(cfg.input.max_latency_ms, 60000);
+    CHECK_INT(cfg.input.table_size, 65536);
+    CHECK(!config_input_is_flat(&cfg.input));
+    CHECK_INPUT_OK("{\"correlate\": {\"key\": [\"k\"]}, \"duration_required\": true}");
+    CHECK_INT(cfg.input.duration_required, 1);
+    CHECK_INPUT_OK("{\"duration_required\": true, \"correlate\": {\"key\": [\"k\"]}}");
+    CHECK_INT(cfg.input.duration_required, 1);
+    CHECK_INPUT_OK("{\"duration_required\": false}");
+    CHECK_INT(cfg.input.duration_required, 0);
+    CHECK_INT(cfg.input.correlate, 0);
+
+    /* every key read where it says */
+    CHECK_INPUT_OK("{\"envelope\": {\"type\": \"field\", \"field\": \"log.line\"},"
+                   " \"fields\": {\"event\": {\"path\": [\"msg\", \"m\"], \"token\": \"event\"},"
+                   "  \"time\": [\"ts\", \"context.timestamp\"], \"duration\": \"a[2].d\","
+                   "  \"status\": \"http\\\\.status\", \"reason\": null},"
+                   " \"error_reasons\": [\"preview_failed\"],"
+                   " \"filters\": [{\"events\": [\"requested\", \"declined\"], \"field\": \"src\","
+                   "   \"equals\": [\"pe\", \"gw\"]}],"
+                   " \"sample_weight\": {\"field\": \"rate\", \"default\": 10},"
+                   " \"correlate\": {\"key\": [\"p\"], \"max_latency_ms\": 5000, \"table_size\": 100}}");
+    const sw_input *in = &cfg.input;
+    CHECK_INT(in->envelope, SW_ENV_FIELD);
+    CHECK_STR(in->envelope_field, "log.line");
+    CHECK_INT(in->fields[SW_IN_EVENT].n_paths, 2);
+    CHECK_STR(in->fields[SW_IN_EVENT].paths[1], "m");
+    CHECK_INT(in->fields[SW_IN_EVENT].extract, SW_EXTRACT_TOKEN);
+    CHECK_STR(in->fields[SW_IN_EVENT].affix, "event");
+    CHECK_INT(in->fields[SW_IN_TIME].n_paths, 2);
+    CHECK_STR(in->fields[SW_IN_TIME].paths[1], "context.timestamp");
+    CHECK_STR(in->fields[SW_IN_DURATION].paths[0], "a[2].d");
+    CHECK_STR(in->fields[SW_IN_STATUS].paths[0], "http\\.status");
+    CHECK_INT(in->fields[SW_IN_REASON].n_paths, 0);
+    CHECK_INT(in->fields[SW_IN_STRATEGY].n_paths, 1);
+    CHECK_STR(in->fields[SW_IN_STRATEGY].paths[0], "compressionStrategy");
+    CHECK_STR(in->fields[SW_IN_TC].paths[0], "meetsTimeConstraint");
+    CHECK_INT(in->n_error_reasons, 1);
+    CHECK_STR(in->error_reasons[0], "preview_failed");
+    CHECK_INT(in->n_filters, 1);
+    CHECK_INT(in->filters[0].kinds, (1 << 0) | (1 << 3)); /* requested, declined */
+    CHECK_STR(in->filters[0].path, "src");
+    CHECK_INT(in->filters[0].n_values, 2);
+    CHECK_STR(in->filters[0].values[1], "gw");
+    CHECK_STR(in->weight_path, "rate");
+    CHECK_INT(in->weight, 10);
+    CHECK_INT(in->max_latency_ms, 5000);
+    CHECK_INT(in->table_size, 100);
+    CHECK_INT(in->duration_required, 0);
+    CHECK_INPUT_OK("{\"envelope\": {\"type\": \"field\"}}");
+    CHECK_STR(cfg.input.envelope_field, "message");
+    CHECK_INPUT_OK("{\"envelope\": {\"type\": \"otlp\"}}");
+    CHECK_INT(cfg.input.envelope, SW_ENV_OTLP);
+    CHECK_INPUT_OK("{\"sample_weight\": {\"field\": \"w\"}}");
+    CHECK_INT(cfg.input.weight, 1);
+    CHECK_INPUT_OK("{\"error_reasons\": []}");
+    CHECK_INT(cfg.input.n_error_reasons, 0);
+}
+
+/* The default input written out in full. */
+static const char default_input[] =
+    "{\"input\": {\"envelope\": {\"type\": \"none\"},"
+    " \"fields\": {\"event\": \"event\", \"time\": \"ts\", \"duration\": \"durationMs\","
+    "  \"status\": \"status\", \"reason\": \"reason\", \"strategy\": \"compressionStrategy\","
+    "  \"time_constraint\": \"meetsTimeConstraint\"},"
+    " \"duration_required\": true, \"error_reasons\": [\"internal_error\"], \"filters\": [],"
+    " \"sample_weight\": 1}}";
+
+/* Mappings that differ from the flat contract and from each other. */
+static const char *const input_variants[] = {
+    "{\"envelope\": {\"type\": \"field\"}}",
+    "{\"envelope\": {\"type\": \"field\", \"field\": \"msg\"}}",
+    "{\"envelope\": {\"type\": \"syslog\"}}",
+    "{\"envelope\": {\"type\": \"otlp\"}}",
+    "{\"fields\": {\"event\": \"name\"}}",
+    "{\"fields\": {\"event\": [\"event\", \"name\"]}}",
+    "{\"fields\": {\"event\": {\"path\": \"event\", \"prefix\": \"e=\"}}}",
+    "{\"fields\": {\"event\": {\"path\": \"event\", \"token\": \"e\"}}}",
+    "{\"fields\": {\"event\": {\"path\": \"event\", \"token\": \"f\"}}}",
+    "{\"fields\": {\"time\": \"t\"}}",
+    "{\"fields\": {\"duration\": \"d\"}}",
+    "{\"fields\": {\"status\": null}}",
+    "{\"fields\": {\"reason\": \"r\"}}",
+    "{\"fields\": {\"strategy\": [\"compressionStrategy\", \"s\"]}}",
+    "{\"fields\": {\"time_constraint\": \"a\\\\.b\"}}",
+    "{\"duration_required\": false}",
+    "{\"error_reasons\": []}",
+    "{\"error_reasons\": [\"internal_error\", \"preview_failed\"]}",
+    "{\"error_reasons\": [\"preview_failed\"]}",
+    "{\"filters\": [{\"field\": \"s\", \"equals\": [\"a\"]}]}",
+    "{\"filters\": [{\"field\": \"s\", \"equals\": [\"b\"]}]}",
+    "{\"filters\": [{\"events\": [\"requested\"], \"field\": \"s\", \"equals\": [\"a\"]}]}",
+    "{\"sample_weight\": 2}",
+    "{\"sample_weight\": {\"field\": \"w\"}}",
+    "{\"sample_weight\": {\"field\": \"w\", \"default\": 2}}",
+    "{\"correlate\": {\"key\": [\"k\"]}}",
+    "{\"correlate\": {\"key\": [\"k\"]}, \"duration_required\": true}",
+    "{\"correlate\": {\"key\": [\"k\", \"l\"]}}",
+    "{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 1000}}",
+    "{\"correlate\": {\"key\": [\"k\"], \"table_size\": 1000}}",
+};
+#define N_VARIANTS (sizeof(input_variants) / sizeof(input_variants[0]))
+
+static void test_input_fingerprint(void)
+{
+    char flat[17], b[17];
+    CHECK_INT(load("{}"), 0);
+    config_fingerprint(&cfg, flat);
+    /* the default input written out in full: the same config, the same
+     * fingerprint */
+    CHECK_INT(load(default_input), 0);
+    CHECK(config_input_is_flat(&cfg.input));
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, flat);
+    config_defaults(&cfg2);
+    CHECK(memcmp(&cfg.input, &cfg2.input, sizeof(cfg.input)) == 0);
+    CHECK(memcmp(&cfg, &cfg2, sizeof(cfg)) == 0);
+    /* so are an empty input section and the defaults in other words */
+    CHECK_INT(load("{\"input\": {}}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, flat);
+    CHECK_INT(load("{\"input\": {\"fields\": {\"time\": [\"ts\"]}, \"sample_weight\": 1,"
+                   " \"envelope\": {\"type\": \"none\"}}}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, flat);
+
+    /* any change in the input: another fingerprint, and each its own */
+    static char prints[N_VARIANTS][17];
+    for (size_t i = 0; i < N_VARIANTS; i++) {
+        if (load_input(input_variants[i]) != 0) {
+            fprintf(stderr, "%s:%d: variant %zu refused: %s\n", __FILE__, __LINE__, i, err);
+            check_failures++;
+            continue;
+        }
+        config_fingerprint(&cfg, prints[i]);
+        if (strcmp(prints[i], flat) == 0) {
+            fprintf(stderr, "%s:%d: variant %s keeps the flat fingerprint %s\n", __FILE__,
+                    __LINE__, input_variants[i], flat);
+            check_failures++;
+        }
+        for (size_t j = 0; j < i; j++)
+            if (strcmp(prints[i], prints[j]) == 0) {
+                fprintf(stderr, "%s:%d: variants %s and %s share fingerprint %s\n", __FILE__,
+                        __LINE__, input_variants[j], input_variants[i], prints[i]);
+                check_failures++;
+            }
+    }
+    /* the same mapping written two ways: one fingerprint */
+    CHECK_INT(load_input("{\"sample_weight\": {\"field\": \"w\", \"default\": 1}}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, prints[23]);
+    CHECK_INT(load_input("{\"correlate\": {\"key\": [\"k\"], \"max_latency_ms\": 60000,"
+                         " \"table_size\": 65536}, \"duration_required\": false}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, prints[25]);
+    CHECK_INT(load_input("{\"filters\": [{\"events\": [\"declined\", \"fallback\", \"succeeded\","
+                         " \"requested\"], \"field\": \"s\", \"equals\": [\"a\"]}]}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, prints[19]);
+    /* a field mapped after another mapping was loaded: no trace of it */
+    CHECK_INT(load_input("{\"fields\": {\"event\": {\"path\": [\"a\", \"b\", \"c\"],"
+                         " \"prefix\": \"x\"}}}"), 0);
+    CHECK_INT(load_input("{\"fields\": {\"event\": \"name\"}}"), 0);
+    config_fingerprint(&cfg, b);
+    CHECK_STR(b, prints[4]);
+}
+
+/* Dump, reload, and compare the input sections byte for byte. */
+static void check_input_roundtrip(const char *input)
+{
+    if (load_input(input) != 0) {
+        fprintf(stderr, "%s:%d: input %s refused: %s\n", __FILE__, __LINE__, input, err);
+        check_failures++;
+        return;
+    }
+    char *doc = NULL;
+    CHECK_INT(config_dump_json(&cfg, &doc), 0);
+    if (doc == NULL) {
+        CHECK(doc != NULL);
+        return;
+    }
+    config_defaults(&cfg2);
+    int rc = config_load_string(&cfg2, doc, strlen(doc), err, sizeof(err));
+    CHECK_INT(rc, 0);
+    if (rc != 0)
+        fprintf(stderr, "reload: %s\n%s\n", err, doc);
+    if (memcmp(&cfg.input, &cfg2.input, sizeof(cfg.input)) != 0) {
+        fprintf(stderr, "%s:%d: input %s does not survive the dump:\n%s\n", __FILE__, __LINE__,
+                input, doc);
+        check_failures++;
+    }
+    CHECK(memcmp(&cfg, &cfg2, sizeof(cfg)) == 0);
+    char a[17], b[17];
+    config_fingerprint(&cfg, a);
+    config_fingerprint(&cfg2, b);
+    CHECK_STR(a, b);
+    free(doc);
+}
+
+static void test_input_dump(void)
+{
+    check_input_roundtrip("{}");
+    for (size_t i = 0; i < N_VARIANTS; i++)
+        check_input_roundtrip(input_variants[i]);
+    check_input_roundtrip(
+        "{\"envelope\": {\"type\": \"field\", \"field\": \"rec[0].log\\\\.line\"},"
+        " \"fields\": {\"event\": {\"path\": [\"msg\", \"context.event\"], \"prefix\": \"event=\"},"
+        "  \"time\": [\"ts\", \"context.timestamp\", \"a[1][2]\", \"\\\\\\\\\"],"
+        "  \"duration\": null, \"status\": \"http\\\\.status\", \"reason\": \"ctx.reason\","
+        "  \"strategy\": null, \"time_constraint\": \"x\\\\[0]\"},"
+        " \"duration_required\": false,"
+        " \"error_reasons\": [\"internal_error\", \"preview_failed\", \"\\u00e9\"],"
+        " \"filters\": [{\"events\": [\"requested\"], \"field\": \"ctx.source\","
+        "   \"equals\": [\"planning-engine\", \"gateway\"]},"
+        "  {\"events\": [\"fallback\", \"succeeded\"], \"field\": \"env\", \"equals\": [\"prod\"]}],"
+        " \"sample_weight\": {\"field\": \"ctx.sampleRate\", \"default\": 7},"
+        " \"correlate\": {\"key\": [\"ctx.planId\", \"ctx.userId\", \"a[0]\", \"b\"],"
+        "   \"max_latency_ms\": 3600000, \"table_size\": 16777216}}");
+    /* the dump names every key of the section */
+    CHECK_INT(load_input("{\"envelope\": {\"type\": \"syslog\"}, \"correlate\": {\"key\": [\"k\"]}}"),
+              0);
+    char *doc = NULL;
+    CHECK_INT(config_dump_json(&cfg, &doc), 0);
+    static const char *const keys[] = {"\"envelope\"", "\"syslog\"", "\"fields\"",
+                                       "\"duration_required\": false", "\"error_reasons\"",
+                                       "\"filters\"", "\"sample_weight\"", "\"correlate\"",
+                                       "\"max_latency_ms\": 60000", "\"table_size\": 65536"};
+    for (size_t i = 0; doc && i < sizeof(keys) / sizeof(keys[0]); i++)
+        if (strstr(doc, keys[i]) == NULL) {
+            fprintf(stderr, "%s:%d: dump lacks %s\n%s\n", __FILE__, __LINE__, keys[i], doc);
+            check_failures++;
+        }
+    free(doc);
+}
+
 int main(void)
 {
     test_defaults();
@@ -664,5 +1196,9 @@ int main(void)
     test_env();
     test_fingerprint();
     test_dump();
+    test_input_errors();
+    test_input_values();
+    test_input_fingerprint();
+    test_input_dump();
     CHECK_DONE();
 }

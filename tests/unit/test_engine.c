@@ -457,7 +457,21 @@ static void test_metrics(void)
                               "\"error_rate\":0,\"latency_mean_ms\":2500.125,") != NULL);
         CHECK(strstr(outs[i], "\"time_constraint_success_rate\":0.5,\"strategies\":"
                               "{\"core_only\":1,\"core_plus_accessory\":1,\"none\":1,\"other\":1},"
-                              "\"fallback_reasons\":{\"plan_not_compressible\":1}}") != NULL);
+                              "\"fallback_reasons\":{\"plan_not_compressible\":1},"
+                              "\"observed_s\":60}") != NULL);
+        /* every status window is still partial: 60 s of it observed */
+        CHECK(strstr(outs[i], "\"observed_s\":60},\"600\":{") != NULL);
+        CHECK(strstr(outs[i], "\"observed_s\":60}}}") != NULL);
+    }
+    /* At T = t0 + 300 the 300 s window (t0 .. t0+299, the four events) is
+     * whole: no observed_s; the 600 s one has 300 s of it observed. */
+    sw_engine_advance(e, 120300);
+    i = find_with("\"at_ms\":120300000");
+    CHECK(i >= 0);
+    if (i >= 0) {
+        CHECK(strstr(outs[i], "\"plan_not_compressible\":1}},\"600\":{") != NULL);
+        CHECK(strstr(outs[i], "\"plan_not_compressible\":1},\"observed_s\":300},\"1800\":{") !=
+              NULL);
     }
     CHECK_DBL(sw_engine_window_metric(e, 300, M_LATENCY_P95_MS, 0), 4000, 40);
     CHECK_DBL(sw_engine_window_metric(e, 300, M_LATENCY_P99_MS, 0), 4000, 40);
