@@ -16,6 +16,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <sys/socket.h>
 #include <sys/types.h>
 #include <unistd.h>
@@ -100,9 +101,18 @@ static const char *status_text(int code)
     }
 }
 
+/* Deadlines are intervals: the monotonic clock, which a step of the wall
+ * clock does not move (libev's ev_now is wall time). */
+static ev_tstamp mono_now(void)
+{
+    struct timespec ts;
+    clock_gettime(CLOCK_MONOTONIC, &ts);
+    return (ev_tstamp)ts.tv_sec + (ev_tstamp)ts.tv_nsec / 1e9;
+}
+
 static ev_tstamp conn_now(const http_conn *c)
 {
-    return c->srv->loop ? ev_now(c->srv->loop) : 0.0;
+    return c->srv->loop ? mono_now() : 0.0;
 }
 
 /* ---- responses ---------------------------------------------------------- */
@@ -326,7 +336,7 @@ static int conn_flush(http_conn *c)
         ssize_t n = send(c->fd, c->out.data + c->out_off, c->out.len - c->out_off, MSG_NOSIGNAL);
         if (n > 0) {
             c->out_off += (size_t)n;
-            c->last_active = ev_now(loop);
+            c->last_active = mono_now();
             continue;
         }
         if (n < 0 && errno == EINTR)
@@ -354,7 +364,7 @@ static void conn_linger(http_conn *c)
         return;
     }
     c->lingering = 1;
-    c->linger_until = ev_now(loop) + LINGER_S;
+    c->linger_until = mono_now() + LINGER_S;
     ev_io_start(loop, &c->rio);
     c->timer.repeat = LINGER_S;
     ev_timer_again(loop, &c->timer);
@@ -414,7 +424,7 @@ static void conn_read_cb(struct ev_loop *loop, ev_io *w, int revents)
         conn_close(c);
         return;
     }
-    c->last_active = ev_now(loop);
+    c->last_active = mono_now();
     if (n == 0) {
         c->eof = 1;
         c->closing = 1;
@@ -440,7 +450,7 @@ static void conn_timer_cb(struct ev_loop *loop, ev_timer *w, int revents)
     (void)revents;
     http_conn *c = w->data;
     const http_limits *lim = &c->srv->lim;
-    ev_tstamp now = ev_now(loop), deadline;
+    ev_tstamp now = mono_now(), deadline;
     if (c->lingering) {
         deadline = c->linger_until;
     } else {
@@ -463,7 +473,7 @@ static void conn_open(http_server *s, http_conn *c, int fd)
     c->open = 1;
     s->n_open++;
     conn_reset_state(c);
-    ev_tstamp now = ev_now(loop);
+    ev_tstamp now = mono_now();
     c->last_active = now;
     c->head_start = now;
     c->in_head = 1; /* the first request's head deadline runs from now */

@@ -7,13 +7,18 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <librdkafka/rdkafka.h>
+#include <netdb.h>
+#include <poll.h>
+#include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/socket.h>
 #include <unistd.h>
 
 struct kafka_client {
     rd_kafka_t *rk;
+    char brokers[SW_STR_MAX + 1]; /* bootstrap list, for diagnosing a failure */
     rd_kafka_queue_t *queue; /* consumer queue, or the producer's main queue */
     int consumer;
     int pipe_r, pipe_w;
@@ -191,6 +196,7 @@ static kafka_client *client_create(const sw_config *cfg, int consumer, const cha
     }
     k->consumer = consumer;
     k->pipe_r = k->pipe_w = -1;
+    snprintf(k->brokers, sizeof(k->brokers), "%s", cfg->brokers);
     if (conf_set(conf, "bootstrap.servers", cfg->brokers, errstr, errlen) != 0)
         goto err;
     for (size_t i = 0; i < n_defaults; i++)
@@ -271,6 +277,105 @@ kafka_client *kafka_producer_create(const sw_config *cfg, kafka_dr_fn dr, void *
     return k;
 }
 
+/* Connect to host:port within timeout_ms. Returns the socket, or -1 with
+ * the reason in why. */
+static int probe_connect(const char *host, const char *port, int timeout_ms, char *why,
+                         size_t cap)
+{
+    struct addrinfo hints, *res = NULL;
+    memset(&hints, 0, sizeof(hints));
+    hints.ai_socktype = SOCK_STREAM;
+    int rc = getaddrinfo(host, port, &hints, &res);
+    if (rc != 0) {
+        snprintf(why, cap, "cannot resolve it (%s)", gai_strerror(rc));
+        return -1;
+    }
+    int fd = socket(res->ai_family, SOCK_STREAM, 0);
+    if (fd >= 0)
+        fcntl(fd, F_SETFL, O_NONBLOCK);
+    if (fd < 0 || (connect(fd, res->ai_addr, res->ai_addrlen) != 0 && errno != EINPROGRESS)) {
+        snprintf(why, cap, "cannot connect (%s)", strerror(errno));
+        freeaddrinfo(res);
+        if (fd >= 0)
+            close(fd);
+        return -1;
+    }
+    freeaddrinfo(res);
+    struct pollfd pfd = {fd, POLLOUT, 0};
+    int soerr = 0;
+    socklen_t sl = sizeof(soerr);
+    if (poll(&pfd, 1, timeout_ms) != 1 || getsockopt(fd, SOL_SOCKET, SO_ERROR, &soerr, &sl) != 0 ||
+        soerr != 0) {
+        snprintf(why, cap, "cannot connect (%s)",
+                 soerr ? strerror(soerr) : "no answer within the timeout");
+        close(fd);
+        return -1;
+    }
+    return fd;
+}
+
+/* Ask one address for its API versions (a Kafka ApiVersions request, v0)
+ * and say what answered: nothing, something else, or a Kafka broker. */
+static void probe_one(const char *host, const char *port, int timeout_ms, char *why, size_t cap)
+{
+    int fd = probe_connect(host, port, timeout_ms, why, cap);
+    if (fd < 0)
+        return;
+    /* size, api_key 18, api_version 0, correlation_id, client_id "soakwatch" */
+    static const unsigned char req[] = {0, 0, 0, 19, 0, 18, 0, 0, 0, 0, 0x5a, 0x11, 0, 9,
+                                        's', 'o', 'a', 'k', 'w', 'a', 't', 'c', 'h'};
+    unsigned char resp[8];
+    size_t got = 0;
+    if (write(fd, req, sizeof(req)) == (ssize_t)sizeof(req)) {
+        struct pollfd pfd = {fd, POLLIN, 0};
+        while (got < sizeof(resp) && poll(&pfd, 1, timeout_ms) == 1) {
+            ssize_t n = read(fd, resp + got, sizeof(resp) - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+    }
+    close(fd);
+    if (got >= 4 && memcmp(resp, "HTTP", 4) == 0)
+        snprintf(why, cap, "it answers like an HTTP server, not a Kafka broker");
+    else if (got == sizeof(resp) && resp[4] == 0 && resp[5] == 0 && resp[6] == 0x5a &&
+             resp[7] == 0x11)
+        snprintf(why, cap, "it answers as a Kafka broker (check the topic, the listener it "
+                 "advertises, and kafka.properties)");
+    else if (got == 0)
+        snprintf(why, cap, "it accepts connections but answers no Kafka request within %d ms "
+                 "(not a Kafka broker, or one that expects TLS: security.protocol)", timeout_ms);
+    else
+        snprintf(why, cap, "it answers, but not as a Kafka broker (or it expects TLS: "
+                 "security.protocol)");
+}
+
+void kafka_probe_brokers(const char *brokers, int timeout_ms, char *out, size_t cap)
+{
+    char list[SW_STR_MAX + 1];
+    snprintf(list, sizeof(list), "%s", brokers);
+    size_t n = 0;
+    out[0] = '\0';
+    char *save = NULL;
+    for (char *b = strtok_r(list, ", ", &save); b && n < cap; b = strtok_r(NULL, ", ", &save)) {
+        char *host = strstr(b, "://") ? strstr(b, "://") + 3 : b;
+        char *colon = strrchr(host, ':');
+        char why[200];
+        if (colon == NULL) {
+            snprintf(why, sizeof(why), "no port");
+        } else {
+            *colon = '\0';
+            if (host[0] == '[' && colon[-1] == ']') { /* [v6]:port */
+                host++;
+                colon[-1] = '\0';
+            }
+            probe_one(host, colon + 1, timeout_ms, why, sizeof(why));
+            *colon = ':';
+        }
+        n += (size_t)snprintf(out + n, cap - n, "%sbroker %s: %s", n ? "; " : "", b, why);
+    }
+}
+
 int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, char *errstr,
                           size_t errlen)
 {
@@ -284,7 +389,10 @@ int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, ch
     rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, rkt, &md, timeout_ms);
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        snprintf(errstr, errlen, "kafka: metadata of topic %s: %s", topic, rd_kafka_err2str(err));
+        char why[400];
+        kafka_probe_brokers(k->brokers, 2000, why, sizeof(why));
+        snprintf(errstr, errlen, "kafka: metadata of topic %s: %s after %d ms; %s", topic,
+                 rd_kafka_err2str(err), timeout_ms, why);
         return -EIO;
     }
     int n = -ENOENT;

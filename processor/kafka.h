@@ -180,6 +180,12 @@ int kafka_all_brokers_down(const kafka_client *k);
  * while, so what was last known of the partitions' ends may be stale. */
 uint64_t kafka_interruptions(const kafka_client *k);
 
+/* Say, for each address of a bootstrap list, what answers there within
+ * timeout_ms each: nothing (with the reason), something that is not a
+ * Kafka broker (an HTTP server, a TLS listener), or a Kafka broker. For
+ * start-up errors; blocks up to twice timeout_ms per address. */
+void kafka_probe_brokers(const char *brokers, int timeout_ms, char *out, size_t cap);
+
 /* 1 after a fatal error (the client must be recreated), with its text. */
 int kafka_fatal(kafka_client *k, char *errstr, size_t errlen);
 

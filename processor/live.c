@@ -17,6 +17,7 @@
 #include <jansson.h>
 #include <math.h>
 #include <poll.h>
+#include <pthread.h>
 #include <signal.h>
 #include <sys/stat.h>
 #include <stdlib.h>
@@ -24,6 +25,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "clock.h"
 #include "control.h"
 #include "counters.h"
 #include "engine.h"
@@ -43,7 +45,8 @@
 #define META_TIMEOUT_MS 10000
 #define HISTORY_TIMEOUT_MS 30000    /* reading the output topic's recent history */
 #define REBUILD_MARGIN_S 60         /* record time is not event time: start earlier */
-#define FLUSH_TIMEOUT_MS 7000       /* shutdown: all within 10 s */
+#define FLUSH_TIMEOUT_MS 7000       /* shutdown: flush, then commit within 10 s */
+#define SHUTDOWN_BOUND_S 15         /* past this the process exits, whatever hangs */
 #define COMMIT_WAIT_MS 1500
 #define COMMIT_RETRY_MS 5000        /* a commit unanswered this long is asked again */
 #define MAX_HISTORY_TRIGGERS 4096
@@ -154,11 +157,28 @@ typedef struct live {
     metrics_source ms;
 } live;
 
-static int64_t wall_ms(void)
+static int64_t clock_ms(clockid_t id)
 {
     struct timespec ts;
-    clock_gettime(CLOCK_REALTIME, &ts);
+    clock_gettime(id, &ts);
     return (int64_t)ts.tv_sec * 1000 + ts.tv_nsec / 1000000;
+}
+
+/* The live program's clock (clock.h): wall time that never jumps. Every
+ * interval, deadline and the idle clock's watermark read it; a step of the
+ * wall clock is logged once and slewed away at 1%. */
+static sw_clock live_clock;
+
+static int64_t wall_ms(void)
+{
+    int64_t step;
+    int64_t now = sw_clock_now(&live_clock, clock_ms(CLOCK_REALTIME), clock_ms(CLOCK_MONOTONIC),
+                               &step);
+    if (step)
+        fprintf(stderr, "soakwatch: the wall clock stepped by %+.3f s; soakwatch's clock "
+                "follows it at 1%% (%.0f s to catch up)\n", (double)step / 1000.0,
+                (double)(step < 0 ? -step : step) / 10.0);
+    return now;
 }
 
 static int64_t floor_div(int64_t a, int64_t b)
@@ -1350,6 +1370,59 @@ static int start_http(live *l)
     return 0;
 }
 
+/* SIGALRM during shutdown: a Kafka client did not let go in time. Only
+ * async-signal-safe calls here. */
+static volatile sig_atomic_t shutdown_code;
+
+static void on_shutdown_overdue(int sig)
+{
+    static const char msg[] = "soakwatch: shutdown overdue (15 s): exiting without waiting "
+                              "for the Kafka clients to close\n";
+    (void)sig;
+    ssize_t n = write(STDERR_FILENO, msg, sizeof(msg) - 1);
+    (void)n;
+    _exit(shutdown_code);
+}
+
+/* Shutdown has begun: whatever happens in the clients' teardown, the
+ * process ends within SHUTDOWN_BOUND_S with the exit status it has. */
+static void shutdown_watchdog(int code)
+{
+    struct sigaction sa;
+    memset(&sa, 0, sizeof(sa));
+    sa.sa_handler = on_shutdown_overdue;
+    sigemptyset(&sa.sa_mask);
+    shutdown_code = code;
+    sigaction(SIGALRM, &sa, NULL);
+    alarm(SHUTDOWN_BOUND_S);
+}
+
+/* During start-up (metadata, history, the first offsets: blocking calls
+ * bounded by their timeouts) a SIGTERM or SIGINT waits, blocked, instead of
+ * killing the process; once the loop watches for it, it is delivered and
+ * the run stops cleanly at once. */
+static void startup_signals_block(int block)
+{
+    sigset_t set;
+    sigemptyset(&set);
+    sigaddset(&set, SIGTERM);
+    sigaddset(&set, SIGINT);
+    pthread_sigmask(block ? SIG_BLOCK : SIG_UNBLOCK, &set, NULL);
+}
+
+/* A start-up step failed: exit status 1, unless a SIGTERM or SIGINT came
+ * meanwhile, which asked for a stop (status 0) before the failure. */
+static int startup_failed(void)
+{
+    sigset_t pending;
+    if (sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1)) {
+        fprintf(stderr, "soakwatch: stopped by a signal during start-up\n");
+        return 0;
+    }
+    return 1;
+}
+
 static void watch_signals(live *l)
 {
     ev_signal_init(&l->sig_term, on_signal, SIGTERM);
@@ -1357,6 +1430,7 @@ static void watch_signals(live *l)
     l->sig_term.data = l->sig_int.data = l;
     ev_signal_start(l->loop, &l->sig_term);
     ev_signal_start(l->loop, &l->sig_int);
+    startup_signals_block(0);
 }
 
 /* ---- run: Kafka to Kafka ------------------------------------------------- */
@@ -1377,16 +1451,17 @@ static int run_kafka(live *l)
     l->out_topic = cfg->output_topic;
     l->idle_ms = cfg->idle_timeout_s * 1000;
     l->c.live = 1;
+    startup_signals_block(1);
     l->prod = kafka_producer_create(cfg, on_delivery, l, l->err, sizeof(l->err));
     if (l->prod == NULL) {
         fprintf(stderr, "soakwatch: %s\n", l->err);
-        return 1;
+        return startup_failed();
     }
     if (read_history(l, now_ms, &last_at_ms, published) != 0)
-        return 1;
+        return startup_failed();
     int64_t warm_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s + REBUILD_MARGIN_S;
     if (input_open(l, now_ms - warm_s * 1000, now_ms) != 0)
-        return 1;
+        return startup_failed();
     /* Publish after what the topic holds (the downtime included); a fresh
      * deployment publishes from now, every rule as not firing. */
     int64_t from = last_at_ms >= 0 ? floor_div(last_at_ms, 1000) + 1
@@ -1398,7 +1473,7 @@ static int run_kafka(live *l)
             l->in_topic, l->n, warm_s, l->out_topic, from);
     if (cfg->control_topic[0]) {
         if (control_topic_open(l) != 0)
-            return 1;
+            return startup_failed();
         fprintf(stderr, "soakwatch: acknowledgements from %s, from its end\n",
                 cfg->control_topic);
         ev_io_init(&l->ctl_io, on_ctl_io, kafka_wakeup_fd(l->ctl), EV_READ);
@@ -1422,6 +1497,7 @@ static int run_kafka(live *l)
     ev_run(l->loop, 0);
 
     /* Shutdown: intake stopped; flush, then commit what is acknowledged. */
+    shutdown_watchdog(l->exit_code);
     ev_io_stop(l->loop, &l->cons_io);
     ev_idle_stop(l->loop, &l->more_idle);
     if (l->ctl)
@@ -1617,7 +1693,8 @@ int live_run(const sw_config *cfg, const char *control_path)
     }
     l->loop = ev_default_loop(EVFLAG_AUTO);
     int rc = cfg->brokers[0] ? run_kafka(l) : run_stdin(l);
-    live_free(l);
+    live_free(l); /* the Kafka clients close here, under the shutdown watchdog */
+    alarm(0);
     free(l);
     return rc;
 }
