@@ -67,6 +67,7 @@ struct http_server {
     void *ud;
     int lfd;
     int port;
+    uint64_t evicted;     /* connections closed to make room for a new one */
     ev_io accept_io;
     ev_timer accept_retry;
     http_conn *conns;     /* lim.max_connections slots */
@@ -500,6 +501,34 @@ static void refuse(int fd)
     close(fd);
 }
 
+/* A slot for a new connection: a free one, or else the one that has waited
+ * longest without a request to answer (idle between requests, mid-head or
+ * lingering: nothing owed to it), which is closed. Idle or slow clients
+ * holding every slot must not starve the kubelet's probes. NULL when every
+ * connection is owed a response. */
+static http_conn *free_slot(http_server *s)
+{
+    http_conn *victim = NULL;
+    ev_tstamp oldest = 0;
+    for (int k = 0; k < s->lim.max_connections; k++) {
+        http_conn *c = &s->conns[k];
+        if (!c->open)
+            return c;
+        if (c->out_off < c->out.len && !c->lingering)
+            continue; /* a response on its way */
+        ev_tstamp since = c->in_head ? c->head_start : c->last_active;
+        if (victim == NULL || since < oldest) {
+            victim = c;
+            oldest = since;
+        }
+    }
+    if (victim) {
+        s->evicted++;
+        conn_close(victim);
+    }
+    return victim;
+}
+
 static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
 {
     (void)revents;
@@ -521,13 +550,7 @@ static void accept_cb(struct ev_loop *loop, ev_io *w, int revents)
             close(fd);
             continue;
         }
-        http_conn *slot = NULL;
-        for (int k = 0; k < s->lim.max_connections; k++) {
-            if (!s->conns[k].open) {
-                slot = &s->conns[k];
-                break;
-            }
-        }
+        http_conn *slot = free_slot(s);
         if (slot == NULL) {
             refuse(fd);
             continue;
@@ -705,6 +728,11 @@ void http_server_destroy(http_server *s)
 int http_server_port(const http_server *s)
 {
     return s->port;
+}
+
+uint64_t http_server_evicted(const http_server *s)
+{
+    return s->evicted;
 }
 
 int http_server_connections(const http_server *s)

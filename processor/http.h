@@ -66,6 +66,10 @@ int http_server_port(const http_server *s);
 /* Open client connections now (for tests and the summary). */
 int http_server_connections(const http_server *s);
 
+/* Connections closed, owed nothing, to make room for a new one (the limit
+ * reached). */
+uint64_t http_server_evicted(const http_server *s);
+
 /* Feed bytes received on one connection through the request-handling path
  * without sockets or a loop: parse them, call handler for each complete
  * request, and append every byte the server would send to out (a response
