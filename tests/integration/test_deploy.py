@@ -44,6 +44,8 @@ CONTRACT_METRICS = {
     "soakwatch_window_memory_bytes", "soakwatch_event_time_seconds",
     "soakwatch_start_time_seconds", "soakwatch_input_pauses_total",
     "soakwatch_fetch_wakeups_total", "soakwatch_input_interruptions_total",
+    "soakwatch_rule_blind", "soakwatch_events_filtered_total", "soakwatch_correlate_total",
+    "soakwatch_input_overflow_total",
 }
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 
