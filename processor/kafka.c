@@ -376,8 +376,8 @@ void kafka_probe_brokers(const char *brokers, int timeout_ms, char *out, size_t 
     }
 }
 
-int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, char *errstr,
-                          size_t errlen)
+int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, int diagnose,
+                          char *errstr, size_t errlen)
 {
     const struct rd_kafka_metadata *md = NULL;
     rd_kafka_topic_t *rkt = rd_kafka_topic_new(k->rk, topic, NULL);
@@ -389,10 +389,11 @@ int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, ch
     rd_kafka_resp_err_t err = rd_kafka_metadata(k->rk, 0, rkt, &md, timeout_ms);
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
-        char why[400];
-        kafka_probe_brokers(k->brokers, 2000, why, sizeof(why));
-        snprintf(errstr, errlen, "kafka: metadata of topic %s: %s after %d ms; %s", topic,
-                 rd_kafka_err2str(err), timeout_ms, why);
+        char why[400] = "";
+        if (diagnose)
+            kafka_probe_brokers(k->brokers, 2000, why, sizeof(why));
+        snprintf(errstr, errlen, "kafka: metadata of topic %s: %s after %d ms%s%s", topic,
+                 rd_kafka_err2str(err), timeout_ms, why[0] ? "; " : "", why);
         return -EIO;
     }
     int n = -ENOENT;
@@ -612,6 +613,9 @@ static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m)
         m->kind = KAFKA_ERROR;
         m->errstr = rd_kafka_message_errstr(rm);
         m->fatal = rm->err == RD_KAFKA_RESP_ERR__FATAL;
+        m->gone = rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+                  rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+                  rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
     } else {
         m->kind = KAFKA_MSG;
         m->value = rm->payload ? rm->payload : "";

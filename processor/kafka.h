@@ -43,9 +43,11 @@ kafka_client *kafka_producer_create(const sw_config *cfg, kafka_dr_fn dr, void *
 void kafka_destroy(kafka_client *k);
 
 /* Number of partitions of topic (blocking, up to timeout_ms). Returns the
- * count (>= 1), or a negative errno with errstr naming the topic. */
-int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, char *errstr,
-                          size_t errlen);
+ * count (>= 1), -ENOENT when the topic does not exist, or -EIO when the
+ * brokers did not answer, with errstr naming the topic (and, with
+ * diagnose, what answers at each bootstrap address: kafka_probe_brokers). */
+int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, int diagnose,
+                          char *errstr, size_t errlen);
 
 /* High watermarks of partitions 0..n-1, asked of the broker (blocking).
  * Returns 0 or -EIO with errstr. */
@@ -85,6 +87,7 @@ typedef struct kafka_msg {
     size_t key_len;
     const char *errstr;  /* KAFKA_ERROR: librdkafka's text */
     int fatal;           /* KAFKA_ERROR: the client cannot go on */
+    int gone;            /* KAFKA_ERROR: the topic or partition does not exist (now) */
     void *handle;
 } kafka_msg;
 

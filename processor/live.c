@@ -47,6 +47,8 @@
 #define REBUILD_MARGIN_S 60         /* record time is not event time: start earlier */
 #define FLUSH_TIMEOUT_MS 7000       /* shutdown: flush, then commit within 10 s */
 #define SHUTDOWN_BOUND_S 15         /* past this the process exits, whatever hangs */
+#define TOPIC_CHECK_MS 10000        /* the input topic's partitions are looked at this often */
+#define TOPIC_CHECK_TIMEOUT_MS 500  /* ... each look blocking the loop at most this long */
 #define COMMIT_WAIT_MS 1500
 #define COMMIT_RETRY_MS 5000        /* a commit unanswered this long is asked again */
 #define MAX_HISTORY_TRIGGERS 4096
@@ -114,6 +116,9 @@ typedef struct live {
     int resync;              /* interrupted: seek every partition when the queue is empty */
     int64_t idle_ms;         /* merge idle timeout */
     int watching;            /* every partition has been read to its end once */
+    int restart;             /* the input topic changed shape: start over */
+    int topic_gone;          /* the input topic was found missing: 1 seen, 2 said */
+    int64_t topic_check_ms;  /* when the topic was last looked at */
     uint64_t produced, acked, failed;
     uint64_t out_failures;   /* failed attempts, each kept in the outbox */
     uint64_t outputs_lost;   /* outbox full: given up (logged, blocks commits) */
@@ -647,6 +652,13 @@ static int drain_input(live *l)
         if (km.kind == KAFKA_ERROR) {
             fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
             fatal |= km.fatal;
+            /* A topic deleted under us and created again keeps its name
+             * and perhaps its partition count: seen gone once, it is read
+             * as a new topic when it is back (check_topic). */
+            if (km.gone && !l->topic_gone) {
+                l->topic_gone = 1;
+                l->topic_check_ms = 0; /* look at once */
+            }
         } else if (p < 0 || p >= l->n) {
             /* not of the input topic's partitions at start: not read */
         } else if (must_hold(l, &km) && l->held_n < l->n * KAFKA_BATCH) {
@@ -865,7 +877,7 @@ static int control_topic_open(live *l)
                                    sizeof(l->err));
     if (l->ctl == NULL)
         goto out;
-    int n = kafka_partition_count(l->ctl, cfg->control_topic, META_TIMEOUT_MS, l->err,
+    int n = kafka_partition_count(l->ctl, cfg->control_topic, META_TIMEOUT_MS, 1, l->err,
                                   sizeof(l->err));
     if (n < 0)
         goto out;
@@ -1051,6 +1063,39 @@ static void on_prod_io(struct ev_loop *loop, ev_io *w, int revents)
     }
 }
 
+/* Look at the input topic now and then. Partitions added, or the topic
+ * deleted and created again, change what there is to read: soakwatch then
+ * starts over as after a restart (it rebuilds its windows from the topic by
+ * time and publishes after what the output topic holds), so that every
+ * partition of the topic as it is now is read from where it must be,
+ * nothing is skipped and nothing is published twice. */
+static void check_topic(live *l, int64_t now)
+{
+    if (l->replay || now - l->topic_check_ms < TOPIC_CHECK_MS)
+        return;
+    l->topic_check_ms = now;
+    char err[512];
+    int n = kafka_partition_count(l->cons, l->in_topic, TOPIC_CHECK_TIMEOUT_MS, 0, err,
+                                  sizeof(err));
+    if (n == -ENOENT) {
+        if (l->topic_gone < 2)
+            fprintf(stderr, "soakwatch: input topic %s is gone; waiting for it (looking every "
+                    "%d s)\n", l->in_topic, TOPIC_CHECK_MS / 1000);
+        l->topic_gone = 2; /* said */
+        return;
+    }
+    if (n < 0 || (n == l->n && !l->topic_gone))
+        return; /* no answer in time: next time */
+    if (l->topic_gone)
+        fprintf(stderr, "soakwatch: input topic %s is back with %d partitions; starting over "
+                "to read it from the start of the windows\n", l->in_topic, n);
+    else
+        fprintf(stderr, "soakwatch: input topic %s now has %d partitions (had %d); starting "
+                "over to read them all\n", l->in_topic, n, l->n);
+    l->restart = 1;
+    stop(l, 0);
+}
+
 static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
 {
     live *l = w->data;
@@ -1071,6 +1116,7 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
         sw_engine_advance(l->e, floor_div(now, 1000) - l->cfg->allowed_lateness_s);
     maybe_commit(l);
     update_state(l);
+    check_topic(l, now);
 }
 
 static void on_signal(struct ev_loop *loop, ev_signal *w, int revents)
@@ -1123,7 +1169,7 @@ static int read_history(live *l, int64_t now_ms, int64_t *last_at_ms, uint8_t *p
                               sizeof(l->err));
     if (k == NULL)
         goto out;
-    n = kafka_partition_count(k, l->out_topic, META_TIMEOUT_MS, l->err, sizeof(l->err));
+    n = kafka_partition_count(k, l->out_topic, META_TIMEOUT_MS, 1, l->err, sizeof(l->err));
     if (n == -ENOENT) {
         rc = 0; /* no topic yet: nothing published */
         goto out;
@@ -1286,7 +1332,8 @@ static int input_open(live *l, int64_t warm_from_ms, int64_t now_ms)
                                     sizeof(l->err));
     if (l->cons == NULL)
         goto out;
-    l->n = kafka_partition_count(l->cons, l->in_topic, META_TIMEOUT_MS, l->err, sizeof(l->err));
+    l->n = kafka_partition_count(l->cons, l->in_topic, META_TIMEOUT_MS, 1, l->err,
+                                 sizeof(l->err));
     if (l->n < 0)
         goto out;
     if (l->n > SW_MAX_PARTITIONS) {
@@ -1498,6 +1545,11 @@ static int run_kafka(live *l)
 
     /* Shutdown: intake stopped; flush, then commit what is acknowledged. */
     shutdown_watchdog(l->exit_code);
+    startup_signals_block(1); /* a stop asked for from here on waits for the next loop */
+    ev_signal_stop(l->loop, &l->sig_term);
+    ev_signal_stop(l->loop, &l->sig_int);
+    ev_timer_stop(l->loop, &l->tick);
+    ev_io_stop(l->loop, &l->prod_io);
     ev_io_stop(l->loop, &l->cons_io);
     ev_idle_stop(l->loop, &l->more_idle);
     if (l->ctl)
@@ -1674,6 +1726,35 @@ static int run_stdin(live *l)
     return l->exit_code;
 }
 
+static char *const *restart_argv;
+
+void live_set_argv(char *const *argv)
+{
+    restart_argv = argv;
+}
+
+/* Start over as a new process image with the same arguments: the clients
+ * are not destroyed (librdkafka can hang closing a consumer whose
+ * partitions vanished), every descriptor but the standard ones is closed,
+ * and the restart path (read the output topic, rebuild by time) does the
+ * rest. Returns only when exec failed. */
+static void restart_process(void)
+{
+    fflush(stdout);
+    fflush(stderr);
+    if (restart_argv == NULL || restart_argv[0] == NULL) {
+        fprintf(stderr, "soakwatch: cannot start over: no arguments known\n");
+        return;
+    }
+    long max_fd = sysconf(_SC_OPEN_MAX);
+    for (long fd = 3; fd < (max_fd > 0 && max_fd < 65536 ? max_fd : 65536); fd++)
+        close((int)fd);
+    alarm(0); /* a pending alarm would survive exec and kill the new image */
+    startup_signals_block(0);
+    execv("/proc/self/exe", restart_argv);
+    fprintf(stderr, "soakwatch: cannot start over: exec: %s\n", strerror(errno));
+}
+
 int live_run(const sw_config *cfg, const char *control_path)
 {
     live *l = calloc(1, sizeof(*l));
@@ -1693,6 +1774,10 @@ int live_run(const sw_config *cfg, const char *control_path)
     }
     l->loop = ev_default_loop(EVFLAG_AUTO);
     int rc = cfg->brokers[0] ? run_kafka(l) : run_stdin(l);
+    if (l->restart && rc == 0) {
+        restart_process(); /* the input topic changed shape: check_topic */
+        rc = 1;
+    }
     live_free(l); /* the Kafka clients close here, under the shutdown watchdog */
     alarm(0);
     free(l);

@@ -16,6 +16,11 @@
  * none; a file that cannot be opened exits 2). Both are borrowed. */
 int live_run(const sw_config *cfg, const char *control_path);
 
+/* The process's arguments (borrowed for its lifetime), for `run` to start
+ * over as a new process when the input topic changes shape (partitions
+ * added, the topic deleted and created again). */
+void live_set_argv(char *const *argv);
+
 typedef struct kafka_replay_opts {
     const char *topic;        /* recorded input topic */
     int64_t from_ms;          /* first instant written (ms, rounded up to a second) */

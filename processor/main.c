@@ -358,6 +358,7 @@ int main(int argc, char **argv)
         return 2;
     }
     const char *cmd = argv[1];
+    live_set_argv(argv);
     if (strcmp(cmd, "--help") == 0 || strcmp(cmd, "-h") == 0 || strcmp(cmd, "help") == 0) {
         fputs(usage_text, stdout);
         return 0;
