@@ -427,8 +427,9 @@ static int put_provenance(sw_engine *e, sw_buf *b, int r, int64_t T)
 }
 
 /* The extra fields a trigger carries when its rule uses options beyond the
- * runbook: appended after `action`, so default output is unchanged. */
-static void put_trigger_extras(sw_engine *e, int r, int64_t T, const sw_wm *const *wms,
+ * runbook: appended after `action`, so default output is unchanged.
+ * Returns 0, or nonzero when the buffer's cap was hit. */
+static int put_trigger_extras(sw_engine *e, int r, int64_t T, const sw_wm *const *wms,
                                const double *values, const uint64_t *samples,
                                const double *lo, const double *hi)
 {
@@ -437,42 +438,44 @@ static void put_trigger_extras(sw_engine *e, int r, int64_t T, const sw_wm *cons
     sw_buf *b = &e->out;
     assert(b->len > 0 && b->data[b->len - 1] == '}');
     b->len--; /* reopen the object */
+    int rc = 0;
     if (rule->has_resolve_threshold) {
-        buf_puts(b, ",\"resolve_threshold\":");
-        buf_json_double(b, rule->resolve_threshold);
+        rc |= buf_puts(b, ",\"resolve_threshold\":");
+        rc |= buf_json_double(b, rule->resolve_threshold);
     }
     if (rule->confidence > 0) {
-        buf_puts(b, ",\"confidence\":");
-        buf_json_double(b, rule->confidence);
-        buf_puts(b, ",\"interval\":[");
-        buf_json_double(b, lo[0]);
-        buf_puts(b, ",");
-        buf_json_double(b, hi[0]);
-        buf_puts(b, "]");
+        rc |= buf_puts(b, ",\"confidence\":");
+        rc |= buf_json_double(b, rule->confidence);
+        rc |= buf_puts(b, ",\"interval\":[");
+        rc |= buf_json_double(b, lo[0]);
+        rc |= buf_puts(b, ",");
+        rc |= buf_json_double(b, hi[0]);
+        rc |= buf_puts(b, "]");
     }
     if (rule->n_extra_windows) {
-        buf_puts(b, ",\"windows\":[");
+        rc |= buf_puts(b, ",\"windows\":[");
         for (int k = 0; k <= rule->n_extra_windows; k++) {
-            buf_printf(b, "%s{\"window_s\":%" PRId64 ",\"value\":", k ? "," : "",
+            rc |= buf_printf(b, "%s{\"window_s\":%" PRId64 ",\"value\":", k ? "," : "",
                        wms[k]->window_s);
-            buf_json_double(b, values[k]);
-            buf_printf(b, ",\"samples\":%" PRIu64 "}", samples[k]);
+            rc |= buf_json_double(b, values[k]);
+            rc |= buf_printf(b, ",\"samples\":%" PRIu64 "}", samples[k]);
         }
-        buf_puts(b, "]");
+        rc |= buf_puts(b, "]");
     }
     if (rule->latch)
-        buf_puts(b, st->firing ? ",\"latched\":true" : ",\"latched\":false");
+        rc |= buf_puts(b, st->firing ? ",\"latched\":true" : ",\"latched\":false");
     if (!st->firing && st->acked_by[0]) {
-        buf_puts(b, ",\"acknowledged\":{\"id\":");
-        buf_json_str(b, st->acked_id);
-        buf_puts(b, ",\"by\":");
-        buf_json_str(b, st->acked_by);
-        buf_puts(b, "}");
+        rc |= buf_puts(b, ",\"acknowledged\":{\"id\":");
+        rc |= buf_json_str(b, st->acked_id);
+        rc |= buf_puts(b, ",\"by\":");
+        rc |= buf_json_str(b, st->acked_by);
+        rc |= buf_puts(b, "}");
         st->acked_by[0] = '\0';
     }
     if (e->cfg->provenance)
-        put_provenance(e, b, r, T);
-    buf_puts(b, "}");
+        rc |= put_provenance(e, b, r, T);
+    rc |= buf_puts(b, "}");
+    return rc;
 }
 
 /* Apply the acknowledgements due at T: a latched rule whose current firing
@@ -574,13 +577,20 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
         return;
     sw_trigger_info t = {rule, T, st->firing, values[0], samples[0]};
     buf_reset(&e->out);
+    int rc;
     if (e->text) {
-        output_trigger_text(&e->out, cfg, &t);
+        rc = output_trigger_text(&e->out, cfg, &t);
     } else {
-        output_trigger_json(&e->out, cfg, &t);
-        if (rule->has_resolve_threshold || rule->confidence > 0 || rule->n_extra_windows ||
-            rule->latch || cfg->provenance || st->acked_by[0])
-            put_trigger_extras(e, r, T, w, values, samples, lo, hi);
+        rc = output_trigger_json(&e->out, cfg, &t);
+        if (rc == 0 && (rule->has_resolve_threshold || rule->confidence > 0 ||
+                        rule->n_extra_windows || rule->latch || cfg->provenance ||
+                        st->acked_by[0]))
+            rc = put_trigger_extras(e, r, T, w, values, samples, lo, hi);
+    }
+    if (rc != 0) {
+        /* never half an event: counted, and the rule's state stands */
+        e->stats.render_failures++;
+        return;
     }
     emit_buf(e, SW_OUT_TRIGGER, T, r, st->firing, rule->name);
 }
@@ -655,14 +665,20 @@ static void eval_instant(sw_engine *e, int64_t T)
     }
     e->status = s.colour;
     buf_reset(&e->status_json);
-    output_status_json(&e->status_json, cfg, &s);
+    int rc = output_status_json(&e->status_json, cfg, &s);
+    if (rc != 0)
+        buf_reset(&e->status_json); /* /status shows none rather than half of one */
     if (!emitting)
         return;
     buf_reset(&e->out);
     if (e->text)
-        output_status_text(&e->out, cfg, &s);
-    else
-        buf_append(&e->out, e->status_json.data, e->status_json.len);
+        rc = output_status_text(&e->out, cfg, &s);
+    else if (rc == 0)
+        rc = buf_append(&e->out, e->status_json.data, e->status_json.len);
+    if (rc != 0) {
+        e->stats.render_failures++;
+        return;
+    }
     emit_buf(e, SW_OUT_STATUS, T, -1, 0, cfg->feature);
 }
 

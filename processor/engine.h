@@ -47,6 +47,7 @@ typedef struct sw_engine_stats {
     uint64_t statuses;
     uint64_t acks;           /* acknowledgements that released a latched rule */
     uint64_t acks_unmatched; /* naming no current firing */
+    uint64_t render_failures; /* output events not emitted: larger than the 256 KiB cap */
 } sw_engine_stats;
 
 typedef struct sw_engine sw_engine;

@@ -99,6 +99,9 @@ void pipeline_summary(const sw_engine *e, const sw_counters *c, char *out, size_
                               " out of range; %" PRIu64 " events written",
                               c->verdicts[DEC_IGNORED], st->late, st->out_of_range,
                               c->outputs_written);
+    if (n < cap && st->render_failures)
+        n += (size_t)snprintf(out + n, cap - n, "; %" PRIu64 " events not written (larger than "
+                              "the 256 KiB cap)", st->render_failures);
     const sw_config *cfg = sw_engine_config(e);
     if (n < cap && cfg->input.n_filters > 0)
         n += (size_t)snprintf(out + n, cap - n, "; %" PRIu64 " filtered",
