@@ -151,7 +151,7 @@ int dec_rfc3339_parse(const char *s, size_t len, int64_t *ms_out)
 size_t dec_rfc3339_format(int64_t ms, char *buf, size_t cap)
 {
     static const int64_t lo = -62167219200000; /* 0000-01-01T00:00:00.000Z */
-    static const int64_t hi = 253402300799999; /* 9999-12-31T23:59:59.999Z */
+    static const int64_t hi = SW_TS_MAX_MS;
     if (cap < 25) {
         if (cap > 0)
             buf[0] = '\0';

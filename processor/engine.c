@@ -25,7 +25,6 @@
 #include "rules.h"
 #include "wmetrics.h"
 
-#define TS_MAX_MS INT64_C(253402300799999) /* 9999-12-31T23:59:59.999Z */
 #define OUTPUT_CAP (256 * 1024)
 #define MAX_WIN (2 * WIN_MAX_WINDOWS)
 #define MAX_ACKS 256
@@ -98,12 +97,6 @@ struct sw_engine {
     sw_buf status_json;
     sw_engine_stats stats;
 };
-
-/* The minute of a second, rounding down also before the epoch. */
-static int64_t floor_div60(int64_t s)
-{
-    return s >= 0 ? s / 60 : -((-s + 59) / 60);
-}
 
 static int window_index(const sw_engine *e, int64_t w)
 {
@@ -357,7 +350,7 @@ static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo
     int coarse = e->win_coarse[gi];
     const prov_slot *tab = coarse ? e->prov_coarse : e->prov_fine;
     int64_t nslots = coarse ? e->prov_coarse_n : e->prov_fine_n;
-    int64_t end = coarse ? floor_div60(T) : T; /* exclusive, in units */
+    int64_t end = coarse ? sw_floor_div(T, 60) : T; /* exclusive, in units */
     int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
     for (int64_t u = first; u < end; u++) {
         int64_t s = ((u % nslots) + nslots) % nslots;
@@ -688,7 +681,7 @@ static void evaluate_through(sw_engine *e, int64_t W)
         int64_t T = e->evaluated + 1;
         win_ring_advance(e->fine, T);
         if (e->coarse)
-            win_ring_advance(e->coarse, floor_div60(T));
+            win_ring_advance(e->coarse, sw_floor_div(T, 60));
         eval_instant(e, T);
         e->evaluated = T;
     }
@@ -733,19 +726,19 @@ static void coverage_start(sw_engine *e, int64_t t0)
     e->evaluated = start - 1;
     win_ring_start(e->fine, start);
     if (e->coarse)
-        win_ring_start(e->coarse, floor_div60(start));
+        win_ring_start(e->coarse, sw_floor_div(start, 60));
 }
 
 void sw_engine_start(sw_engine *e, int64_t t0_s)
 {
-    if (!e->started && t0_s >= 0 && t0_s <= TS_MAX_MS / 1000)
+    if (!e->started && t0_s >= 0 && t0_s <= SW_TS_MAX_MS / 1000)
         coverage_start(e, t0_s);
 }
 
 sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset)
 {
     const sw_config *cfg = e->cfg;
-    if (ev->ts_ms < 0 || ev->ts_ms > TS_MAX_MS) {
+    if (ev->ts_ms < 0 || ev->ts_ms > SW_TS_MAX_MS) {
         e->stats.out_of_range++;
         return SW_OUT_OF_RANGE;
     }
@@ -816,7 +809,7 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         return SW_LATE;
     }
     if (e->coarse) {
-        w.second = floor_div60(sec);
+        w.second = sw_floor_div(sec, 60);
         rc = win_ring_add(e->coarse, &w);
         assert(rc == 0);
         (void)rc;
@@ -824,7 +817,7 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
     if (e->n_sources && source >= 0 && source < e->n_sources) {
         prov_note(e->prov_fine, e->prov_fine_n, e->n_sources, sec, source, offset);
         if (e->coarse)
-            prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, floor_div60(sec), source,
+            prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, sw_floor_div(sec, 60), source,
                       offset);
     }
     e->stats.accepted++;

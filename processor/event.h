@@ -12,6 +12,17 @@
 
 #include "labels.h"
 
+/* The event-time range of the contract: 1970-01-01T00:00:00.000Z to
+ * 9999-12-31T23:59:59.999Z (docs/semantics.md section 3). */
+#define SW_TS_MAX_MS INT64_C(253402300799999)
+
+/* a / b rounded toward minus infinity (b > 0): the second of a millisecond
+ * time, the minute of a second, before the epoch too. */
+static inline int64_t sw_floor_div(int64_t a, int64_t b)
+{
+    return a >= 0 ? a / b : -((-a + b - 1) / b);
+}
+
 /* Verdicts, in the order the checks are made. */
 typedef enum dec_verdict {
     DEC_OK = 0,              /* a known event, valid */

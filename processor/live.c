@@ -54,7 +54,6 @@
 #define MAX_HISTORY_TRIGGERS 4096
 #define READ_CHUNK 65536
 #define DEFAULT_GROUP "soakwatch"
-#define MAX_TS_MS INT64_C(253402300799999)
 #define CONTROL_LINE_MAX 4096       /* bytes of one control message or line */
 #define CONTROL_LOGGED 10           /* refusals logged one by one, then every 1000th */
 
@@ -184,11 +183,6 @@ static int64_t wall_ms(void)
                 "follows it at 1%% (%.0f s to catch up)\n", (double)step / 1000.0,
                 (double)(step < 0 ? -step : step) / 10.0);
     return now;
-}
-
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    return a >= 0 ? a / b : -((-a + b - 1) / b);
 }
 
 /* ---- output ------------------------------------------------------------ */
@@ -366,7 +360,7 @@ static void release(live *l)
     merge_item it;
     int64_t now = wall_ms();
     if (!l->replay) {
-        int64_t now_s = floor_div(now, 1000);
+        int64_t now_s = sw_floor_div(now, 1000);
         sw_engine_set_wall_clock(l->e, now_s);
         sw_engine_set_future_limit(l->e, now_s + l->cfg->max_future_skew_s);
     }
@@ -404,9 +398,9 @@ static void take_event(void *ud, dec_verdict v, const sw_event *ev)
     t->worst = pipeline_worst(t->worst, v);
     if (v != DEC_OK)
         return;
-    int64_t sec = floor_div(ev->ts_ms, 1000);
-    int future = !l->replay && sec > floor_div(t->now, 1000) + l->cfg->max_future_skew_s;
-    if (ev->ts_ms < 0 || ev->ts_ms > MAX_TS_MS || future) {
+    int64_t sec = sw_floor_div(ev->ts_ms, 1000);
+    int future = !l->replay && sec > sw_floor_div(t->now, 1000) + l->cfg->max_future_skew_s;
+    if (ev->ts_ms < 0 || ev->ts_ms > SW_TS_MAX_MS || future) {
         /* Out of range whatever comes before it: the engine counts it
          * (and changes nothing); the original goes to the dead letters. */
         if (sw_engine_push_from(l->e, ev, p, t->km->offset) == SW_OUT_OF_RANGE &&
@@ -740,7 +734,7 @@ static void maybe_commit(live *l)
 
 static void update_state(live *l)
 {
-    int64_t now_s = floor_div(wall_ms(), 1000);
+    int64_t now_s = sw_floor_div(wall_ms(), 1000);
     int64_t hi[SW_MAX_PARTITIONS];
     int n = l->n < SW_MAX_PARTITIONS ? l->n : SW_MAX_PARTITIONS;
     fed_positions(l, l->fed);
@@ -811,8 +805,8 @@ static void control_take(live *l, const char *msg, size_t len, const char *origi
         control_refuse(l, origin, why);
         return;
     }
-    int64_t now_s = floor_div(wall_ms(), 1000);
-    if (ack.ts_ms > MAX_TS_MS || floor_div(ack.ts_ms, 1000) > now_s + l->cfg->max_future_skew_s) {
+    int64_t now_s = sw_floor_div(wall_ms(), 1000);
+    if (ack.ts_ms > SW_TS_MAX_MS || sw_floor_div(ack.ts_ms, 1000) > now_s + l->cfg->max_future_skew_s) {
         control_refuse(l, origin, "\"ts\" is ahead of the wall clock by more than the allowed skew");
         return;
     }
@@ -1113,7 +1107,7 @@ static void on_kafka_tick(struct ev_loop *loop, ev_timer *w, int revents)
     int64_t now = wall_ms();
     if (!l->paused && merge_all_eof(l->m) &&
         now - merge_last_arrival(l->m) >= l->cfg->idle_timeout_s * 1000)
-        sw_engine_advance(l->e, floor_div(now, 1000) - l->cfg->allowed_lateness_s);
+        sw_engine_advance(l->e, sw_floor_div(now, 1000) - l->cfg->allowed_lateness_s);
     maybe_commit(l);
     update_state(l);
     check_topic(l, now);
@@ -1486,7 +1480,7 @@ static int run_kafka(live *l)
 {
     const sw_config *cfg = l->cfg;
     int64_t now_ms = wall_ms();
-    int64_t now_s = floor_div(now_ms, 1000);
+    int64_t now_s = sw_floor_div(now_ms, 1000);
     uint8_t published[SW_MAX_RULES];
     int64_t last_at_ms;
 
@@ -1511,7 +1505,7 @@ static int run_kafka(live *l)
         return startup_failed();
     /* Publish after what the topic holds (the downtime included); a fresh
      * deployment publishes from now, every rule as not firing. */
-    int64_t from = last_at_ms >= 0 ? floor_div(last_at_ms, 1000) + 1
+    int64_t from = last_at_ms >= 0 ? sw_floor_div(last_at_ms, 1000) + 1
                                    : now_s - cfg->allowed_lateness_s;
     sw_engine_set_emit_range(l->e, from, -1, published);
     fprintf(stderr,
@@ -1588,7 +1582,7 @@ static void stdin_line(live *l, const char *s, size_t len)
     l->lineno++;
     if (len == 0)
         return;
-    int64_t now_s = floor_div(wall_ms(), 1000);
+    int64_t now_s = sw_floor_div(wall_ms(), 1000);
     sw_engine_set_wall_clock(l->e, now_s);
     sw_engine_set_future_limit(l->e, now_s + l->cfg->max_future_skew_s);
     pipeline_feed_from(l->e, &l->dc, &l->c, s, len, 0, l->lineno);
@@ -1660,7 +1654,7 @@ static void on_stdin_tick(struct ev_loop *loop, ev_timer *w, int revents)
      * past the idle timeout is the idle clock's to observe. */
     if (now - l->last_read_ms >= l->cfg->idle_timeout_s * 1000 && !l->skipping &&
         l->line_len == 0) {
-        int64_t now_s = floor_div(now, 1000);
+        int64_t now_s = sw_floor_div(now, 1000);
         /* watching since soakwatch began reading stdin */
         sw_engine_start(l->e, l->c.started_unix_s);
         sw_engine_set_wall_clock(l->e, now_s);
@@ -1765,7 +1759,7 @@ int live_run(const sw_config *cfg, const char *control_path)
     l->cfg = cfg;
     l->ctl_path = control_path;
     l->ctl_fd = -1;
-    l->c.started_unix_s = floor_div(wall_ms(), 1000);
+    l->c.started_unix_s = sw_floor_div(wall_ms(), 1000);
     l->c.watermark_lag_s = NAN;
     if (pipeline_dec_config(cfg, &l->dc, l->err, sizeof(l->err)) != 0) {
         fprintf(stderr, "soakwatch: %s\n", l->err);
@@ -1823,8 +1817,8 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
     int64_t warm_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s + REBUILD_MARGIN_S;
     if (input_open(l, o->from_ms - warm_s * 1000, wall_ms()) != 0)
         goto out;
-    int64_t from_s = floor_div(o->from_ms + 999, 1000);
-    l->replay_to_s = o->to_ms < 0 ? -1 : floor_div(o->to_ms, 1000);
+    int64_t from_s = sw_floor_div(o->from_ms + 999, 1000);
+    l->replay_to_s = o->to_ms < 0 ? -1 : sw_floor_div(o->to_ms, 1000);
     sw_engine_set_emit_range(l->e, from_s, l->replay_to_s, NULL);
     sw_engine_set_text(l->e, o->text);
 

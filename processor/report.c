@@ -19,6 +19,7 @@
 
 #include "buf.h"
 #include "config.h"
+#include "event.h"
 
 #define RP_MAX_LINES 1000000      /* input lines; more is refused */
 #define RP_MAX_LINE (64 * 1024)   /* longer lines are unreadable */
@@ -129,17 +130,11 @@ static void report_free(rp_report *r)
 
 /* ---- time -------------------------------------------------------------- */
 
-static int64_t floor_div(int64_t a, int64_t b)
-{
-    int64_t q = a / b;
-    return (a % b != 0 && (a < 0) != (b < 0)) ? q - 1 : q;
-}
-
 /* The hour an instant belongs to. A status or trigger at T describes the
  * seconds before T, so 13:00:00 closes the 12:00-13:00 hour. */
 static int64_t hour_of(int64_t at_ms)
 {
-    return floor_div(at_ms - 1, RP_HOUR_MS);
+    return sw_floor_div(at_ms - 1, RP_HOUR_MS);
 }
 
 enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_ISO, TF_MD };
@@ -147,7 +142,7 @@ enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_ISO, TF_MD };
 /* UTC text of an instant in one of the TF_* forms. */
 static void fmt_utc(int64_t ms, int form, char *out, size_t cap)
 {
-    time_t s = (time_t)floor_div(ms, 1000);
+    time_t s = (time_t)sw_floor_div(ms, 1000);
     struct tm tm;
     char tmp[96];
     if (cap == 0)
@@ -186,7 +181,7 @@ static void fmt_iso(int64_t ms, char *out, size_t cap)
 {
     char base[32];
     fmt_utc(ms, TF_ISO, base, sizeof(base));
-    snprintf(out, cap, "%s.%03dZ", base, (int)(ms - floor_div(ms, 1000) * 1000));
+    snprintf(out, cap, "%s.%03dZ", base, (int)(ms - sw_floor_div(ms, 1000) * 1000));
 }
 
 /* "2026-11-26 12:00-13:00 UTC" for hour index i. */
@@ -1188,7 +1183,7 @@ static void svg_time_axis(sw_buf *b, const ch_axis *ax, int y_top, int y_bottom)
             break;
         }
     int64_t step_ms = step * 1000;
-    int64_t first = floor_div(ax->t0 + step_ms - 1, step_ms) * step_ms;
+    int64_t first = sw_floor_div(ax->t0 + step_ms - 1, step_ms) * step_ms;
     int labelled_day = 0;
     for (int64_t t = first; t <= ax->t1; t += step_ms) {
         double x = x_of(ax, t);
@@ -1197,7 +1192,7 @@ static void svg_time_axis(sw_buf *b, const ch_axis *ax, int y_top, int y_bottom)
         fmt_utc(t, TF_MD, day, sizeof(day));
         buf_printf(b, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='grid'/>", x, y_top, x,
                    y_bottom);
-        int midnight = floor_div(t, 1000) % 86400 == 0;
+        int midnight = sw_floor_div(t, 1000) % 86400 == 0;
         if (step >= 86400)
             buf_printf(b, "<text x='%.1f' y='%d' class='tick' text-anchor='middle'>%s</text>", x,
                        y_bottom + 14, day);
