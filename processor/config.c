@@ -487,17 +487,8 @@ int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
 
 /* ---- loading ----------------------------------------------------------- */
 
-typedef struct loader {
-    const char *src; /* file name, or "config" */
-    char *err;
-    size_t errlen;
-} loader;
-
-static int lerr(const loader *l, const char *path, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
 /* One line: "SRC: PATH: what is wrong". Always returns -1. */
-static int lerr(const loader *l, const char *path, const char *fmt, ...)
+int cfg_err(const cfg_loader *l, const char *path, const char *fmt, ...)
 {
     if (l->errlen == 0)
         return -1;
@@ -512,7 +503,7 @@ static int lerr(const loader *l, const char *path, const char *fmt, ...)
     return -1;
 }
 
-static const char *json_kind(const json_t *j)
+const char *cfg_json_kind(const json_t *j)
 {
     switch (json_typeof(j)) {
     case JSON_OBJECT: return "object";
@@ -527,9 +518,9 @@ static const char *json_kind(const json_t *j)
     return "unknown";
 }
 
-static int type_err(const loader *l, const char *path, const char *want, const json_t *got)
+static int type_err(const cfg_loader *l, const char *path, const char *want, const json_t *got)
 {
-    return lerr(l, path, "expected %s, got %s", want, json_kind(got));
+    return cfg_err(l, path, "expected %s, got %s", want, cfg_json_kind(got));
 }
 
 /* Key paths are for messages: a path too long for the buffer is cut. */
@@ -551,7 +542,7 @@ static void path_join(char *out, const char *base, const char *key)
         pathf(out, "%s", key);
 }
 
-static int get_int(const loader *l, const char *path, const json_t *j, int64_t min, int64_t max,
+static int get_int(const cfg_loader *l, const char *path, const json_t *j, int64_t min, int64_t max,
                    int64_t *out)
 {
     if (!json_is_integer(j))
@@ -559,28 +550,28 @@ static int get_int(const loader *l, const char *path, const json_t *j, int64_t m
     json_int_t v = json_integer_value(j);
     if (v < min || v > max) {
         if (max == INT64_MAX)
-            return lerr(l, path, "%" PRId64 " out of range: must be >= %" PRId64, (int64_t)v,
+            return cfg_err(l, path, "%" PRId64 " out of range: must be >= %" PRId64, (int64_t)v,
                         min);
-        return lerr(l, path, "%" PRId64 " out of range %" PRId64 "..%" PRId64, (int64_t)v, min,
+        return cfg_err(l, path, "%" PRId64 " out of range %" PRId64 "..%" PRId64, (int64_t)v, min,
                     max);
     }
     *out = (int64_t)v;
     return 0;
 }
 
-static int get_num(const loader *l, const char *path, const json_t *j, double min, double max,
+static int get_num(const cfg_loader *l, const char *path, const json_t *j, double min, double max,
                    double *out)
 {
     if (!json_is_number(j))
         return type_err(l, path, "a number", j);
     double v = json_number_value(j);
     if (!(v >= min && v <= max))
-        return lerr(l, path, "%g out of range %g..%g", v, min, max);
+        return cfg_err(l, path, "%g out of range %g..%g", v, min, max);
     *out = v;
     return 0;
 }
 
-static int get_bool(const loader *l, const char *path, const json_t *j, int *out)
+static int get_bool(const cfg_loader *l, const char *path, const json_t *j, int *out)
 {
     if (!json_is_boolean(j))
         return type_err(l, path, "a boolean", j);
@@ -589,7 +580,7 @@ static int get_bool(const loader *l, const char *path, const json_t *j, int *out
 }
 
 /* A string of min_len..max_len bytes, no NUL inside, into dst (cap > max_len). */
-static int get_str(const loader *l, const char *path, const json_t *j, size_t min_len,
+static int get_str(const cfg_loader *l, const char *path, const json_t *j, size_t min_len,
                    size_t max_len, char *dst, size_t cap)
 {
     if (!json_is_string(j))
@@ -597,11 +588,11 @@ static int get_str(const loader *l, const char *path, const json_t *j, size_t mi
     const char *s = json_string_value(j);
     size_t n = json_string_length(j);
     if (memchr(s, '\0', n) != NULL)
-        return lerr(l, path, "contains a NUL character");
+        return cfg_err(l, path, "contains a NUL character");
     if (n > max_len)
-        return lerr(l, path, "longer than %zu bytes", max_len);
+        return cfg_err(l, path, "longer than %zu bytes", max_len);
     if (n < min_len)
-        return lerr(l, path, "must not be empty");
+        return cfg_err(l, path, "must not be empty");
     str_set(dst, cap, s, n);
     return 0;
 }
@@ -614,12 +605,12 @@ static const cfg_key *key_find(const char *path)
     return NULL;
 }
 
-static int load_labels(const loader *l, const char *path, const json_t *arr, sw_labels *out)
+static int load_labels(const cfg_loader *l, const char *path, const json_t *arr, sw_labels *out)
 {
     if (!json_is_array(arr))
         return type_err(l, path, "an array of strings", arr);
     if (json_array_size(arr) > WIN_MAX_LABELS)
-        return lerr(l, path, "more than %d names", WIN_MAX_LABELS);
+        return cfg_err(l, path, "more than %d names", WIN_MAX_LABELS);
     memset(out, 0, sizeof(*out));
     size_t i;
     const json_t *v;
@@ -629,19 +620,19 @@ static int load_labels(const loader *l, const char *path, const json_t *arr, sw_
         if (get_str(l, ipath, v, 1, LABEL_NAME_MAX, name, sizeof(name)))
             return -1;
         if (strcmp(name, "other") == 0)
-            return lerr(l, ipath, "\"other\" is reserved for unlisted names");
+            return cfg_err(l, ipath, "\"other\" is reserved for unlisted names");
         if (labels_add(out, name) == -EEXIST)
-            return lerr(l, ipath, "duplicate name \"%s\"", name);
+            return cfg_err(l, ipath, "duplicate name \"%s\"", name);
     }
     return 0;
 }
 
-static int load_windows3(const loader *l, const char *path, const json_t *arr, int64_t *out)
+static int load_windows3(const cfg_loader *l, const char *path, const json_t *arr, int64_t *out)
 {
     if (!json_is_array(arr))
         return type_err(l, path, "an array of three integers", arr);
     if (json_array_size(arr) != 3)
-        return lerr(l, path, "expected exactly 3 windows, got %zu", json_array_size(arr));
+        return cfg_err(l, path, "expected exactly 3 windows, got %zu", json_array_size(arr));
     char ipath[PATH_MAX_LEN];
     for (size_t i = 0; i < 3; i++) {
         pathf(ipath, "%s[%zu]", path, i);
@@ -651,12 +642,12 @@ static int load_windows3(const loader *l, const char *path, const json_t *arr, i
     return 0;
 }
 
-static int load_props(const loader *l, const char *path, const json_t *obj, sw_config *c)
+static int load_props(const cfg_loader *l, const char *path, const json_t *obj, sw_config *c)
 {
     if (!json_is_object(obj))
         return type_err(l, path, "an object of strings", obj);
     if (json_object_size(obj) > SW_MAX_KAFKA_PROPS)
-        return lerr(l, path, "more than %d properties", SW_MAX_KAFKA_PROPS);
+        return cfg_err(l, path, "more than %d properties", SW_MAX_KAFKA_PROPS);
     memset(c->kafka_props, 0, sizeof(c->kafka_props));
     c->n_kafka_props = 0;
     const char *k;
@@ -666,9 +657,9 @@ static int load_props(const loader *l, const char *path, const json_t *obj, sw_c
         pathf(kpath, "%s.%s", path, k);
         size_t kn = strlen(k);
         if (kn == 0)
-            return lerr(l, path, "empty property name");
+            return cfg_err(l, path, "empty property name");
         if (kn > SW_STR_MAX)
-            return lerr(l, kpath, "property name longer than %d bytes", SW_STR_MAX);
+            return cfg_err(l, kpath, "property name longer than %d bytes", SW_STR_MAX);
         sw_kafka_prop *p = &c->kafka_props[c->n_kafka_props];
         if (get_str(l, kpath, v, 0, SW_STR_MAX, p->value, sizeof(p->value)))
             return -1;
@@ -684,7 +675,7 @@ static const char *const rule_keys[] = {
 };
 
 /* "error_rate", "strategies.core_only", "fallback_reasons.other", ... */
-static int parse_metric(const loader *l, const char *path, const sw_config *c, const char *s,
+static int parse_metric(const cfg_loader *l, const char *path, const sw_config *c, const char *s,
                         sw_rule *r)
 {
     for (int m = 0; m < M_STRATEGY; m++)
@@ -715,15 +706,15 @@ static int parse_metric(const loader *l, const char *path, const sw_config *c, c
             }
             uint8_t idx = labels_lookup(lst, name, strlen(name));
             if (idx == lst->n)
-                return lerr(l, path, "\"%s\" is not in %s (nor \"other\")", name, list);
+                return cfg_err(l, path, "\"%s\" is not in %s (nor \"other\")", name, list);
             r->label = idx;
             return 0;
         }
     }
-    return lerr(l, path, "unknown metric \"%s\"", s);
+    return cfg_err(l, path, "unknown metric \"%s\"", s);
 }
 
-static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c, sw_rule *r)
+static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_config *c, sw_rule *r)
 {
     char base[PATH_MAX_LEN], path[PATH_MAX_LEN];
     pathf(base, "rules[%d]", i);
@@ -737,12 +728,12 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
             known = strcmp(k, rule_keys[j]) == 0;
         if (!known) {
             path_join(path, base, k);
-            return lerr(l, path, "unknown key");
+            return cfg_err(l, path, "unknown key");
         }
     }
     for (int j = 0; j < 5; j++)
         if (json_object_get(o, rule_keys[j]) == NULL)
-            return lerr(l, base, "missing \"%s\"", rule_keys[j]);
+            return cfg_err(l, base, "missing \"%s\"", rule_keys[j]);
     memset(r, 0, sizeof(*r));
 
     path_join(path, base, "name");
@@ -750,7 +741,7 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
                 sizeof(r->name)))
         return -1;
     if (!rule_name_ok(r->name))
-        return lerr(l, path, "\"%s\": use only [A-Za-z0-9_.-]", r->name);
+        return cfg_err(l, path, "\"%s\": use only [A-Za-z0-9_.-]", r->name);
     path_join(path, base, "metric");
     if (get_str(l, path, json_object_get(o, "metric"), 1, sizeof(r->metric_name) - 1,
                 r->metric_name, sizeof(r->metric_name)))
@@ -760,13 +751,13 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
     path_join(path, base, "op");
     char op[8];
     if (get_str(l, path, json_object_get(o, "op"), 1, sizeof(op) - 1, op, sizeof(op)))
-        return lerr(l, path, "expected one of > >= < <= ==");
+        return cfg_err(l, path, "expected one of > >= < <= ==");
     int found = -1;
     for (int j = 0; j <= OP_EQ; j++)
         if (strcmp(op, op_names[j]) == 0)
             found = j;
     if (found < 0)
-        return lerr(l, path, "\"%s\": expected one of > >= < <= ==", op);
+        return cfg_err(l, path, "\"%s\": expected one of > >= < <= ==", op);
     r->op = (sw_op)found;
     path_join(path, base, "threshold");
     if (get_num(l, path, json_object_get(o, "threshold"), -HUGE_VAL, HUGE_VAL, &r->threshold))
@@ -811,7 +802,7 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
         if (get_num(l, path, v, 0, 1, &r->confidence))
             return -1;
         if (!(r->confidence > 0 && r->confidence < 1))
-            return lerr(l, path, "%g: must be > 0 and < 1", r->confidence);
+            return cfg_err(l, path, "%g: must be > 0 and < 1", r->confidence);
     }
     v = json_object_get(o, "windows_s");
     if (v != NULL) {
@@ -819,7 +810,7 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
         if (!json_is_array(v))
             return type_err(l, path, "an array of integers", v);
         if (json_array_size(v) > SW_MAX_EXTRA_WINDOWS)
-            return lerr(l, path, "at most %d windows", SW_MAX_EXTRA_WINDOWS);
+            return cfg_err(l, path, "at most %d windows", SW_MAX_EXTRA_WINDOWS);
         size_t k2;
         const json_t *w;
         json_array_foreach(v, k2, w) {
@@ -832,12 +823,12 @@ static int load_rule(const loader *l, int i, const json_t *o, const sw_config *c
     return 0;
 }
 
-static int load_rules(const loader *l, const json_t *arr, sw_config *c)
+static int load_rules(const cfg_loader *l, const json_t *arr, sw_config *c)
 {
     if (!json_is_array(arr))
         return type_err(l, "rules", "an array of rules", arr);
     if (json_array_size(arr) > SW_MAX_RULES)
-        return lerr(l, "rules", "more than %d rules", SW_MAX_RULES);
+        return cfg_err(l, "rules", "more than %d rules", SW_MAX_RULES);
     memset(c->rules, 0, sizeof(c->rules));
     c->n_rules = 0;
     size_t i;
@@ -849,7 +840,7 @@ static int load_rules(const loader *l, const json_t *arr, sw_config *c)
             if (strcmp(c->rules[j].name, c->rules[i].name) == 0) {
                 char path[PATH_MAX_LEN];
                 pathf(path, "rules[%zu].name", i);
-                return lerr(l, path, "duplicate rule name \"%s\"", c->rules[i].name);
+                return cfg_err(l, path, "duplicate rule name \"%s\"", c->rules[i].name);
             }
         c->n_rules = (int)i + 1;
     }
@@ -859,7 +850,7 @@ static int load_rules(const loader *l, const json_t *arr, sw_config *c)
 /* Load the keys of one object (the top level when base is ""). Rules wait
  * for the second pass so that they resolve labels against the final lists,
  * whatever the key order of the file. */
-static int load_object(const loader *l, const char *base, const json_t *obj, sw_config *c,
+static int load_object(const cfg_loader *l, const char *base, const json_t *obj, sw_config *c,
                        int pass)
 {
     const char *k;
@@ -869,7 +860,7 @@ static int load_object(const loader *l, const char *base, const json_t *obj, sw_
         path_join(path, base, k);
         const cfg_key *key = strchr(k, '.') ? NULL : key_find(path);
         if (key == NULL)
-            return lerr(l, path, "unknown key");
+            return cfg_err(l, path, "unknown key");
         if (pass == 1 && key->type == CK_RULES)
             continue;
         if (pass == 2 && key->type != CK_RULES)
@@ -943,7 +934,7 @@ static int load_object(const loader *l, const char *base, const json_t *obj, sw_
 static int load_doc(sw_config *cfg, const char *src, const char *json, size_t len,
                     char *errstr, size_t errlen)
 {
-    loader l = {src, errstr, errlen};
+    cfg_loader l = {src, errstr, errlen};
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
@@ -955,7 +946,7 @@ static int load_doc(sw_config *cfg, const char *src, const char *json, size_t le
     sw_config *tmp = NULL;
     if (!json_is_object(root)) {
         verr(errstr, errlen, "%s: expected a JSON object at the top level, got %s", src,
-             json_kind(root));
+             cfg_json_kind(root));
         goto out;
     }
     tmp = malloc(sizeof(*tmp));

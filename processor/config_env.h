@@ -57,6 +57,22 @@ typedef struct cfg_key {
 extern const cfg_key cfg_keys[];
 extern const int cfg_n_keys;
 
+/* Where a loader reports: the file's name and the caller's error buffer. */
+typedef struct cfg_loader {
+    const char *src; /* file name, or "config" */
+    char *err;
+    size_t errlen;
+} cfg_loader;
+
+/* One line "SRC: PATH: what is wrong" into the loader's buffer. Always
+ * returns -1. */
+int cfg_err(const cfg_loader *l, const char *path, const char *fmt, ...)
+    __attribute__((format(printf, 3, 4)));
+
+struct json_t;
+/* "object", "string", "integer", ... for messages. */
+const char *cfg_json_kind(const struct json_t *j);
+
 /* A rule's metric as the file writes it ("strategies.core_only"). Returns 0
  * or -ENAMETOOLONG. */
 int config_metric_format(const sw_config *cfg, const sw_rule *r, char *buf, size_t cap);

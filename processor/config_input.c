@@ -9,6 +9,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config_env.h"
 #include "event.h"
 #include "inpath.h"
 
@@ -58,88 +59,49 @@ static void keyf(char *out, const char *fmt, ...)
     va_end(ap);
 }
 
-typedef struct ctx {
-    const char *src;
-    char *err;
-    size_t errlen;
-} ctx;
-
-static int fail(const ctx *c, const char *key, const char *fmt, ...)
-    __attribute__((format(printf, 3, 4)));
-
-/* "SRC: KEY: what". Always -1. */
-static int fail(const ctx *c, const char *key, const char *fmt, ...)
-{
-    if (c->errlen == 0)
-        return -1;
-    int n = snprintf(c->err, c->errlen, "%s: %s: ", c->src, key);
-    if (n < 0 || (size_t)n >= c->errlen)
-        return -1;
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(c->err + n, c->errlen - (size_t)n, fmt, ap);
-    va_end(ap);
-    return -1;
-}
-
-static const char *kind_of(const json_t *j)
-{
-    switch (json_typeof(j)) {
-    case JSON_OBJECT: return "object";
-    case JSON_ARRAY: return "array";
-    case JSON_STRING: return "string";
-    case JSON_INTEGER: return "integer";
-    case JSON_REAL: return "real number";
-    case JSON_TRUE:
-    case JSON_FALSE: return "boolean";
-    case JSON_NULL: return "null";
-    }
-    return "unknown";
-}
-
 /* A string of 1..max bytes without NUL into dst (zeroed first). */
-static int get_string(const ctx *c, const char *key, const json_t *j, size_t max, char *dst)
+static int get_string(const cfg_loader *c, const char *key, const json_t *j, size_t max, char *dst)
 {
     if (!json_is_string(j))
-        return fail(c, key, "expected a string, got %s", kind_of(j));
+        return cfg_err(c, key, "expected a string, got %s", cfg_json_kind(j));
     size_t n = json_string_length(j);
     const char *s = json_string_value(j);
     if (n == 0)
-        return fail(c, key, "must not be empty");
+        return cfg_err(c, key, "must not be empty");
     if (memchr(s, '\0', n))
-        return fail(c, key, "contains a NUL character");
+        return cfg_err(c, key, "contains a NUL character");
     if (n > max)
-        return fail(c, key, "longer than %zu bytes", max);
+        return cfg_err(c, key, "longer than %zu bytes", max);
     memset(dst, 0, max + 1);
     memcpy(dst, s, n);
     return 0;
 }
 
-static int get_path(const ctx *c, const char *key, const json_t *j, char *dst)
+static int get_path(const cfg_loader *c, const char *key, const json_t *j, char *dst)
 {
     if (get_string(c, key, j, SW_PATH_MAX, dst))
         return -1;
     inpath p;
     const char *why = NULL;
     if (inpath_parse(dst, &p, &why) != 0)
-        return fail(c, key, "\"%s\" is not a path: %s", dst, why);
+        return cfg_err(c, key, "\"%s\" is not a path: %s", dst, why);
     return 0;
 }
 
-static int get_int(const ctx *c, const char *key, const json_t *j, int64_t lo, int64_t hi,
+static int get_int(const cfg_loader *c, const char *key, const json_t *j, int64_t lo, int64_t hi,
                    int64_t *out)
 {
     if (!json_is_integer(j))
-        return fail(c, key, "expected an integer, got %s", kind_of(j));
+        return cfg_err(c, key, "expected an integer, got %s", cfg_json_kind(j));
     json_int_t v = json_integer_value(j);
     if (v < lo || v > hi)
-        return fail(c, key, "%" PRId64 " out of range %" PRId64 "..%" PRId64, (int64_t)v, lo, hi);
+        return cfg_err(c, key, "%" PRId64 " out of range %" PRId64 "..%" PRId64, (int64_t)v, lo, hi);
     *out = (int64_t)v;
     return 0;
 }
 
 /* Refuse keys of obj not in `allowed` (NULL-terminated). */
-static int only_keys(const ctx *c, const char *base, const json_t *obj,
+static int only_keys(const cfg_loader *c, const char *base, const json_t *obj,
                      const char *const *allowed)
 {
     const char *k;
@@ -151,14 +113,14 @@ static int only_keys(const ctx *c, const char *base, const json_t *obj,
         if (!ok) {
             char key[KEY_MAX];
             keyf(key, "%s.%s", base, k);
-            return fail(c, key, "unknown key");
+            return cfg_err(c, key, "unknown key");
         }
     }
     return 0;
 }
 
 /* One path or a list of 1..4 (alternatives) into the field's paths. */
-static int get_paths(const ctx *c, const char *key, const json_t *j, int null_ok,
+static int get_paths(const cfg_loader *c, const char *key, const json_t *j, int null_ok,
                      sw_field_map *f)
 {
     memset(f->paths, 0, sizeof(f->paths));
@@ -168,11 +130,11 @@ static int get_paths(const ctx *c, const char *key, const json_t *j, int null_ok
         return get_path(c, key, j, f->paths[0]);
     }
     if (!json_is_array(j))
-        return fail(c, key, "expected a path%s, got %s",
-                    null_ok ? ", a list of paths or null" : " or a list of paths", kind_of(j));
+        return cfg_err(c, key, "expected a path%s, got %s",
+                    null_ok ? ", a list of paths or null" : " or a list of paths", cfg_json_kind(j));
     size_t n = json_array_size(j);
     if (n < 1 || n > SW_MAX_PATH_ALTS)
-        return fail(c, key, "a list of 1 to %d paths, got %zu", SW_MAX_PATH_ALTS, n);
+        return cfg_err(c, key, "a list of 1 to %d paths, got %zu", SW_MAX_PATH_ALTS, n);
     char ik[KEY_MAX];
     for (size_t i = 0; i < n; i++) {
         keyf(ik, "%s[%zu]", key, i);
@@ -183,7 +145,7 @@ static int get_paths(const ctx *c, const char *key, const json_t *j, int null_ok
     return 0;
 }
 
-static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
+static int load_field(const cfg_loader *c, int fi, const json_t *j, sw_field_map *f)
 {
     char key[KEY_MAX];
     keyf(key, "input.fields.%s", field_keys[fi]);
@@ -193,7 +155,7 @@ static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
     if (!json_is_object(j))
         return get_paths(c, key, j, 1, f);
     if (fi != SW_IN_EVENT)
-        return fail(c, key, "only input.fields.event takes an object (prefix, token)");
+        return cfg_err(c, key, "only input.fields.event takes an object (prefix, token)");
     static const char *const allowed[] = {"path", "prefix", "token", NULL};
     if (only_keys(c, key, j, allowed))
         return -1;
@@ -203,11 +165,11 @@ static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
     char sub[KEY_MAX];
     keyf(sub, "%s.path", key);
     if (path == NULL)
-        return fail(c, sub, "missing");
+        return cfg_err(c, sub, "missing");
     if (get_paths(c, sub, path, 0, f))
         return -1;
     if (prefix && token)
-        return fail(c, key, "prefix and token exclude each other");
+        return cfg_err(c, key, "prefix and token exclude each other");
     if (prefix) {
         keyf(sub, "%s.prefix", key);
         f->extract = SW_EXTRACT_PREFIX;
@@ -219,15 +181,15 @@ static int load_field(const ctx *c, int fi, const json_t *j, sw_field_map *f)
         if (get_string(c, sub, token, SW_AFFIX_MAX, f->affix))
             return -1;
         if (strchr(f->affix, ' ') || strchr(f->affix, '='))
-            return fail(c, sub, "a token key holds no space and no '='");
+            return cfg_err(c, sub, "a token key holds no space and no '='");
     }
     return 0;
 }
 
-static int load_fields(const ctx *c, const json_t *j, sw_input *in)
+static int load_fields(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     if (!json_is_object(j))
-        return fail(c, "input.fields", "expected an object, got %s", kind_of(j));
+        return cfg_err(c, "input.fields", "expected an object, got %s", cfg_json_kind(j));
     static const char *const allowed[] = {"event", "time", "duration", "status", "reason",
                                           "strategy", "time_constraint", NULL};
     if (only_keys(c, "input.fields", j, allowed))
@@ -240,16 +202,16 @@ static int load_fields(const ctx *c, const json_t *j, sw_input *in)
     return 0;
 }
 
-static int load_envelope(const ctx *c, const json_t *j, sw_input *in)
+static int load_envelope(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     if (!json_is_object(j))
-        return fail(c, "input.envelope", "expected an object, got %s", kind_of(j));
+        return cfg_err(c, "input.envelope", "expected an object, got %s", cfg_json_kind(j));
     static const char *const allowed[] = {"type", "field", NULL};
     if (only_keys(c, "input.envelope", j, allowed))
         return -1;
     const json_t *type = json_object_get(j, "type");
     if (type == NULL)
-        return fail(c, "input.envelope.type", "missing (none, field, syslog or otlp)");
+        return cfg_err(c, "input.envelope.type", "missing (none, field, syslog or otlp)");
     char t[SW_STR_MAX + 1];
     if (get_string(c, "input.envelope.type", type, SW_STR_MAX, t))
         return -1;
@@ -258,23 +220,23 @@ static int load_envelope(const ctx *c, const json_t *j, sw_input *in)
         if (strcmp(t, envelope_names[i]) == 0)
             found = i;
     if (found < 0)
-        return fail(c, "input.envelope.type", "\"%s\" is not none, field, syslog or otlp", t);
+        return cfg_err(c, "input.envelope.type", "\"%s\" is not none, field, syslog or otlp", t);
     in->envelope = found;
     const json_t *field = json_object_get(j, "field");
     if (field) {
         if (found != SW_ENV_FIELD)
-            return fail(c, "input.envelope.field", "only with type \"field\"");
+            return cfg_err(c, "input.envelope.field", "only with type \"field\"");
         return get_path(c, "input.envelope.field", field, in->envelope_field);
     }
     return 0;
 }
 
-static int load_filters(const ctx *c, const json_t *j, sw_input *in)
+static int load_filters(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     if (!json_is_array(j))
-        return fail(c, "input.filters", "expected an array, got %s", kind_of(j));
+        return cfg_err(c, "input.filters", "expected an array, got %s", cfg_json_kind(j));
     if (json_array_size(j) > SW_MAX_FILTERS)
-        return fail(c, "input.filters", "more than %d filters", SW_MAX_FILTERS);
+        return cfg_err(c, "input.filters", "more than %d filters", SW_MAX_FILTERS);
     memset(in->filters, 0, sizeof(in->filters));
     in->n_filters = 0;
     static const char *const allowed[] = {"events", "field", "equals", NULL};
@@ -284,7 +246,7 @@ static int load_filters(const ctx *c, const json_t *j, sw_input *in)
         sw_filter *f = &in->filters[i];
         keyf(key, "input.filters[%zu]", i);
         if (!json_is_object(o))
-            return fail(c, key, "expected an object, got %s", kind_of(o));
+            return cfg_err(c, key, "expected an object, got %s", cfg_json_kind(o));
         if (only_keys(c, key, o, allowed))
             return -1;
         const json_t *events = json_object_get(o, "events");
@@ -292,7 +254,7 @@ static int load_filters(const ctx *c, const json_t *j, sw_input *in)
         if (events) {
             keyf(sub, "%s.events", key);
             if (!json_is_array(events) || json_array_size(events) == 0)
-                return fail(c, sub, "expected a non-empty array of event kinds");
+                return cfg_err(c, sub, "expected a non-empty array of event kinds");
             f->kinds = 0;
             for (size_t k = 0; k < json_array_size(events); k++) {
                 const json_t *e = json_array_get(events, k);
@@ -301,7 +263,7 @@ static int load_filters(const ctx *c, const json_t *j, sw_input *in)
                     if (strcmp(json_string_value(e), kind_names[n]) == 0)
                         kind = n;
                 if (kind < 0)
-                    return fail(c, sub, "entry %zu is not requested, succeeded, fallback or "
+                    return cfg_err(c, sub, "entry %zu is not requested, succeeded, fallback or "
                                 "declined", k);
                 f->kinds |= 1u << kind;
             }
@@ -309,16 +271,16 @@ static int load_filters(const ctx *c, const json_t *j, sw_input *in)
         keyf(sub, "%s.field", key);
         const json_t *field = json_object_get(o, "field");
         if (field == NULL)
-            return fail(c, sub, "missing");
+            return cfg_err(c, sub, "missing");
         if (get_path(c, sub, field, f->path))
             return -1;
         keyf(sub, "%s.equals", key);
         const json_t *eq = json_object_get(o, "equals");
         if (eq == NULL)
-            return fail(c, sub, "missing");
+            return cfg_err(c, sub, "missing");
         if (!json_is_array(eq) || json_array_size(eq) < 1 ||
             json_array_size(eq) > SW_MAX_FILTER_VALUES)
-            return fail(c, sub, "expected an array of 1 to %d strings", SW_MAX_FILTER_VALUES);
+            return cfg_err(c, sub, "expected an array of 1 to %d strings", SW_MAX_FILTER_VALUES);
         for (size_t k = 0; k < json_array_size(eq); k++) {
             char vk[KEY_MAX];
             keyf(vk, "%s[%zu]", sub, k);
@@ -331,21 +293,21 @@ static int load_filters(const ctx *c, const json_t *j, sw_input *in)
     return 0;
 }
 
-static int load_weight(const ctx *c, const json_t *j, sw_input *in)
+static int load_weight(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     memset(in->weight_path, 0, sizeof(in->weight_path));
     in->weight = 1;
     if (json_is_integer(j))
         return get_int(c, "input.sample_weight", j, 1, SW_WEIGHT_MAX, &in->weight);
     if (!json_is_object(j))
-        return fail(c, "input.sample_weight", "expected an integer 1..%d or an object "
-                    "{\"field\", \"default\"}, got %s", SW_WEIGHT_MAX, kind_of(j));
+        return cfg_err(c, "input.sample_weight", "expected an integer 1..%d or an object "
+                    "{\"field\", \"default\"}, got %s", SW_WEIGHT_MAX, cfg_json_kind(j));
     static const char *const allowed[] = {"field", "default", NULL};
     if (only_keys(c, "input.sample_weight", j, allowed))
         return -1;
     const json_t *field = json_object_get(j, "field");
     if (field == NULL)
-        return fail(c, "input.sample_weight.field", "missing");
+        return cfg_err(c, "input.sample_weight.field", "missing");
     if (get_path(c, "input.sample_weight.field", field, in->weight_path))
         return -1;
     const json_t *def = json_object_get(j, "default");
@@ -354,19 +316,19 @@ static int load_weight(const ctx *c, const json_t *j, sw_input *in)
     return 0;
 }
 
-static int load_correlate(const ctx *c, const json_t *j, sw_input *in)
+static int load_correlate(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     if (!json_is_object(j))
-        return fail(c, "input.correlate", "expected an object, got %s", kind_of(j));
+        return cfg_err(c, "input.correlate", "expected an object, got %s", cfg_json_kind(j));
     static const char *const allowed[] = {"key", "max_latency_ms", "table_size", NULL};
     if (only_keys(c, "input.correlate", j, allowed))
         return -1;
     const json_t *key = json_object_get(j, "key");
     if (key == NULL)
-        return fail(c, "input.correlate.key", "missing");
+        return cfg_err(c, "input.correlate.key", "missing");
     if (!json_is_array(key) || json_array_size(key) < 1 ||
         json_array_size(key) > SW_MAX_KEY_PATHS)
-        return fail(c, "input.correlate.key", "expected an array of 1 to %d paths",
+        return cfg_err(c, "input.correlate.key", "expected an array of 1 to %d paths",
                     SW_MAX_KEY_PATHS);
     memset(in->key_paths, 0, sizeof(in->key_paths));
     char k[KEY_MAX];
@@ -386,10 +348,10 @@ static int load_correlate(const ctx *c, const json_t *j, sw_input *in)
     return 0;
 }
 
-static int load_error_reasons(const ctx *c, const json_t *j, sw_input *in)
+static int load_error_reasons(const cfg_loader *c, const json_t *j, sw_input *in)
 {
     if (!json_is_array(j) || json_array_size(j) > SW_MAX_ERROR_REASONS)
-        return fail(c, "input.error_reasons", "expected an array of at most %d strings",
+        return cfg_err(c, "input.error_reasons", "expected an array of at most %d strings",
                     SW_MAX_ERROR_REASONS);
     memset(in->error_reasons, 0, sizeof(in->error_reasons));
     char k[KEY_MAX];
@@ -405,9 +367,9 @@ static int load_error_reasons(const ctx *c, const json_t *j, sw_input *in)
 int config_input_load(const json_t *obj, sw_input *in, const char *src, char *err,
                       size_t errlen)
 {
-    ctx c = {src, err, errlen};
+    cfg_loader c = {src, err, errlen};
     if (!json_is_object(obj))
-        return fail(&c, "input", "expected an object, got %s", kind_of(obj));
+        return cfg_err(&c, "input", "expected an object, got %s", cfg_json_kind(obj));
     static const char *const allowed[] = {"envelope", "fields", "duration_required",
                                           "error_reasons", "filters", "sample_weight",
                                           "correlate", NULL};
@@ -431,16 +393,16 @@ int config_input_load(const json_t *obj, sw_input *in, const char *src, char *er
     tmp.duration_required = !tmp.correlate;
     if ((v = json_object_get(obj, "duration_required"))) {
         if (!json_is_boolean(v))
-            return fail(&c, "input.duration_required", "expected a boolean, got %s",
-                        kind_of(v));
+            return cfg_err(&c, "input.duration_required", "expected a boolean, got %s",
+                        cfg_json_kind(v));
         tmp.duration_required = json_is_true(v);
     }
     if (tmp.fields[SW_IN_EVENT].n_paths == 0)
-        return fail(&c, "input.fields.event", "the event name cannot be null");
+        return cfg_err(&c, "input.fields.event", "the event name cannot be null");
     if (tmp.fields[SW_IN_TIME].n_paths == 0)
-        return fail(&c, "input.fields.time", "the event time cannot be null");
+        return cfg_err(&c, "input.fields.time", "the event time cannot be null");
     if (tmp.duration_required && tmp.fields[SW_IN_DURATION].n_paths == 0)
-        return fail(&c, "input.duration_required",
+        return cfg_err(&c, "input.duration_required",
                     "true, but input.fields.duration is null: no outcome could be accepted");
     *in = tmp;
     return 0;
