@@ -79,6 +79,7 @@ struct sw_engine {
     double rule_value[SW_MAX_RULES];
     sw_corr *corr;            /* derived latency (input.correlate), or NULL */
     int blind_on;             /* mapped input: blind rules are reported */
+    int64_t watch_s;          /* replay --start: the watch start, or INT64_MIN */
 
     pending_ack acks[MAX_ACKS];
     int n_acks;
@@ -179,6 +180,7 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
     e->future_limit = INT64_MAX;
     e->wall_s = INT64_MIN;
     e->t0 = e->max_second = e->evaluated = INT64_MIN;
+    e->watch_s = INT64_MIN;
     buf_init(&e->out, OUTPUT_CAP);
     buf_init(&e->status_json, OUTPUT_CAP);
     config_fingerprint(cfg, e->fingerprint);
@@ -729,6 +731,12 @@ static void coverage_start(sw_engine *e, int64_t t0)
         win_ring_start(e->coarse, sw_floor_div(start, 60));
 }
 
+void sw_engine_set_watch_start(sw_engine *e, int64_t w0_s)
+{
+    if (w0_s >= 0 && w0_s <= SW_TS_MAX_MS / 1000)
+        e->watch_s = w0_s;
+}
+
 void sw_engine_start(sw_engine *e, int64_t t0_s)
 {
     if (!e->started && t0_s >= 0 && t0_s <= SW_TS_MAX_MS / 1000)
@@ -747,9 +755,11 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         e->stats.out_of_range++;
         return SW_OUT_OF_RANGE;
     }
-    if (!e->started) {
+    if (!e->started && !(e->watch_s != INT64_MIN && sec > e->watch_s)) {
         coverage_start(e, sec);
     } else {
+        if (!e->started)
+            coverage_start(e, e->watch_s); /* watched since before this event */
         if (sec > e->max_second + cfg->max_gap_s) {
             e->stats.out_of_range++;
             return SW_OUT_OF_RANGE;
@@ -839,6 +849,8 @@ void sw_engine_advance(sw_engine *e, int64_t watermark_s)
 
 void sw_engine_finish(sw_engine *e)
 {
+    if (!e->started && e->watch_s != INT64_MIN)
+        coverage_start(e, e->watch_s);
     if (!e->started)
         return;
     evaluate_through(e, e->max_second + 1);

@@ -85,6 +85,12 @@ void sw_engine_set_wall_clock(sw_engine *e, int64_t wall_s);
  * so that silence from the very start is observed. No-op once started. */
 void sw_engine_start(sw_engine *e, int64_t t0_s);
 
+/* Replay of a live run: it watched from second w0_s. An event before it
+ * starts coverage as usual (it was read before the watch start); when the
+ * first event comes after it, or none comes, coverage starts at w0_s, as
+ * sw_engine_start did live. */
+void sw_engine_set_watch_start(sw_engine *e, int64_t w0_s);
+
 /* Live idle clock: evaluate every instant up to `watermark_s` (the wall
  * clock minus the lateness), as if time had moved on without events. An
  * instant already evaluated is not evaluated again. No-op before t0. */

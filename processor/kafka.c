@@ -9,16 +9,23 @@
 #include <librdkafka/rdkafka.h>
 #include <netdb.h>
 #include <poll.h>
+#include <pthread.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <strings.h>
 #include <sys/socket.h>
 #include <unistd.h>
 
 struct kafka_client {
     rd_kafka_t *rk;
     char brokers[SW_STR_MAX + 1]; /* bootstrap list, for diagnosing a failure */
+    int plaintext;                /* no TLS or SASL: the broker probe speaks its protocol */
+    /* librdkafka's last error or failure log line (its threads write it,
+     * start-up errors read it): a lock, on this error path only. */
+    pthread_mutex_t last_lock;
+    char last_error[320];
     rd_kafka_queue_t *queue; /* consumer queue, or the producer's main queue */
     int consumer;
     int pipe_r, pipe_w;
@@ -84,10 +91,19 @@ static int conf_set(rd_kafka_conf_t *conf, const char *key, const char *val, cha
     return 0;
 }
 
+static void note_last(kafka_client *k, const char *text)
+{
+    pthread_mutex_lock(&k->last_lock);
+    snprintf(k->last_error, sizeof(k->last_error), "%s", text);
+    pthread_mutex_unlock(&k->last_lock);
+}
+
 static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 {
     kafka_client *k = opaque;
     (void)rk;
+    if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
+        note_last(k, reason);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         k->all_down = 1;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
@@ -97,7 +113,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
 
 static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char *buf)
 {
-    (void)rk;
+    kafka_client *k = rd_kafka_opaque(rk);
+    if (level <= 3 && k != NULL)
+        note_last(k, buf);
     if (level <= 4) /* warnings and worse; errors come through on_error too */
         fprintf(stderr, "soakwatch: kafka %s: %s\n", fac, buf);
 }
@@ -177,6 +195,7 @@ void kafka_destroy(kafka_client *k)
         close(k->pipe_r);
     if (k->pipe_w >= 0)
         close(k->pipe_w);
+    pthread_mutex_destroy(&k->last_lock);
     free(k);
 }
 
@@ -189,6 +208,8 @@ static kafka_client *client_create(const sw_config *cfg, int consumer, const cha
 {
     char why[512];
     kafka_client *k = calloc(1, sizeof(*k));
+    if (k != NULL)
+        pthread_mutex_init(&k->last_lock, NULL); /* before anything can fail */
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (k == NULL || conf == NULL) {
         snprintf(errstr, errlen, "kafka: out of memory");
@@ -197,6 +218,11 @@ static kafka_client *client_create(const sw_config *cfg, int consumer, const cha
     k->consumer = consumer;
     k->pipe_r = k->pipe_w = -1;
     snprintf(k->brokers, sizeof(k->brokers), "%s", cfg->brokers);
+    k->plaintext = 1;
+    for (int i = 0; i < cfg->n_kafka_props; i++)
+        if (strcmp(cfg->kafka_props[i].key, "security.protocol") == 0 &&
+            strcasecmp(cfg->kafka_props[i].value, "plaintext") != 0)
+            k->plaintext = 0;
     if (conf_set(conf, "bootstrap.servers", cfg->brokers, errstr, errlen) != 0)
         goto err;
     for (size_t i = 0; i < n_defaults; i++)
@@ -390,8 +416,17 @@ int kafka_partition_count(kafka_client *k, const char *topic, int timeout_ms, in
     rd_kafka_topic_destroy(rkt);
     if (err != RD_KAFKA_RESP_ERR_NO_ERROR) {
         char why[400] = "";
-        if (diagnose)
+        if (diagnose && k->plaintext) {
             kafka_probe_brokers(k->brokers, 2000, why, sizeof(why));
+        } else if (diagnose) {
+            /* TLS or SASL: a plain probe would say nothing true; what
+             * librdkafka last reported names the broker and the cause
+             * (authentication failed, certificate not verified). */
+            pthread_mutex_lock(&k->last_lock);
+            snprintf(why, sizeof(why), "last error: %s",
+                     k->last_error[0] ? k->last_error : "none reported");
+            pthread_mutex_unlock(&k->last_lock);
+        }
         snprintf(errstr, errlen, "kafka: metadata of topic %s: %s after %d ms%s%s", topic,
                  rd_kafka_err2str(err), timeout_ms, why[0] ? "; " : "", why);
         return -EIO;

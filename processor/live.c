@@ -732,6 +732,17 @@ static void maybe_commit(live *l)
             l->committed[p] = l->fed[p];
 }
 
+/* soakwatch watches from second w0 (docs/semantics.md section 3): coverage
+ * starts there unless an event started it earlier. Said once, with what
+ * `replay --start` takes to compute exactly what this run computes. */
+static void watch_from(live *l, int64_t w0)
+{
+    sw_engine_start(l->e, w0);
+    char at[32];
+    dec_rfc3339_format(sw_engine_t0(l->e) * 1000, at, sizeof(at));
+    fprintf(stderr, "soakwatch: watching; coverage starts at %s (replay --start %s)\n", at, at);
+}
+
 static void update_state(live *l)
 {
     int64_t now_s = sw_floor_div(wall_ms(), 1000);
@@ -757,7 +768,7 @@ static void update_state(live *l)
      * now, events or not (an empty topic must fire zero_requests too). */
     if (rebuilt && !l->watching) {
         l->watching = 1;
-        sw_engine_start(l->e, now_s);
+        watch_from(l, now_s);
     }
 }
 
@@ -1656,7 +1667,10 @@ static void on_stdin_tick(struct ev_loop *loop, ev_timer *w, int revents)
         l->line_len == 0) {
         int64_t now_s = sw_floor_div(now, 1000);
         /* watching since soakwatch began reading stdin */
-        sw_engine_start(l->e, l->c.started_unix_s);
+        if (!l->watching) {
+            l->watching = 1;
+            watch_from(l, l->c.started_unix_s);
+        }
         sw_engine_set_wall_clock(l->e, now_s);
         sw_engine_advance(l->e, now_s - l->cfg->allowed_lateness_s);
     }

@@ -15,7 +15,7 @@
 #include "input_check.h"
 #include "live.h"
 #include "replay.h"
-#include "report.h"
+#include "report/report.h"
 
 static const char usage_text[] =
     "usage: soakwatch <command> [options]\n"
@@ -24,10 +24,12 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  replay [--config FILE] [--input PATH|-] [--output PATH|-] [--format json|text]\n"
-    "         [--control FILE] [--progress|--no-progress]\n"
+    "         [--control FILE] [--start TIME] [--progress|--no-progress]\n"
     "         Replay a JSON Lines file (plain or gzip; default stdin) and write the\n"
     "         output events (default stdout). A summary line goes to stderr;\n"
-    "         progress too when stderr is a terminal. --control: acknowledgements\n"
+    "         progress too when stderr is a terminal. --start: coverage starts there\n"
+    "         even before the first event, as a live run's watch start does (its\n"
+    "         \"watching from\" line). --control: acknowledgements\n"
     "         of latched triggers.\n"
     "  replay --brokers LIST --topic T --from TIME [--to TIME] [--config FILE]\n"
     "         [--output PATH|-] [--output-topic T2] [--format json|text]\n"
@@ -111,7 +113,7 @@ static int parse_time(const char *s, int64_t *ms)
 enum {
     OPT_CONFIG = 1000, OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_BROKERS, OPT_TOPIC,
     OPT_FROM, OPT_TO, OPT_OUTPUT_TOPIC, OPT_INPUT_TOPIC, OPT_GROUP, OPT_DLT, OPT_HTTP,
-    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL, OPT_CONTROL_TOPIC,
+    OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL, OPT_CONTROL_TOPIC, OPT_START,
 };
 
 static const struct option long_opts[] = {
@@ -132,12 +134,14 @@ static const struct option long_opts[] = {
     {"no-progress", no_argument, NULL, OPT_NO_PROGRESS},
     {"control", required_argument, NULL, OPT_CONTROL},
     {"control-topic", required_argument, NULL, OPT_CONTROL_TOPIC},
+    {"start", required_argument, NULL, OPT_START},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct cli_args {
     const char *config, *input, *output, *format, *brokers, *topic, *from, *to;
     const char *output_topic, *input_topic, *group, *dlt, *http, *control, *control_topic;
+    const char *start;
     int progress;
 } cli_args;
 
@@ -170,6 +174,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
         case OPT_NO_PROGRESS: a->progress = 0; break;
         case OPT_CONTROL: a->control = optarg; break;
         case OPT_CONTROL_TOPIC: a->control_topic = optarg; break;
+        case OPT_START: a->start = optarg; break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -202,15 +207,20 @@ static int cmd_replay(int argc, char **argv)
         free(cfg);
         return 2;
     }
+    int64_t start_ms = INT64_MIN;
+    if (a.start && parse_time(a.start, &start_ms) != 0) {
+        free(cfg);
+        return usage_error("--start: not RFC 3339 or epoch milliseconds: %s", a.start);
+    }
     if (!kafka) {
-        file_replay_opts o = {a.input, a.output, text, a.progress, a.control};
+        file_replay_opts o = {a.input, a.output, text, a.progress, a.control, start_ms};
         rc = file_replay_run(cfg, &o);
         free(cfg);
         return rc;
     }
     rc = 2;
-    if (a.input || a.control) {
-        usage_error("%s", "--input and --control are for file replay, not --topic");
+    if (a.input || a.control || a.start) {
+        usage_error("%s", "--input, --control and --start are for file replay, not --topic");
         goto out;
     }
     if (!a.brokers || !a.topic || !a.from) {

@@ -215,6 +215,8 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
         goto done;
     }
     sw_engine_set_text(e, o->text);
+    if (o->start_ms != INT64_MIN)
+        sw_engine_set_watch_start(e, sw_floor_div(o->start_ms, 1000));
     /* The largest whole line a chunk must hold is the cap plus its newline,
      * after a carried partial line of up to the cap. */
     reader rd;

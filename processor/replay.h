@@ -3,6 +3,8 @@
 #ifndef SOAKWATCH_REPLAY_H
 #define SOAKWATCH_REPLAY_H
 
+#include <stdint.h>
+
 #include "config.h"
 
 typedef struct file_replay_opts {
@@ -11,6 +13,8 @@ typedef struct file_replay_opts {
     int text;            /* render for a person */
     int progress;        /* -1 auto (stderr is a terminal), 0 off, 1 on */
     const char *control; /* acknowledgements file, or NULL */
+    int64_t start_ms;    /* coverage starts here at the latest (a live run's watch start),
+                            or INT64_MIN: at the first event */
 } file_replay_opts;
 
 /* Returns the process exit status: 0, 2 when a file cannot be opened (one

@@ -1025,9 +1025,11 @@ def split_lines(data):
     return out
 
 
-def replay(lines, config=None):
+def replay(lines, config=None, start_s=None):
     """Replay lines (bytes, as split_lines cuts them: no line end; empty
     ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict).
+    start_s: the watch start of a live run (section 3, live mode; `replay
+    --start`): coverage starts there when no event came before it.
     With an `input` section the summary also has "filtered" (when filters are
     configured), "pairs" (when correlate is) and "blind" (rule -> [missing,
     instants], for rules blind at one instant or more)."""
@@ -1064,6 +1066,8 @@ def replay(lines, config=None):
                 summary["out_of_range"] += 1
                 continue
             sec = ts // 1000
+            if t0 is None and start_s is not None and sec > start_s:
+                t0 = max_second = start_s  # watched since before this event
             if max_second is not None:
                 if sec > max_second + max_gap:
                     summary["out_of_range"] += 1
@@ -1080,6 +1084,8 @@ def replay(lines, config=None):
             summary["accepted"] += 1
     outputs = []
     blind = {}
+    if t0 is None and start_s is not None:
+        t0 = max_second = start_s  # watched, and nothing came
     if t0 is not None:
         # An accepted event's second is never below an instant already
         # evaluated when it arrived (it is within the lateness of the greatest
@@ -1098,7 +1104,7 @@ def replay(lines, config=None):
 
 def evaluate(accepted, t0, max_second, cfg):
     """(outputs, blind instants per rule name)."""
-    base = min(sec for sec, _ in accepted)
+    base = min([sec for sec, _ in accepted] + [t0])
     b = Buckets(accepted, base, max_second, cfg)
     rules = cfg["rules"]
     st = cfg["status"]
@@ -1275,12 +1281,14 @@ def main(argv=None):
     ap.add_argument("--config", help="JSON config overriding the defaults")
     ap.add_argument("--input", default="-")
     ap.add_argument("--output", default="-")
+    ap.add_argument("--start", type=int, default=None,
+                    help="coverage starts at this second at the latest (epoch seconds)")
     a = ap.parse_args(argv)
     config = None
     if a.config:
         with open(a.config) as f:
             config = json.load(f)
-    res = replay(split_lines(read_input(a.input)), config)
+    res = replay(split_lines(read_input(a.input)), config, a.start)
     out = sys.stdout if a.output == "-" else open(a.output, "w")
     for ev in res.outputs:
         out.write(dumps(ev) + "\n")

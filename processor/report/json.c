@@ -1,0 +1,151 @@
+/* json.c: the report as one JSON document (docs/reports.md, "JSON"). */
+#include "report_model.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+
+/* ---- json -------------------------------------------------------------- */
+
+static void json_num(sw_buf *b, double v)
+{
+    buf_json_double(b, v); /* null for NAN */
+}
+
+static void json_pass(sw_buf *b, int p)
+{
+    buf_puts(b, p < 0 ? "null" : p ? "true" : "false");
+}
+
+static void json_time(sw_buf *b, int64_t ms)
+{
+    char s[40];
+    rp_fmt_iso(ms, s, sizeof(s));
+    buf_json_str(b, s);
+}
+
+static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
+{
+    buf_puts(b, "{\"id\":");
+    buf_json_str(b, t->id);
+    buf_puts(b, ",\"rule\":");
+    buf_json_str(b, t->rule);
+    buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"at\":",
+               t->firing ? "firing" : "resolved", t->at_ms);
+    json_time(b, t->at_ms);
+    buf_printf(b, ",\"hour\":%zu,\"window_s\":%" PRId64 ",\"metric\":", rp_hour_index(r, t->at_ms) + 1,
+               t->window_s);
+    buf_json_str(b, t->metric);
+    buf_puts(b, ",\"op\":");
+    buf_json_str(b, t->op);
+    buf_puts(b, ",\"threshold\":");
+    json_num(b, t->threshold);
+    buf_puts(b, ",\"value\":");
+    json_num(b, t->value);
+    buf_puts(b, ",\"samples\":");
+    if (t->samples >= 0)
+        buf_printf(b, "%" PRId64, t->samples);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, "}");
+}
+
+void rp_render_soak_json(sw_buf *b, const rp_report *r)
+{
+    buf_printf(b, "{\"verdict\":\"%s\",\"hours\":%zu,\"complete_hours\":%d,"
+               "\"longest_success_run_hours\":%d,\"required_hours\":%d,\"firings\":%" PRIu64
+               ",\"criteria\":[",
+               r->go ? "GO" : "NO-GO", r->n_hours, r->complete_hours, r->longest_run,
+               RP_SOAK_HOURS, r->firings);
+    for (int i = 0; i < 4; i++) {
+        const rp_criterion *k = &r->crit[i];
+        buf_printf(b, "%s{\"name\":\"%s\",\"description\":", i ? "," : "", k->key);
+        buf_json_str(b, k->title);
+        buf_printf(b, ",\"pass\":%s,\"first_failed_hour\":", k->pass ? "true" : "false");
+        if (k->first_hour >= 0) {
+            buf_printf(b, "%d,\"first_failed_start\":", k->first_hour + 1);
+            json_time(b, r->hours[k->first_hour].start_ms);
+        } else {
+            buf_puts(b, "null,\"first_failed_start\":null");
+        }
+        buf_puts(b, ",\"detail\":");
+        buf_json_str(b, k->detail);
+        buf_puts(b, "}");
+    }
+    buf_puts(b, "]}");
+}
+
+void rp_render_json(sw_buf *b, const rp_report *r)
+{
+    const sw_config *c = &r->cfg;
+    buf_printf(b, "{\"input\":{\"lines\":%" PRIu64 ",\"skipped_lines\":%" PRIu64
+               ",\"statuses\":%zu,\"triggers\":%zu,\"status_interval_s\":",
+               r->lines, r->skipped, r->n_st, r->n_tr);
+    json_num(b, (double)r->interval_ms / 1000);
+    buf_puts(b, "},\"targets\":{\"success_rate_min\":");
+    json_num(b, c->status_success_rate_min);
+    buf_puts(b, ",\"latency_mean_max_ms\":");
+    json_num(b, c->status_latency_mean_max_ms);
+    buf_puts(b, ",\"error_rate_max\":");
+    json_num(b, c->status_error_rate_max);
+    buf_puts(b, "},\"hours\":[");
+    size_t ti = 0;
+    for (size_t h = 0; h < r->n_hours; h++) {
+        const rp_hour *H = &r->hours[h];
+        buf_printf(b, "%s\n{\"hour\":%zu,\"start\":", h ? "," : "", h + 1);
+        json_time(b, H->start_ms);
+        buf_puts(b, ",\"end\":");
+        json_time(b, H->start_ms + RP_HOUR_MS);
+        buf_printf(b, ",\"covered_s\":%" PRId64 ",\"windows\":%d,\"statuses\":%d,"
+                   "\"requests\":%" PRIu64
+                   ",\"outcomes\":%" PRIu64 ",\"successes\":%" PRIu64 ",\"errors\":%" PRIu64
+                   ",\"success_rate\":",
+                   H->covered_s, H->n_tiles, H->n_status, H->requests, H->outcomes, H->successes,
+                   H->errors);
+        json_num(b, H->success_rate);
+        buf_puts(b, ",\"latency_mean_ms\":");
+        json_num(b, H->lat_mean);
+        buf_puts(b, ",\"error_rate\":");
+        json_num(b, H->error_rate);
+        buf_puts(b, ",\"status\":");
+        if (H->worst == LV_NONE)
+            buf_puts(b, "null");
+        else
+            buf_json_str(b, rp_level_name(H->worst));
+        buf_puts(b, ",\"pass\":{\"success_rate\":");
+        json_pass(b, H->pass_success);
+        buf_puts(b, ",\"latency_mean_ms\":");
+        json_pass(b, H->pass_latency);
+        buf_puts(b, ",\"error_rate\":");
+        json_pass(b, H->pass_error);
+        buf_puts(b, "},\"triggers\":[");
+        int first = 1;
+        while (ti < r->n_tr && rp_hour_index(r, r->tr[ti].at_ms) == h) {
+            buf_puts(b, first ? "" : ",");
+            buf_json_str(b, r->tr[ti].id);
+            first = 0;
+            ti++;
+        }
+        buf_puts(b, "]}");
+    }
+    buf_puts(b, "],\n\"triggers\":[");
+    for (size_t i = 0; i < r->n_tr; i++) {
+        buf_puts(b, i ? ",\n" : "\n");
+        json_trigger(b, r, &r->tr[i]);
+    }
+    buf_puts(b, "],\n\"soak\":");
+    rp_render_soak_json(b, r);
+    buf_puts(b, "}\n");
+}

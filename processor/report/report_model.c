@@ -1,0 +1,700 @@
+/* report_model.c: soakwatch's output events read back (JSON Lines, plain or
+ * gzip) into statuses and triggers, tiled into hours whose metrics are exact
+ * sums of non-overlapping status windows, never averages of overlapping
+ * ones (docs/reports.md), and the soak verdict judged on them. */
+#include "report_model.h"
+
+#include <errno.h>
+#include <inttypes.h>
+#include <math.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <jansson.h>
+#include <zlib.h>
+
+#include "buf.h"
+#include "config.h"
+#include "event.h"
+
+void rp_report_free(rp_report *r)
+{
+    free(r->st);
+    free(r->labels);
+    free(r->tr);
+    free(r->hours);
+    memset(r, 0, sizeof(*r));
+}
+
+/* ---- time -------------------------------------------------------------- */
+
+/* The hour an instant belongs to. A status or trigger at T describes the
+ * seconds before T, so 13:00:00 closes the 12:00-13:00 hour. */
+static int64_t hour_of(int64_t at_ms)
+{
+    return sw_floor_div(at_ms - 1, RP_HOUR_MS);
+}
+
+
+/* UTC text of an instant in one of the TF_* forms. */
+void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap)
+{
+    time_t s = (time_t)sw_floor_div(ms, 1000);
+    struct tm tm;
+    char tmp[96];
+    if (cap == 0)
+        return;
+    if (gmtime_r(&s, &tm) == NULL) {
+        snprintf(out, cap, "?");
+        return;
+    }
+    int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
+    switch (form) {
+    case TF_HMS:
+        snprintf(tmp, sizeof(tmp), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+        break;
+    case TF_HM: snprintf(tmp, sizeof(tmp), "%02d:%02d", tm.tm_hour, tm.tm_min); break;
+    case TF_DHM:
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min);
+        break;
+    case TF_DHMS:
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        break;
+    case TF_ISO:
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
+                 tm.tm_min, tm.tm_sec);
+        break;
+    default: snprintf(tmp, sizeof(tmp), "%02d-%02d", mo, tm.tm_mday); break;
+    }
+    size_t n = strlen(tmp);
+    n = n < cap ? n : cap - 1;
+    memcpy(out, tmp, n);
+    out[n] = '\0';
+}
+
+void rp_fmt_iso(int64_t ms, char *out, size_t cap)
+{
+    char base[32];
+    rp_fmt_utc(ms, TF_ISO, base, sizeof(base));
+    snprintf(out, cap, "%s.%03dZ", base, (int)(ms - sw_floor_div(ms, 1000) * 1000));
+}
+
+/* "2026-11-26 12:00-13:00 UTC" for hour index i. */
+void rp_fmt_hour_range(const rp_report *r, size_t i, char *out, size_t cap)
+{
+    char a[32], b[16];
+    rp_fmt_utc(r->hours[i].start_ms, TF_DHM, a, sizeof(a));
+    rp_fmt_utc(r->hours[i].start_ms + RP_HOUR_MS, TF_HM, b, sizeof(b));
+    snprintf(out, cap, "%s-%s UTC", a, b);
+}
+
+size_t rp_hour_index(const rp_report *r, int64_t at_ms)
+{
+    return (size_t)(hour_of(at_ms) - r->first_hour);
+}
+
+/* ---- input ------------------------------------------------------------- */
+
+static int level_of(const char *s)
+{
+    if (strcmp(s, "green") == 0)
+        return LV_GREEN;
+    if (strcmp(s, "yellow") == 0)
+        return LV_YELLOW;
+    if (strcmp(s, "red") == 0)
+        return LV_RED;
+    return LV_NONE;
+}
+
+const char *rp_level_name(int lv)
+{
+    static const char *const n[] = {"green", "yellow", "red"};
+    return lv >= 0 && lv <= 2 ? n[lv] : NULL;
+}
+
+/* A count field: absent means 0. Returns 0, or -1 when not a count. */
+static int get_count(const json_t *o, const char *key, uint32_t *out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = 0;
+    if (v == NULL)
+        return 0;
+    if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+        json_integer_value(v) > (json_int_t)UINT32_MAX)
+        return -1;
+    *out = (uint32_t)json_integer_value(v);
+    return 0;
+}
+
+/* A metric that may be null: NAN for null or absent; -1 for another type. */
+static int get_metric(const json_t *o, const char *key, double *out)
+{
+    json_t *v = json_object_get(o, key);
+    *out = NAN;
+    if (v == NULL || json_is_null(v))
+        return 0;
+    if (!json_is_number(v))
+        return -1;
+    *out = json_number_value(v);
+    return 0;
+}
+
+static int name_index(rp_report *r, int kind, const char *name)
+{
+    for (int i = 0; i < r->n_names[kind]; i++)
+        if (strcmp(r->names[kind][i], name) == 0)
+            return i;
+    if (r->n_names[kind] == RP_MAX_NAMES || strlen(name) > LABEL_NAME_MAX) {
+        /* The last slot gathers whatever does not fit. */
+        snprintf(r->names[kind][RP_MAX_NAMES], LABEL_NAME_MAX + 1, "(more)");
+        return RP_MAX_NAMES;
+    }
+    snprintf(r->names[kind][r->n_names[kind]], LABEL_NAME_MAX + 1, "%s", name);
+    return r->n_names[kind]++;
+}
+
+static int add_labels(rp_report *r, rp_status *s, const json_t *obj, int kind)
+{
+    if (obj == NULL)
+        return 0;
+    if (!json_is_object(obj))
+        return -1;
+    const char *key;
+    json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (!json_is_integer(v) || json_integer_value(v) < 0 ||
+            json_integer_value(v) > (json_int_t)UINT32_MAX)
+            return -1;
+        if (json_integer_value(v) == 0)
+            continue;
+        if (s->n_labels == UINT16_MAX)
+            return -1;
+        if (r->n_labels == r->cap_labels) {
+            size_t nc = r->cap_labels ? r->cap_labels * 2 : 1024;
+            rp_label *nl = realloc(r->labels, nc * sizeof(*nl));
+            if (nl == NULL)
+                return -ENOMEM;
+            r->labels = nl;
+            r->cap_labels = nc;
+        }
+        rp_label *l = &r->labels[r->n_labels++];
+        l->kind = (uint8_t)kind;
+        l->name = (uint8_t)name_index(r, kind, key);
+        l->count = (uint32_t)json_integer_value(v);
+        s->n_labels++;
+    }
+    return 0;
+}
+
+static int parse_tile(const json_t *m, uint32_t window_s, rp_tile *t)
+{
+    t->window_s = window_s;
+    if (!json_is_object(m))
+        return -1;
+    if (get_count(m, "requests", &t->requests) || get_count(m, "outcomes", &t->outcomes) ||
+        get_count(m, "successes", &t->successes) || get_count(m, "errors", &t->errors) ||
+        get_metric(m, "latency_mean_ms", &t->lat_mean))
+        return -1;
+    if (t->successes > t->outcomes || t->errors > t->outcomes)
+        return -1;
+    if (t->outcomes == 0)
+        t->lat_mean = NAN;
+    else if (isnan(t->lat_mean))
+        return -1;
+    return 0;
+}
+
+/* Parse a status event into r->st. Returns 0, -1 when unreadable, -ENOMEM. */
+static int parse_status(rp_report *r, const json_t *o, uint32_t seq)
+{
+    json_t *at = json_object_get(o, "at_ms");
+    json_t *lv = json_object_get(o, "status");
+    json_t *win = json_object_get(o, "windows");
+    if (!json_is_integer(at) || json_integer_value(at) <= 0 ||
+        json_integer_value(at) > INT64_C(253402300799999) || !json_is_string(lv) ||
+        level_of(json_string_value(lv)) == LV_NONE || !json_is_object(win))
+        return -1;
+    if (r->n_st == r->cap_st) {
+        size_t nc = r->cap_st ? r->cap_st * 2 : 1024;
+        rp_status *ns = realloc(r->st, nc * sizeof(*ns));
+        if (ns == NULL)
+            return -ENOMEM;
+        r->st = ns;
+        r->cap_st = nc;
+    }
+    rp_status *s = &r->st[r->n_st];
+    memset(s, 0, sizeof(*s));
+    s->at_ms = json_integer_value(at);
+    s->seq = seq;
+    s->level = (int8_t)level_of(json_string_value(lv));
+    s->label_off = (uint32_t)r->n_labels;
+
+    /* Keep the smallest windows, in ascending order. */
+    const char *key;
+    json_t *m;
+    const json_t *chart_obj = NULL;
+    json_object_foreach(win, key, m) {
+        char *end;
+        errno = 0;
+        long w = strtol(key, &end, 10);
+        if (errno || *end || end == key || w <= 0 || w > 7 * 86400)
+            return -1;
+        rp_tile t;
+        if (parse_tile(m, (uint32_t)w, &t))
+            return -1;
+        int pos = s->n_tiles;
+        while (pos > 0 && s->tiles[pos - 1].window_s > t.window_s)
+            pos--;
+        if (pos > 0 && s->tiles[pos - 1].window_s == t.window_s)
+            return -1;
+        if (pos == RP_MAX_WINDOWS)
+            continue;
+        int last = s->n_tiles < RP_MAX_WINDOWS ? s->n_tiles : RP_MAX_WINDOWS - 1;
+        memmove(&s->tiles[pos + 1], &s->tiles[pos], (size_t)(last - pos) * sizeof(t));
+        s->tiles[pos] = t;
+        if (s->n_tiles < RP_MAX_WINDOWS)
+            s->n_tiles++;
+    }
+    if (s->n_tiles == 0)
+        return -1;
+    s->chart = 0;
+    for (int i = 0; i < s->n_tiles; i++)
+        if (s->tiles[i].window_s == RP_CHART_WINDOW_S)
+            s->chart = (uint8_t)i;
+    char wkey[16];
+    snprintf(wkey, sizeof(wkey), "%u", (unsigned)s->tiles[s->chart].window_s);
+    chart_obj = json_object_get(win, wkey);
+    if (get_count(chart_obj, "declined", &s->declined) ||
+        get_metric(chart_obj, "latency_p95_ms", &s->p95) ||
+        get_metric(chart_obj, "latency_p99_ms", &s->p99) ||
+        get_metric(chart_obj, "time_constraint_success_rate", &s->tcsr))
+        return -1;
+    size_t labels_before = r->n_labels;
+    int rc = add_labels(r, s, json_object_get(chart_obj, "strategies"), K_STRATEGY);
+    if (rc == 0)
+        rc = add_labels(r, s, json_object_get(chart_obj, "fallback_reasons"), K_REASON);
+    if (rc) {
+        r->n_labels = labels_before; /* drop a half-read status's labels */
+        return rc;
+    }
+    r->n_st++;
+    return 0;
+}
+
+static int copy_str(char *dst, size_t cap, const json_t *v)
+{
+    if (!json_is_string(v) || json_string_length(v) >= cap || json_string_length(v) == 0)
+        return -1;
+    memcpy(dst, json_string_value(v), json_string_length(v) + 1);
+    return 0;
+}
+
+/* Parse a rollback_trigger event into r->tr. Returns 0, -1, -ENOMEM. */
+static int parse_trigger(rp_report *r, const json_t *o, uint32_t seq)
+{
+    rp_trigger t;
+    memset(&t, 0, sizeof(t));
+    json_t *at = json_object_get(o, "at_ms");
+    json_t *state = json_object_get(o, "state");
+    json_t *w = json_object_get(o, "window_s");
+    json_t *samples = json_object_get(o, "samples");
+    json_t *thr = json_object_get(o, "threshold");
+    if (!json_is_integer(at) || json_integer_value(at) <= 0 ||
+        json_integer_value(at) > INT64_C(253402300799999) || !json_is_string(state) ||
+        copy_str(t.rule, sizeof(t.rule), json_object_get(o, "rule")) ||
+        copy_str(t.metric, sizeof(t.metric), json_object_get(o, "metric")) ||
+        copy_str(t.op, sizeof(t.op), json_object_get(o, "op")) || !json_is_number(thr) ||
+        get_metric(o, "value", &t.value))
+        return -1;
+    if (strcmp(json_string_value(state), "firing") == 0)
+        t.firing = 1;
+    else if (strcmp(json_string_value(state), "resolved") != 0)
+        return -1;
+    t.at_ms = json_integer_value(at);
+    t.seq = seq;
+    t.threshold = json_number_value(thr);
+    t.window_s = json_is_integer(w) ? json_integer_value(w) : 0;
+    t.samples = json_is_integer(samples) ? json_integer_value(samples) : -1;
+    t.pair = -1;
+    if (copy_str(t.id, sizeof(t.id), json_object_get(o, "id")))
+        snprintf(t.id, sizeof(t.id), "%s:%" PRId64, t.rule, t.at_ms);
+    if (r->n_tr == r->cap_tr) {
+        size_t nc = r->cap_tr ? r->cap_tr * 2 : 64;
+        rp_trigger *nt = realloc(r->tr, nc * sizeof(*nt));
+        if (nt == NULL)
+            return -ENOMEM;
+        r->tr = nt;
+        r->cap_tr = nc;
+    }
+    r->tr[r->n_tr++] = t;
+    return 0;
+}
+
+static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
+{
+    json_error_t jerr;
+    json_t *o = json_loadb(line, len, 0, &jerr);
+    if (o == NULL)
+        return -1;
+    int rc = -1;
+    const char *type = json_string_value(json_object_get(o, "type"));
+    if (json_is_object(o) && type && strcmp(type, "status") == 0)
+        rc = parse_status(r, o, seq);
+    else if (json_is_object(o) && type && strcmp(type, "rollback_trigger") == 0)
+        rc = parse_trigger(r, o, seq);
+    json_decref(o);
+    return rc;
+}
+
+static int is_blank(const char *s, size_t n)
+{
+    for (size_t i = 0; i < n; i++)
+        if (s[i] != ' ' && s[i] != '\t' && s[i] != '\r' && s[i] != '\n')
+            return 0;
+    return 1;
+}
+
+/* Read every line of path ("-" = stdin; gzip is recognised by content).
+ * Returns 0, or 2 after one line on stderr naming the problem. */
+int rp_read_input(rp_report *r, const char *path)
+{
+    gzFile gz;
+    if (strcmp(path, "-") == 0) {
+        int fd = dup(STDIN_FILENO);
+        gz = fd < 0 ? NULL : gzdopen(fd, "rb");
+        if (gz == NULL && fd >= 0)
+            close(fd);
+    } else {
+        gz = gzopen(path, "rb");
+    }
+    if (gz == NULL) {
+        fprintf(stderr, "report: cannot open input %s: %s\n", path,
+                errno ? strerror(errno) : "out of memory");
+        return 2;
+    }
+    char *line = malloc(RP_MAX_LINE + 2);
+    if (line == NULL) {
+        gzclose(gz);
+        fprintf(stderr, "report: out of memory\n");
+        return 2;
+    }
+    int rc = 0;
+    int too_long = 0; /* inside the rest of an over-long line */
+    while (gzgets(gz, line, RP_MAX_LINE + 2) != NULL) {
+        size_t n = strlen(line);
+        int complete = n > 0 && line[n - 1] == '\n';
+        if (too_long) {
+            too_long = !complete;
+            continue;
+        }
+        if (++r->lines > RP_MAX_LINES) {
+            fprintf(stderr, "report: %s has more than %d lines; split the input\n", path,
+                    RP_MAX_LINES);
+            rc = 2;
+            break;
+        }
+        if (!complete && n > RP_MAX_LINE) {
+            r->skipped++;
+            too_long = 1;
+            continue;
+        }
+        if (is_blank(line, n))
+            continue;
+        int prc = parse_line(r, line, n, (uint32_t)r->lines);
+        if (prc == -ENOMEM) {
+            fprintf(stderr, "report: out of memory at line %" PRIu64 " of %s\n", r->lines, path);
+            rc = 2;
+            break;
+        }
+        if (prc)
+            r->skipped++;
+    }
+    int zerr = Z_OK;
+    const char *zmsg = gzerror(gz, &zerr);
+    if (rc == 0 && zerr != Z_OK && zerr != Z_STREAM_END) {
+        fprintf(stderr, "report: cannot read %s: %s\n", path,
+                zerr == Z_ERRNO ? strerror(errno) : zmsg);
+        rc = 2;
+    }
+    free(line);
+    gzclose(gz);
+    return rc;
+}
+
+/* ---- analysis ---------------------------------------------------------- */
+
+static int cmp_status(const void *a, const void *b)
+{
+    const rp_status *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+static int cmp_trigger(const void *a, const void *b)
+{
+    const rp_trigger *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
+/* Orders pointers to triggers by rule, then time. */
+static int cmp_by_rule(const void *a, const void *b)
+{
+    const rp_trigger *x = *(const rp_trigger *const *)a, *y = *(const rp_trigger *const *)b;
+    int c = strcmp(x->rule, y->rule);
+    if (c)
+        return c;
+    return cmp_trigger(x, y);
+}
+
+/* Sort by time; drop repeated statuses (same at_ms) and repeated triggers
+ * (same rule, state and at_ms), as at-least-once delivery can repeat them;
+ * pair each firing with the resolution of the same rule that follows it. */
+int rp_normalise(rp_report *r)
+{
+    /* qsort must not see the NULL of an empty array. */
+    if (r->n_st > 1)
+        qsort(r->st, r->n_st, sizeof(*r->st), cmp_status);
+    size_t k = 0;
+    for (size_t i = 0; i < r->n_st; i++)
+        if (k == 0 || r->st[k - 1].at_ms != r->st[i].at_ms)
+            r->st[k++] = r->st[i];
+    r->n_st = k;
+
+    if (r->n_tr > 1)
+        qsort(r->tr, r->n_tr, sizeof(*r->tr), cmp_trigger);
+    k = 0;
+    for (size_t i = 0; i < r->n_tr; i++) {
+        int dup = 0;
+        for (size_t j = k; j-- > 0 && r->tr[j].at_ms == r->tr[i].at_ms;)
+            if (r->tr[j].firing == r->tr[i].firing && strcmp(r->tr[j].rule, r->tr[i].rule) == 0)
+                dup = 1;
+        if (!dup)
+            r->tr[k++] = r->tr[i];
+    }
+    r->n_tr = k;
+
+    if (r->n_tr > 1) {
+        rp_trigger **by_rule = malloc(r->n_tr * sizeof(*by_rule));
+        if (by_rule == NULL)
+            return -ENOMEM;
+        for (size_t i = 0; i < r->n_tr; i++)
+            by_rule[i] = &r->tr[i];
+        qsort(by_rule, r->n_tr, sizeof(*by_rule), cmp_by_rule);
+        for (size_t i = 0; i + 1 < r->n_tr; i++) {
+            rp_trigger *a = by_rule[i], *b = by_rule[i + 1];
+            if (a->firing && !b->firing && strcmp(a->rule, b->rule) == 0) {
+                a->pair = (int)(b - r->tr);
+                b->pair = (int)(a - r->tr);
+            }
+        }
+        free(by_rule);
+    }
+
+    /* The status interval: the smallest step between statuses. */
+    r->interval_ms = 60000;
+    int64_t best = INT64_MAX;
+    for (size_t i = 1; i < r->n_st; i++)
+        if (r->st[i].at_ms - r->st[i - 1].at_ms < best)
+            best = r->st[i].at_ms - r->st[i - 1].at_ms;
+    if (best != INT64_MAX)
+        r->interval_ms = best;
+    return 0;
+}
+
+/* 1 when v passes the target, 0 when not, -1 when v is null. */
+static int judge_min(double v, double min)
+{
+    return isnan(v) ? -1 : v > min;
+}
+
+static int judge_max(double v, double max)
+{
+    return isnan(v) ? -1 : v < max;
+}
+
+/* Build the hours and their metrics. Each hour sums windows that lie
+ * inside it and do not overlap: scanning its statuses in time order, a
+ * status is used when one of its windows starts at or after the part of
+ * the hour already covered (the longest such window). With statuses every
+ * minute this takes the 300 s windows at :05, :10, ... :00, which tile the
+ * hour exactly. Returns 0, or 2 after a line on stderr. */
+int rp_build_hours(rp_report *r)
+{
+    int64_t lo = INT64_MAX, hi = INT64_MIN;
+    if (r->n_st) {
+        lo = hour_of(r->st[0].at_ms);
+        hi = hour_of(r->st[r->n_st - 1].at_ms);
+    }
+    if (r->n_tr) {
+        int64_t a = hour_of(r->tr[0].at_ms), b = hour_of(r->tr[r->n_tr - 1].at_ms);
+        lo = a < lo ? a : lo;
+        hi = b > hi ? b : hi;
+    }
+    if (hi - lo + 1 > RP_MAX_HOURS) {
+        fprintf(stderr, "report: input spans %" PRId64 " hours, more than %d\n", hi - lo + 1,
+                RP_MAX_HOURS);
+        return 2;
+    }
+    r->first_hour = lo;
+    r->n_hours = (size_t)(hi - lo + 1);
+    r->hours = calloc(r->n_hours, sizeof(*r->hours));
+    if (r->hours == NULL) {
+        fprintf(stderr, "report: out of memory for %zu hours\n", r->n_hours);
+        return 2;
+    }
+    for (size_t h = 0; h < r->n_hours; h++) {
+        rp_hour *H = &r->hours[h];
+        H->start_ms = (lo + (int64_t)h) * RP_HOUR_MS;
+        H->cursor_ms = H->start_ms;
+        H->worst = LV_NONE;
+    }
+    for (size_t i = 0; i < r->n_st; i++) {
+        const rp_status *s = &r->st[i];
+        rp_hour *H = &r->hours[rp_hour_index(r, s->at_ms)];
+        H->n_status++;
+        if (s->level > H->worst)
+            H->worst = s->level;
+        for (int t = s->n_tiles - 1; t >= 0; t--) {
+            const rp_tile *w = &s->tiles[t];
+            int64_t from = s->at_ms - (int64_t)w->window_s * 1000;
+            if (from < H->cursor_ms)
+                continue;
+            H->cursor_ms = s->at_ms;
+            H->covered_s += w->window_s;
+            H->n_tiles++;
+            H->requests += w->requests;
+            H->outcomes += w->outcomes;
+            H->successes += w->successes;
+            H->errors += w->errors;
+            if (w->outcomes)
+                H->lat_sum += w->lat_mean * w->outcomes;
+            break;
+        }
+    }
+    const sw_config *c = &r->cfg;
+    for (size_t h = 0; h < r->n_hours; h++) {
+        rp_hour *H = &r->hours[h];
+        H->success_rate = H->error_rate = H->lat_mean = NAN;
+        if (H->outcomes) {
+            H->success_rate = (double)H->successes / (double)H->outcomes;
+            H->error_rate = (double)H->errors / (double)H->outcomes;
+            H->lat_mean = H->lat_sum / (double)H->outcomes;
+        }
+        H->pass_success = judge_min(H->success_rate, c->status_success_rate_min);
+        if (H->n_tiles && !H->outcomes)
+            H->pass_success = 0; /* a covered hour without outcomes shows no success */
+        H->pass_latency = judge_max(H->lat_mean, c->status_latency_mean_max_ms);
+        H->pass_error = judge_max(H->error_rate, c->status_error_rate_max);
+    }
+    return 0;
+}
+
+void rp_pct(double v, char *out, size_t cap)
+{
+    if (isnan(v))
+        snprintf(out, cap, "n/a");
+    else
+        snprintf(out, cap, "%.1f%%", v * 100.0);
+}
+
+static void hour_label(const rp_report *r, size_t h, char *out, size_t cap)
+{
+    char range[64];
+    rp_fmt_hour_range(r, h, range, sizeof(range));
+    snprintf(out, cap, "hour %zu (%s)", h + 1, range);
+}
+
+/* The soak verdict (docs/reports.md, "Verdict"). */
+void rp_judge_soak(rp_report *r)
+{
+    const sw_config *c = &r->cfg;
+    char hl[128], v[32];
+    rp_criterion *a = &r->crit[0], *b = &r->crit[1], *e = &r->crit[2], *d = &r->crit[3];
+    a->key = "success_rate";
+    b->key = "latency_mean";
+    e->key = "error_rate";
+    d->key = "no_rollback_trigger";
+    snprintf(a->title, sizeof(a->title), "Success rate > %g%% every hour, %d h in a row",
+             c->status_success_rate_min * 100, RP_SOAK_HOURS);
+    snprintf(b->title, sizeof(b->title), "Mean response time < %gs every hour",
+             c->status_latency_mean_max_ms / 1000);
+    snprintf(e->title, sizeof(e->title), "Error rate < %g%% every hour",
+             c->status_error_rate_max * 100);
+    snprintf(d->title, sizeof(d->title), "No rollback trigger fired");
+    for (int i = 0; i < 4; i++) {
+        r->crit[i].pass = 1;
+        r->crit[i].first_hour = -1;
+        r->crit[i].detail[0] = '\0';
+    }
+
+    int run = 0;
+    r->longest_run = 0;
+    r->complete_hours = 0;
+    for (size_t h = 0; h < r->n_hours; h++) {
+        const rp_hour *H = &r->hours[h];
+        int complete = H->covered_s >= RP_HOUR_S && H->outcomes > 0;
+        r->complete_hours += complete;
+        run = complete && H->pass_success == 1 ? run + 1 : 0;
+        if (run > r->longest_run)
+            r->longest_run = run;
+        hour_label(r, h, hl, sizeof(hl));
+        if (H->pass_success == 0 && a->first_hour < 0) {
+            a->first_hour = (int)h;
+            rp_pct(H->success_rate, v, sizeof(v));
+            snprintf(a->detail, sizeof(a->detail), "first failed in %s: %s", hl,
+                     H->outcomes ? v : "no outcomes");
+        }
+        if (H->pass_latency == 0 && b->first_hour < 0) {
+            b->first_hour = (int)h;
+            snprintf(b->detail, sizeof(b->detail), "first failed in %s: %.2fs", hl,
+                     H->lat_mean / 1000);
+        }
+        if (H->pass_error == 0 && e->first_hour < 0) {
+            e->first_hour = (int)h;
+            rp_pct(H->error_rate, v, sizeof(v));
+            snprintf(e->detail, sizeof(e->detail), "first failed in %s: %s", hl, v);
+        }
+    }
+    if (a->first_hour >= 0)
+        a->pass = 0;
+    else if (r->longest_run < RP_SOAK_HOURS) {
+        a->pass = 0;
+        snprintf(a->detail, sizeof(a->detail),
+                 "only %d consecutive complete hours in the input (%d needed)", r->longest_run,
+                 RP_SOAK_HOURS);
+    } else
+        snprintf(a->detail, sizeof(a->detail), "%d consecutive complete hours",
+                 r->longest_run);
+    b->pass = b->first_hour < 0;
+    e->pass = e->first_hour < 0;
+
+    r->firings = 0;
+    for (size_t i = 0; i < r->n_tr; i++) {
+        const rp_trigger *t = &r->tr[i];
+        if (!t->firing)
+            continue;
+        if (r->firings++ == 0) {
+            char at[32];
+            rp_fmt_utc(t->at_ms, TF_DHMS, at, sizeof(at));
+            d->first_hour = (int)rp_hour_index(r, t->at_ms);
+            snprintf(d->detail, sizeof(d->detail), "%s fired at %s UTC in hour %d", t->rule, at,
+                     d->first_hour + 1);
+        }
+    }
+    if (r->firings) {
+        d->pass = 0;
+        size_t n = strlen(d->detail);
+        if (r->firings > 1)
+            snprintf(d->detail + n, sizeof(d->detail) - n, " (%" PRIu64 " firings in all)",
+                     r->firings);
+    }
+    r->go = a->pass && b->pass && e->pass && d->pass;
+}

@@ -1,0 +1,143 @@
+/* report_model.h: the report's model, shared by its parts: what was read
+ * from soakwatch's output events (statuses, triggers), the hours tiled from
+ * them, the soak verdict, and the helpers the renderers share. The model
+ * (report_model.c) reads and analyses; text.c, json.c and html.c render
+ * it; report.c is the command. */
+#ifndef SOAKWATCH_REPORT_MODEL_H
+#define SOAKWATCH_REPORT_MODEL_H
+
+#include <stddef.h>
+#include <stdint.h>
+
+#include "buf.h"
+#include "config.h"
+
+#define RP_MAX_LINES 1000000      /* input lines; more is refused */
+#define RP_MAX_LINE (64 * 1024)   /* longer lines are unreadable */
+#define RP_MAX_HOURS 100000       /* span of the input, in hours */
+#define RP_MAX_WINDOWS 3          /* windows kept per status (smallest first) */
+#define RP_MAX_NAMES 32           /* strategy / reason names; more go to "(more)" */
+#define RP_NAME_MAX 127
+#define RP_OUTPUT_CAP ((size_t)512 * 1024 * 1024)
+#define RP_HOUR_MS INT64_C(3600000)
+#define RP_HOUR_S 3600
+#define RP_SOAK_HOURS 24          /* consecutive complete hours criterion (a) needs */
+#define RP_CHART_WINDOW_S 300     /* the window the charts and tiles prefer */
+
+enum { LV_GREEN = 0, LV_YELLOW, LV_RED, LV_NONE = -1 };
+enum { K_STRATEGY = 0, K_REASON = 1 };
+
+typedef struct rp_tile {
+    uint32_t window_s;
+    uint32_t requests, outcomes, successes, errors;
+    double lat_mean; /* NAN when outcomes = 0 */
+} rp_tile;
+
+typedef struct rp_status {
+    int64_t at_ms;
+    uint32_t seq;     /* input order, for a stable sort */
+    int8_t level;
+    uint8_t n_tiles;  /* tiles[] sorted by window_s ascending */
+    uint8_t chart;    /* index of the window the charts use */
+    uint16_t n_labels;
+    uint32_t label_off; /* into rp_report.labels */
+    uint32_t declined;
+    double p95, p99, tcsr; /* of the chart window; NAN = null */
+    rp_tile tiles[RP_MAX_WINDOWS];
+} rp_status;
+
+typedef struct rp_label {
+    uint8_t kind; /* K_STRATEGY / K_REASON */
+    uint8_t name; /* index into names[kind] */
+    uint32_t count;
+} rp_label;
+
+typedef struct rp_trigger {
+    int64_t at_ms;
+    uint32_t seq;
+    int firing;
+    int64_t window_s;
+    int64_t samples;
+    double threshold;
+    double value; /* NAN = null */
+    int pair;     /* firing: its resolution; resolved: its firing; -1 none */
+    char id[RP_NAME_MAX + 32];
+    char rule[RP_NAME_MAX + 1];
+    char metric[RP_NAME_MAX + 1];
+    char op[4];
+} rp_trigger;
+
+typedef struct rp_hour {
+    int64_t start_ms;
+    int64_t covered_s;    /* seconds of the hour inside a used window */
+    int64_t cursor_ms;    /* tiling: covered up to here */
+    int n_tiles;          /* windows summed */
+    int n_status;
+    int worst;            /* LV_* or LV_NONE */
+    uint64_t requests, outcomes, successes, errors;
+    double lat_sum;       /* sum of latency_mean_ms * outcomes */
+    double success_rate, error_rate, lat_mean; /* NAN when outcomes = 0 */
+    int pass_success, pass_latency, pass_error; /* 1, 0, or -1 (not judged) */
+} rp_hour;
+
+typedef struct rp_criterion {
+    const char *key;
+    char title[96];
+    int pass;
+    int first_hour; /* index into hours, -1 none */
+    char detail[256];
+} rp_criterion;
+
+typedef struct rp_report {
+    sw_config cfg;
+    rp_status *st;
+    size_t n_st, cap_st;
+    rp_label *labels;
+    size_t n_labels, cap_labels;
+    rp_trigger *tr;
+    size_t n_tr, cap_tr;
+    char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
+    int n_names[2];
+    uint64_t lines, skipped;
+    int64_t interval_ms;
+    int64_t first_hour; /* hour number (ms / 1 h) of hours[0] */
+    rp_hour *hours;
+    size_t n_hours;
+    rp_criterion crit[4];
+    int go;
+    int longest_run;    /* consecutive complete hours above the success target */
+    int complete_hours;
+    uint64_t firings;
+} rp_report;
+
+/* The forms of rp_fmt_utc: 12:34:56, 12:34, 2026-11-20 12:34,
+ * 2026-11-20 12:34:56, 2026-11-20T12:34:56, 11-20. */
+enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_ISO, TF_MD };
+
+/* ---- the model (report_model.c) ---- */
+size_t rp_hour_index(const rp_report *r, int64_t at_ms);
+void rp_fmt_hour_range(const rp_report *r, size_t i, char *out, size_t cap);
+void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap);
+void rp_pct(double v, char *out, size_t cap);
+const char *rp_level_name(int lv);
+void rp_fmt_iso(int64_t ms, char *out, size_t cap);
+int rp_read_input(rp_report *r, const char *path);
+int rp_normalise(rp_report *r);
+int rp_build_hours(rp_report *r);
+void rp_judge_soak(rp_report *r);
+void rp_report_free(rp_report *r);
+
+/* ---- text (text.c) ---- */
+void rp_fmt_num(double v, char *out, size_t cap);
+const char *rp_pass_word(int p);
+void rp_render_verdict_text(sw_buf *b, const rp_report *r);
+void rp_render_text(sw_buf *b, const rp_report *r);
+
+/* ---- json (json.c) ---- */
+void rp_render_soak_json(sw_buf *b, const rp_report *r);
+void rp_render_json(sw_buf *b, const rp_report *r);
+
+/* ---- html (html.c) ---- */
+int rp_render_html(sw_buf *b, const rp_report *r);
+
+#endif
