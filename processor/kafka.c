@@ -10,6 +10,8 @@
 #include <netdb.h>
 #include <poll.h>
 #include <pthread.h>
+#include <signal.h>
+#include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -22,6 +24,7 @@ struct kafka_client {
     rd_kafka_t *rk;
     char brokers[SW_STR_MAX + 1]; /* bootstrap list, for diagnosing a failure */
     int plaintext;                /* no TLS or SASL: the broker probe speaks its protocol */
+    atomic_int gone;              /* a topic or partition was reported not to exist */
     /* librdkafka's last error or failure log line (its threads write it,
      * start-up errors read it): a lock, on this error path only. */
     pthread_mutex_t last_lock;
@@ -104,6 +107,9 @@ static void on_error(rd_kafka_t *rk, int err, const char *reason, void *opaque)
     (void)rk;
     if (err != RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         note_last(k, reason);
+    if (err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION || err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+        err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+        atomic_store(&k->gone, 1);
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN)
         k->all_down = 1;
     if (err == RD_KAFKA_RESP_ERR__ALL_BROKERS_DOWN || err == RD_KAFKA_RESP_ERR__TRANSPORT)
@@ -303,6 +309,11 @@ kafka_client *kafka_producer_create(const sw_config *cfg, kafka_dr_fn dr, void *
     return k;
 }
 
+int kafka_take_gone(kafka_client *k)
+{
+    return atomic_exchange(&k->gone, 0);
+}
+
 /* Connect to host:port within timeout_ms. Returns the socket, or -1 with
  * the reason in why. */
 static int probe_connect(const char *host, const char *port, int timeout_ms, char *why,
@@ -352,8 +363,8 @@ static void probe_one(const char *host, const char *port, int timeout_ms, char *
                                         's', 'o', 'a', 'k', 'w', 'a', 't', 'c', 'h'};
     unsigned char resp[8];
     size_t got = 0;
+    struct pollfd pfd = {fd, POLLIN, 0};
     if (write(fd, req, sizeof(req)) == (ssize_t)sizeof(req)) {
-        struct pollfd pfd = {fd, POLLIN, 0};
         while (got < sizeof(resp) && poll(&pfd, 1, timeout_ms) == 1) {
             ssize_t n = read(fd, resp + got, sizeof(resp) - got);
             if (n <= 0)
@@ -361,8 +372,18 @@ static void probe_one(const char *host, const char *port, int timeout_ms, char *
             got += (size_t)n;
         }
     }
+    /* Silence: an HTTP server waits for the end of a request line. Ask it
+     * to finish (a Kafka broker never gets here: it has answered). */
+    if (got == 0 && write(fd, "\r\n\r\n", 4) == 4) {
+        while (got < sizeof(resp) && poll(&pfd, 1, 1000) == 1) {
+            ssize_t n = read(fd, resp + got, sizeof(resp) - got);
+            if (n <= 0)
+                break;
+            got += (size_t)n;
+        }
+    }
     close(fd);
-    if (got >= 4 && memcmp(resp, "HTTP", 4) == 0)
+    if ((got >= 4 && memcmp(resp, "HTTP", 4) == 0) || (got >= 1 && resp[0] == '<'))
         snprintf(why, cap, "it answers like an HTTP server, not a Kafka broker");
     else if (got == sizeof(resp) && resp[4] == 0 && resp[5] == 0 && resp[6] == 0x5a &&
              resp[7] == 0x11)
@@ -382,6 +403,11 @@ void kafka_probe_brokers(const char *brokers, int timeout_ms, char *out, size_t 
     snprintf(list, sizeof(list), "%s", brokers);
     size_t n = 0;
     out[0] = '\0';
+    /* A stop is asked for (SIGTERM held during start-up): no time for it. */
+    sigset_t pending;
+    if (sigpending(&pending) == 0 &&
+        (sigismember(&pending, SIGTERM) == 1 || sigismember(&pending, SIGINT) == 1))
+        return;
     char *save = NULL;
     for (char *b = strtok_r(list, ", ", &save); b && n < cap; b = strtok_r(NULL, ", ", &save)) {
         char *host = strstr(b, "://") ? strstr(b, "://") + 3 : b;
@@ -651,6 +677,8 @@ static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m)
         m->gone = rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
                   rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
                   rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
+        if (m->gone)
+            atomic_store(&k->gone, 1);
     } else {
         m->kind = KAFKA_MSG;
         m->value = rm->payload ? rm->payload : "";

@@ -183,6 +183,11 @@ int kafka_all_brokers_down(const kafka_client *k);
  * while, so what was last known of the partitions' ends may be stale. */
 uint64_t kafka_interruptions(const kafka_client *k);
 
+/* 1 once (then 0 until it happens again) after librdkafka reported a topic
+ * or partition of this client not to exist: deleted, perhaps to be created
+ * again under the same name. */
+int kafka_take_gone(kafka_client *k);
+
 /* Say, for each address of a bootstrap list, what answers there within
  * timeout_ms each: nothing (with the reason), something that is not a
  * Kafka broker (an HTTP server, a TLS listener), or a Kafka broker. For

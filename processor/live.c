@@ -1076,7 +1076,13 @@ static void on_prod_io(struct ev_loop *loop, ev_io *w, int revents)
  * nothing is skipped and nothing is published twice. */
 static void check_topic(live *l, int64_t now)
 {
-    if (l->replay || now - l->topic_check_ms < TOPIC_CHECK_MS)
+    if (l->replay)
+        return;
+    if (kafka_take_gone(l->cons) && !l->topic_gone) {
+        l->topic_gone = 1;
+        l->topic_check_ms = 0; /* look at once */
+    }
+    if (now - l->topic_check_ms < TOPIC_CHECK_MS)
         return;
     l->topic_check_ms = now;
     char err[512];
