@@ -345,3 +345,45 @@ def committed_offsets(group, topic, timeout_s=60):
             if cols[3].isdigit():
                 offsets[int(cols[2])] = int(cols[3])
     return offsets
+
+
+# ---- the SASL_SSL listener (TLS + SASL) -------------------------------------
+
+SaslListener = collections.namedtuple(
+    "SaslListener", "bootstrap mechanisms user password ca client_properties")
+
+
+def sasl_ssl():
+    """Returns the SASL_SSL listener of the broker scripts/kafka-local runs,
+    as SaslListener(bootstrap, mechanisms (a list), user, password, ca (the
+    path of the CA certificate that signed the broker's), client_properties
+    (a librdkafka properties file for kcat -F)). Starts the broker when none
+    runs. A broker started by an older kafka-local has no such listener:
+    the error says so (`scripts/kafka-local restart-broker` adds it)."""
+    bootstrap()
+    out = _run([SCRIPT, "sasl"], timeout=30)
+    lines = dict(line.split("=", 1) for line in out.splitlines() if "=" in line)
+    try:
+        return SaslListener(lines["BOOTSTRAP_SASL_SSL"], lines["SASL_MECHANISMS"].split(","),
+                            lines["SASL_USER"], lines["SASL_PASSWORD"], lines["SASL_CA"],
+                            lines["SASL_CLIENT_PROPERTIES"])
+    except KeyError as exc:
+        raise KafkaUtilError("scripts/kafka-local sasl printed no %s line: %r" % (exc, _tail(out)))
+
+
+def sasl_properties(listener, mechanism="PLAIN", password=None, ca=None):
+    """librdkafka properties (for soakwatch's kafka.properties) that connect
+    to listener by mechanism; password and ca replace the right ones."""
+    return {"security.protocol": "SASL_SSL", "sasl.mechanisms": mechanism,
+            "sasl.username": listener.user,
+            "sasl.password": listener.password if password is None else password,
+            "ssl.ca.location": listener.ca if ca is None else ca}
+
+
+def librdkafka_version():
+    """The version of the librdkafka that soakwatch and these helpers load,
+    as a tuple (major, minor, patch)."""
+    lib = _rdkafka()
+    lib.rd_kafka_version.restype = ctypes.c_int
+    v = lib.rd_kafka_version()
+    return ((v >> 24) & 0xff, (v >> 16) & 0xff, (v >> 8) & 0xff)
