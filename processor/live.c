@@ -386,6 +386,7 @@ typedef struct take_ctx {
     int64_t now;
     dec_verdict worst;
     int staged;
+    int out_of_range; /* an event of it is out of range whatever came before */
 } take_ctx;
 
 /* One event of the message being taken. */
@@ -403,9 +404,8 @@ static void take_event(void *ud, dec_verdict v, const sw_event *ev)
     if (ev->ts_ms < 0 || ev->ts_ms > SW_TS_MAX_MS || future) {
         /* Out of range whatever comes before it: the engine counts it
          * (and changes nothing); the original goes to the dead letters. */
-        if (sw_engine_push_from(l->e, ev, p, t->km->offset) == SW_OUT_OF_RANGE &&
-            t->worst == DEC_OK)
-            t->worst = DEC_VERDICT_COUNT; /* dead-lettered below as out of range */
+        if (sw_engine_push_from(l->e, ev, p, t->km->offset) == SW_OUT_OF_RANGE)
+            t->out_of_range = 1;
         return;
     }
     if (merge_push(l->m, p, ev, t->km->offset, t->now) == 0) {
@@ -428,12 +428,13 @@ static void take_message(live *l, const kafka_msg *km, int64_t now)
     l->c.messages++;
     l->in_bytes += km->len;
     l->read_next[p] = km->offset + 1;
-    take_ctx t = {l, km, now, DEC_VERDICT_COUNT, 0};
+    take_ctx t = {l, km, now, DEC_VERDICT_COUNT, 0, 0};
     dec_message(&l->dc, km->value, km->len, take_event, &t);
-    if (t.worst == DEC_VERDICT_COUNT)
-        dead_letter(l, km, km->value, km->len, "out_of_range");
-    else if (t.worst >= DEC_REJ_TOO_LARGE)
+    /* one dead letter per message: its first rejection, else out of range */
+    if (t.worst >= DEC_REJ_TOO_LARGE && t.worst < DEC_VERDICT_COUNT)
         dead_letter(l, km, km->value, km->len, dec_verdict_name(t.worst));
+    else if (t.out_of_range)
+        dead_letter(l, km, km->value, km->len, "out_of_range");
     if (!t.staged)
         merge_touch(l->m, p, now);
 }
