@@ -55,6 +55,35 @@ static const char usage_text[] =
     "SOAKWATCH_GROUP, SOAKWATCH_DEAD_LETTER_TOPIC, SOAKWATCH_CONTROL_TOPIC, SOAKWATCH_HTTP\n"
     "override the config file; command-line flags override both.\n";
 
+/* `soakwatch CMD --help`: the part of usage_text about CMD (its usage lines
+ * and what follows them), then the environment note for run. Returns 0,
+ * or -1 when CMD is not a command. */
+static int command_help(const char *cmd)
+{
+    size_t cl = strlen(cmd);
+    const char *p = strstr(usage_text, "commands:\n");
+    int printed = 0, in_cmd = 0;
+    while (p && *p) {
+        const char *e = strchr(p, '\n');
+        size_t n = e ? (size_t)(e - p) : strlen(p);
+        int header = n > 2 && p[0] == ' ' && p[1] == ' ' && p[2] != ' ';
+        if (header)
+            in_cmd = n >= 2 + cl && strncmp(p + 2, cmd, cl) == 0 && (p[2 + cl] == ' ' ||
+                                                                     2 + cl == n);
+        else if (n == 0)
+            in_cmd = 0;
+        if (in_cmd) {
+            printf("%s%.*s\n", header ? "usage: soakwatch " : "", (int)(header ? n - 2 : n),
+                   header ? p + 2 : p);
+            printed = 1;
+        }
+        p = e ? e + 1 : NULL;
+    }
+    if (printed && strcmp(cmd, "run") == 0)
+        fputs(strstr(usage_text, "\nEnvironment") + 1, stdout);
+    return printed ? 0 : -1;
+}
+
 static int usage_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One line naming the problem, and exit status 2. */
@@ -377,6 +406,12 @@ int main(int argc, char **argv)
         printf("soakwatch %s\n", SW_VERSION);
         return 0;
     }
+    for (int i = 2; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            if (command_help(cmd) == 0)
+                return 0;
+            break;
+        }
     if (strcmp(cmd, "replay") == 0)
         return cmd_replay(argc - 1, argv + 1);
     if (strcmp(cmd, "run") == 0)

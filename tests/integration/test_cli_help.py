@@ -1,0 +1,38 @@
+"""`soakwatch COMMAND --help` prints that command's usage on stdout and exits
+0; an unknown command still exits 2."""
+
+import os
+import subprocess
+from pathlib import Path
+
+import pytest
+
+SRC = Path(os.environ.get("SOAKWATCH_SRC", Path(__file__).resolve().parents[2]))
+BIN = os.environ.get("SOAKWATCH_BIN", str(SRC / "build" / "soakwatch"))
+
+
+@pytest.mark.parametrize("cmd,flag", [("replay", "--start"), ("run", "--http"),
+                                      ("report", "--soak"), ("check-config", "--input")])
+def test_each_command_has_its_own_help(cmd, flag):
+    for ask in ("--help", "-h"):
+        p = subprocess.run([BIN, cmd, ask], capture_output=True, text=True, timeout=30)
+        assert p.returncode == 0, p.stderr
+        lines = p.stdout.splitlines()
+        assert lines[0].startswith("usage: soakwatch " + cmd + " "), p.stdout
+        assert flag in p.stdout
+        others = {"replay", "run", "report", "check-config"} - {cmd}
+        assert not any(line.startswith("usage: soakwatch " + o + " ") for o in others
+                       for line in lines), p.stdout
+
+
+def test_help_after_other_options_too():
+    p = subprocess.run([BIN, "replay", "--format", "text", "--help"], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 0 and p.stdout.startswith("usage: soakwatch replay"), p.stderr
+
+
+def test_unknown_command_is_an_error():
+    p = subprocess.run([BIN, "frobnicate", "--help"], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2
+    assert "unknown command frobnicate" in p.stderr
