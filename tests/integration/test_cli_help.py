@@ -36,3 +36,16 @@ def test_unknown_command_is_an_error():
                        timeout=30)
     assert p.returncode == 2
     assert "unknown command frobnicate" in p.stderr
+
+
+def test_install_puts_the_executable_under_the_prefix(tmp_path):
+    build = Path(BIN).parent
+    if not (build / "CMakeCache.txt").exists():
+        pytest.skip("not a CMake build directory: %s" % build)
+    p = subprocess.run(["cmake", "--install", str(build), "--prefix", str(tmp_path)],
+                       capture_output=True, text=True, timeout=120)
+    assert p.returncode == 0, p.stderr
+    exe = tmp_path / "bin" / "soakwatch"
+    assert exe.exists()
+    v = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30)
+    assert v.returncode == 0 and v.stdout.startswith("soakwatch "), v.stdout
