@@ -986,12 +986,13 @@ int config_load_file(sw_config *cfg, const char *path, char *errstr, size_t errl
         fclose(f);
         return verr(errstr, errlen, "%s: out of memory", path);
     }
+    errno = 0;
     size_t n = fread(buf, 1, CONFIG_FILE_MAX + 1, f);
     int rd_err = ferror(f);
     fclose(f);
     int rc;
     if (rd_err)
-        rc = verr(errstr, errlen, "%s: read error", path);
+        rc = verr(errstr, errlen, "%s: cannot read: %s", path, strerror(errno));
     else if (n > CONFIG_FILE_MAX)
         rc = verr(errstr, errlen, "%s: larger than %d bytes", path, CONFIG_FILE_MAX);
     else

@@ -9,6 +9,7 @@
 
 #include <errno.h>
 #include <fcntl.h>
+#include <sys/stat.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdio.h>
@@ -186,6 +187,12 @@ int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
         int fd = open(o->input, O_RDONLY);
         if (fd < 0) {
             fprintf(stderr, "soakwatch: cannot open input %s: %s\n", o->input, strerror(errno));
+            return 2;
+        }
+        struct stat sb;
+        if (fstat(fd, &sb) == 0 && S_ISDIR(sb.st_mode)) {
+            fprintf(stderr, "soakwatch: cannot read input %s: it is a directory\n", o->input);
+            close(fd);
             return 2;
         }
         in = gzdopen(fd, "rb");

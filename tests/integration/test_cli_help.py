@@ -49,3 +49,14 @@ def test_install_puts_the_executable_under_the_prefix(tmp_path):
     assert exe.exists()
     v = subprocess.run([str(exe), "--version"], capture_output=True, text=True, timeout=30)
     assert v.returncode == 0 and v.stdout.startswith("soakwatch "), v.stdout
+
+
+def test_a_directory_as_input_is_named_with_its_cause(tmp_path):
+    p = subprocess.run([BIN, "replay", "--input", str(tmp_path)], capture_output=True,
+                       text=True, timeout=30)
+    assert p.returncode == 2
+    assert str(tmp_path) in p.stderr and "directory" in p.stderr, p.stderr
+    p = subprocess.run([BIN, "check-config", str(tmp_path)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2
+    assert str(tmp_path) in p.stderr and "directory" in p.stderr.lower(), p.stderr
