@@ -674,11 +674,10 @@ static int msg_fill(kafka_client *k, rd_kafka_message_t *rm, kafka_msg *m)
         m->kind = KAFKA_ERROR;
         m->errstr = rd_kafka_message_errstr(rm);
         m->fatal = rm->err == RD_KAFKA_RESP_ERR__FATAL;
-        m->gone = rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
-                  rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
-                  rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART;
-        if (m->gone)
-            atomic_store(&k->gone, 1);
+        if (rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_PARTITION ||
+            rm->err == RD_KAFKA_RESP_ERR__UNKNOWN_TOPIC ||
+            rm->err == RD_KAFKA_RESP_ERR_UNKNOWN_TOPIC_OR_PART)
+            atomic_store(&k->gone, 1); /* kafka_take_gone */
     } else {
         m->kind = KAFKA_MSG;
         m->value = rm->payload ? rm->payload : "";

@@ -87,7 +87,6 @@ typedef struct kafka_msg {
     size_t key_len;
     const char *errstr;  /* KAFKA_ERROR: librdkafka's text */
     int fatal;           /* KAFKA_ERROR: the client cannot go on */
-    int gone;            /* KAFKA_ERROR: the topic or partition does not exist (now) */
     void *handle;
 } kafka_msg;
 

@@ -647,13 +647,6 @@ static int drain_input(live *l)
         if (km.kind == KAFKA_ERROR) {
             fprintf(stderr, "soakwatch: kafka consumer: %s\n", km.errstr);
             fatal |= km.fatal;
-            /* A topic deleted under us and created again keeps its name
-             * and perhaps its partition count: seen gone once, it is read
-             * as a new topic when it is back (check_topic). */
-            if (km.gone && !l->topic_gone) {
-                l->topic_gone = 1;
-                l->topic_check_ms = 0; /* look at once */
-            }
         } else if (p < 0 || p >= l->n) {
             /* not of the input topic's partitions at start: not read */
         } else if (must_hold(l, &km) && l->held_n < l->n * KAFKA_BATCH) {
@@ -1079,6 +1072,10 @@ static void check_topic(live *l, int64_t now)
 {
     if (l->replay)
         return;
+    /* A topic deleted under us and created again keeps its name and
+     * perhaps its partition count: librdkafka's reports that it was gone
+     * (error events and error messages alike) mark it, and it is read as a
+     * new topic when it is back. */
     if (kafka_take_gone(l->cons) && !l->topic_gone) {
         l->topic_gone = 1;
         l->topic_check_ms = 0; /* look at once */
