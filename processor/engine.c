@@ -88,6 +88,7 @@ struct sw_engine {
     const char *source_kind;  /* "partitions" or "lines" */
     prov_slot *prov_fine, *prov_coarse;
     int64_t prov_fine_n, prov_coarse_n;
+    sw_prov_range *prov_ranges; /* n_sources: a trigger's provenance, being handed over */
 
     int64_t emit_from, emit_to;
     int have_published, published_applied;
@@ -233,6 +234,7 @@ void sw_engine_destroy(sw_engine *e)
     corr_destroy(e->corr);
     free(e->prov_fine);
     free(e->prov_coarse);
+    free(e->prov_ranges);
     buf_free(&e->out);
     buf_free(&e->status_json);
     free(e);
@@ -241,6 +243,13 @@ void sw_engine_destroy(sw_engine *e)
 void sw_engine_set_text(sw_engine *e, int text)
 {
     e->text = text;
+}
+
+void sw_engine_set_output_cap(sw_engine *e, size_t cap)
+{
+    buf_reset(&e->out);
+    buf_reset(&e->status_json);
+    e->out.cap = e->status_json.cap = cap;
 }
 
 void sw_engine_set_future_limit(sw_engine *e, int64_t max_second)
@@ -265,7 +274,8 @@ int sw_engine_set_sources(sw_engine *e, int n, const char *kind)
         e->prov_coarse_n = win_ring_span(e->coarse);
         e->prov_coarse = malloc((size_t)(e->prov_coarse_n * n) * sizeof(prov_slot));
     }
-    if (e->prov_fine == NULL || (e->coarse && e->prov_coarse == NULL))
+    e->prov_ranges = malloc((size_t)n * sizeof(sw_prov_range));
+    if (e->prov_fine == NULL || (e->coarse && e->prov_coarse == NULL) || e->prov_ranges == NULL)
         return -ENOMEM;
     for (int64_t i = 0; i < e->prov_fine_n * n; i++)
         e->prov_fine[i].unit = INT64_MIN;
@@ -345,6 +355,13 @@ static const sw_wm *wm_at(const sw_engine *e, sw_wm *wms, int *have, int gi, int
     return &wms[gi];
 }
 
+/* The slot of a unit (second or minute) in a table of nslots, before the
+ * epoch too. */
+static int64_t prov_index(int64_t unit, int64_t nslots)
+{
+    return unit - sw_floor_div(unit, nslots) * nslots;
+}
+
 /* Widen [*lo, *hi] (-1: empty) by the offsets of source p's data in
  * window gi at T. */
 static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo, int64_t *hi)
@@ -355,8 +372,7 @@ static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo
     int64_t end = coarse ? sw_floor_div(T, 60) : T; /* exclusive, in units */
     int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
     for (int64_t u = first; u < end; u++) {
-        int64_t s = ((u % nslots) + nslots) % nslots;
-        const prov_slot *ps = &tab[s * e->n_sources + p];
+        const prov_slot *ps = &tab[prov_index(u, nslots) * e->n_sources + p];
         if (ps->unit != u)
             continue;
         if (*lo < 0 || ps->lo < *lo)
@@ -366,111 +382,24 @@ static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo
     }
 }
 
-static int put_provenance(sw_engine *e, sw_buf *b, int r, int64_t T)
+/* Rule r's provenance at T: per source, the union of its offsets over the
+ * rule's windows, all the data the decision read. The ranges are borrowed
+ * from the engine until the next trigger. */
+static sw_provenance provenance_of(sw_engine *e, int r, int64_t T)
 {
-    const sw_rule *rule = &e->cfg->rules[r];
-    int rc = buf_puts(b, ",\"provenance\":{\"config\":");
-    rc |= buf_json_str(b, e->fingerprint);
-    rc |= buf_puts(b, ",\"rule\":{\"metric\":");
-    rc |= buf_json_str(b, rule->metric_name);
-    rc |= buf_puts(b, ",\"op\":");
-    rc |= buf_json_str(b, config_op_name(rule->op));
-    rc |= buf_puts(b, ",\"threshold\":");
-    rc |= buf_json_double(b, rule->threshold);
-    rc |= buf_puts(b, ",\"window_s\":");
-    rc |= buf_json_i64(b, rule->window_s);
-    rc |= buf_puts(b, ",\"min_samples\":");
-    rc |= buf_json_i64(b, rule->min_samples);
-    if (rule->has_resolve_threshold) {
-        rc |= buf_puts(b, ",\"resolve_threshold\":");
-        rc |= buf_json_double(b, rule->resolve_threshold);
+    sw_provenance p = {e->fingerprint, NULL, e->prov_ranges, 0};
+    if (e->n_sources == 0)
+        return p;
+    p.source_kind = e->source_kind;
+    for (int src = 0; src < e->n_sources; src++) {
+        int64_t lo = -1, hi = -1;
+        for (int k = 0; k <= e->cfg->rules[r].n_extra_windows; k++)
+            prov_widen(e, e->rule_windows[r][k], T, src, &lo, &hi);
+        if (lo < 0)
+            continue;
+        e->prov_ranges[p.n_ranges++] = (sw_prov_range){src, lo, hi};
     }
-    if (rule->keep_firing_for_s)
-        rc |= buf_printf(b, ",\"keep_firing_for_s\":%" PRId64, rule->keep_firing_for_s);
-    if (rule->latch)
-        rc |= buf_puts(b, ",\"latch\":true");
-    if (rule->hold_when_no_data)
-        rc |= buf_puts(b, ",\"hold_when_no_data\":true");
-    if (rule->confidence > 0) {
-        rc |= buf_puts(b, ",\"confidence\":");
-        rc |= buf_json_double(b, rule->confidence);
-    }
-    if (rule->n_extra_windows) {
-        rc |= buf_puts(b, ",\"windows_s\":[");
-        for (int k = 0; k < rule->n_extra_windows; k++)
-            rc |= buf_printf(b, "%s%" PRId64, k ? "," : "", rule->extra_windows_s[k]);
-        rc |= buf_puts(b, "]");
-    }
-    rc |= buf_puts(b, "}");
-    if (e->n_sources > 0) {
-        /* The union over the rule's windows: all the data the decision read. */
-        rc |= buf_printf(b, ",\"%s\":{", e->source_kind);
-        int first = 1;
-        for (int p = 0; p < e->n_sources; p++) {
-            int64_t lo = -1, hi = -1;
-            for (int k = 0; k <= rule->n_extra_windows; k++)
-                prov_widen(e, e->rule_windows[r][k], T, p, &lo, &hi);
-            if (lo < 0)
-                continue;
-            rc |= buf_printf(b, "%s\"%d\":[%" PRId64 ",%" PRId64 "]", first ? "" : ",", p, lo, hi);
-            first = 0;
-        }
-        rc |= buf_puts(b, "}");
-    }
-    rc |= buf_puts(b, "}");
-    return rc;
-}
-
-/* The extra fields a trigger carries when its rule uses options beyond the
- * runbook: appended after `action`, so default output is unchanged.
- * Returns 0, or nonzero when the buffer's cap was hit. */
-static int put_trigger_extras(sw_engine *e, int r, int64_t T, const sw_wm *const *wms,
-                               const double *values, const uint64_t *samples,
-                               const double *lo, const double *hi)
-{
-    const sw_rule *rule = &e->cfg->rules[r];
-    rule_state *st = &e->rs[r];
-    sw_buf *b = &e->out;
-    assert(b->len > 0 && b->data[b->len - 1] == '}');
-    b->len--; /* reopen the object */
-    int rc = 0;
-    if (rule->has_resolve_threshold) {
-        rc |= buf_puts(b, ",\"resolve_threshold\":");
-        rc |= buf_json_double(b, rule->resolve_threshold);
-    }
-    if (rule->confidence > 0) {
-        rc |= buf_puts(b, ",\"confidence\":");
-        rc |= buf_json_double(b, rule->confidence);
-        rc |= buf_puts(b, ",\"interval\":[");
-        rc |= buf_json_double(b, lo[0]);
-        rc |= buf_puts(b, ",");
-        rc |= buf_json_double(b, hi[0]);
-        rc |= buf_puts(b, "]");
-    }
-    if (rule->n_extra_windows) {
-        rc |= buf_puts(b, ",\"windows\":[");
-        for (int k = 0; k <= rule->n_extra_windows; k++) {
-            rc |= buf_printf(b, "%s{\"window_s\":%" PRId64 ",\"value\":", k ? "," : "",
-                       wms[k]->window_s);
-            rc |= buf_json_double(b, values[k]);
-            rc |= buf_printf(b, ",\"samples\":%" PRIu64 "}", samples[k]);
-        }
-        rc |= buf_puts(b, "]");
-    }
-    if (rule->latch)
-        rc |= buf_puts(b, st->firing ? ",\"latched\":true" : ",\"latched\":false");
-    if (!st->firing && st->acked_by[0]) {
-        rc |= buf_puts(b, ",\"acknowledged\":{\"id\":");
-        rc |= buf_json_str(b, st->acked_id);
-        rc |= buf_puts(b, ",\"by\":");
-        rc |= buf_json_str(b, st->acked_by);
-        rc |= buf_puts(b, "}");
-        st->acked_by[0] = '\0';
-    }
-    if (e->cfg->provenance)
-        rc |= put_provenance(e, b, r, T);
-    rc |= buf_puts(b, "}");
-    return rc;
+    return p;
 }
 
 /* Apply the acknowledgements due at T: a latched rule whose current firing
@@ -511,83 +440,136 @@ static void apply_acks(sw_engine *e, int64_t T)
     e->n_acks -= used;
 }
 
+/* Count and log an output event not written; the state it reports stands. */
+static void render_failed(sw_engine *e, const char *what, int64_t T)
+{
+    char at[40];
+    dec_rfc3339_format(T * 1000, at, sizeof(at));
+    e->stats.render_failures++;
+    fprintf(stderr, "soakwatch: %s at %s not written: larger than the output cap of %zu bytes "
+            "(%" PRIu64 " not written so far)\n", what, at, e->out.cap, e->stats.render_failures);
+}
+
+/* Rule r's condition at T over each of its windows: their values and
+ * samples (and the confidence interval of the first) go into t. *cond: it
+ * holds in every window; *judged: no window lacked samples or a value. */
+static void rule_judge(sw_engine *e, int r, sw_wm *wms, int *have, sw_trigger_info *t,
+                       int *cond, int *judged)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    const rule_state *st = &e->rs[r];
+    double threshold = st->firing && rule->has_resolve_threshold ? rule->resolve_threshold
+                                                                  : rule->threshold;
+    *cond = 1;
+    *judged = 1;
+    t->n_windows = 1 + rule->n_extra_windows;
+    for (int k = 0; k < t->n_windows; k++) {
+        sw_trigger_window *tw = &t->windows[k];
+        const sw_wm *w = wm_at(e, wms, have, e->rule_windows[r][k],
+                               wm_needs_percentiles(rule->metric));
+        double lo, hi;
+        int c = rule_condition_at(rule, w, threshold, &tw->value, &tw->samples, &lo, &hi);
+        tw->window_s = w->window_s;
+        if (k == 0) {
+            t->interval_lo = lo;
+            t->interval_hi = hi;
+            /* Blindness is reported for mapped input only: the flat
+             * contract's output stays as it was (docs/semantics.md 9). */
+            e->rs[r].blind = e->blind_on ? wm_blind(w, rule->metric) : NULL;
+        }
+        if (c < 0)
+            *judged = 0;
+        *cond = *cond && c > 0;
+    }
+    t->value = t->windows[0].value;
+    t->samples = t->windows[0].samples;
+}
+
+/* The rule's state machine (docs/semantics.md sections 5 and 8): fire on
+ * the condition; resolve once it has been clear for keep_firing_for_s and
+ * no latch holds it. Returns 1 on a transition. */
+static int rule_step(sw_engine *e, int r, int64_t T, int cond, int judged)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    rule_state *st = &e->rs[r];
+    if (!st->firing) {
+        if (!cond)
+            return 0;
+        st->firing = 1;
+        st->latched = (uint8_t)rule->latch;
+        st->fired_at = T;
+        st->clear_since = INT64_MIN;
+        st->acked_by[0] = '\0';
+        return 1;
+    }
+    if (cond || (rule->hold_when_no_data && !judged)) {
+        st->clear_since = INT64_MIN;
+        return 0;
+    }
+    if (st->clear_since == INT64_MIN)
+        st->clear_since = T;
+    if (st->latched || T - st->clear_since < rule->keep_firing_for_s)
+        return 0;
+    st->firing = 0;
+    st->clear_since = INT64_MIN;
+    return 1;
+}
+
+/* Render rule r's transition at T (t holds its values) and emit it; never
+ * half an event: a render failure is counted and nothing is emitted. */
+static void emit_trigger(sw_engine *e, int r, sw_trigger_info *t)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    rule_state *st = &e->rs[r];
+    sw_provenance prov;
+    if (!st->firing && st->acked_by[0]) {
+        t->acked_id = st->acked_id;
+        t->acked_by = st->acked_by;
+    }
+    if (e->cfg->provenance && !e->text) {
+        prov = provenance_of(e, r, t->at_s);
+        t->provenance = &prov;
+    }
+    buf_reset(&e->out);
+    int rc = e->text ? output_trigger_text(&e->out, e->cfg, t)
+                     : output_trigger_json(&e->out, e->cfg, t);
+    if (!e->text && !st->firing)
+        st->acked_by[0] = '\0'; /* told, by this resolution */
+    if (rc != 0) {
+        char what[SW_RULE_NAME_MAX + 32];
+        snprintf(what, sizeof(what), "rollback trigger of %s", rule->name);
+        render_failed(e, what, t->at_s);
+        return;
+    }
+    emit_buf(e, SW_OUT_TRIGGER, t->at_s, r, st->firing, rule->name);
+}
+
 /* Evaluate one rule at T; emits its transition, if any. */
 static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int emitting)
 {
-    const sw_config *cfg = e->cfg;
-    const sw_rule *rule = &cfg->rules[r];
+    const sw_rule *rule = &e->cfg->rules[r];
     rule_state *st = &e->rs[r];
-    int nw = 1 + rule->n_extra_windows;
-    const sw_wm *w[1 + SW_MAX_EXTRA_WINDOWS] = {NULL};
-    double values[1 + SW_MAX_EXTRA_WINDOWS], lo[1 + SW_MAX_EXTRA_WINDOWS],
-        hi[1 + SW_MAX_EXTRA_WINDOWS];
-    uint64_t samples[1 + SW_MAX_EXTRA_WINDOWS];
-
-    for (int k = 0; k < nw; k++) {
+    for (int k = 0; k <= rule->n_extra_windows; k++) {
         int gi = e->rule_windows[r][k];
         if (T - e->windows_s[gi] < e->t0)
             return; /* a window not fully observed yet */
     }
-    double threshold = st->firing && rule->has_resolve_threshold ? rule->resolve_threshold
-                                                                  : rule->threshold;
-    int cond = 1, judged = 1;
-    for (int k = 0; k < nw; k++) {
-        w[k] = wm_at(e, wms, have, e->rule_windows[r][k], wm_needs_percentiles(rule->metric));
-        int c = rule_condition_at(rule, w[k], threshold, &values[k], &samples[k], &lo[k], &hi[k]);
-        if (c < 0)
-            judged = 0;
-        cond = cond && c > 0;
-    }
-    e->rule_value[r] = values[0];
-    /* Blindness is reported for mapped input only: the flat contract's
-     * output stays as it was (docs/semantics.md section 9). */
-    st->blind = e->blind_on ? wm_blind(w[0], rule->metric) : NULL;
+    sw_trigger_info t;
+    memset(&t, 0, sizeof(t));
+    t.rule = rule;
+    t.at_s = T;
+    int cond, judged;
+    rule_judge(e, r, wms, have, &t, &cond, &judged);
+    e->rule_value[r] = t.value;
     if (st->blind) {
         st->blind_instants++;
         st->blind_last = st->blind;
     }
-
-    int transition = 0;
-    if (!st->firing) {
-        if (cond) {
-            st->firing = 1;
-            st->latched = (uint8_t)rule->latch;
-            st->fired_at = T;
-            st->clear_since = INT64_MIN;
-            st->acked_by[0] = '\0';
-            transition = 1;
-        }
-    } else if (cond || (rule->hold_when_no_data && !judged)) {
-        st->clear_since = INT64_MIN;
-    } else {
-        if (st->clear_since == INT64_MIN)
-            st->clear_since = T;
-        if (!st->latched && T - st->clear_since >= rule->keep_firing_for_s) {
-            st->firing = 0;
-            st->clear_since = INT64_MIN;
-            transition = 1;
-        }
-    }
-    if (!transition || !emitting)
+    if (!rule_step(e, r, T, cond, judged))
         return;
-    sw_trigger_info t = {rule, T, st->firing, values[0], samples[0]};
-    buf_reset(&e->out);
-    int rc;
-    if (e->text) {
-        rc = output_trigger_text(&e->out, cfg, &t);
-    } else {
-        rc = output_trigger_json(&e->out, cfg, &t);
-        if (rc == 0 && (rule->has_resolve_threshold || rule->confidence > 0 ||
-                        rule->n_extra_windows || rule->latch || cfg->provenance ||
-                        st->acked_by[0]))
-            rc = put_trigger_extras(e, r, T, w, values, samples, lo, hi);
-    }
-    if (rc != 0) {
-        /* never half an event: counted, and the rule's state stands */
-        e->stats.render_failures++;
-        return;
-    }
-    emit_buf(e, SW_OUT_TRIGGER, T, r, st->firing, rule->name);
+    t.firing = st->firing;
+    if (emitting)
+        emit_trigger(e, r, &t);
 }
 
 /* The data-quality state of the status window (docs/semantics.md). */
@@ -603,6 +585,79 @@ static const char *quality_of(const sw_engine *e, const sw_wm *w, int64_t T)
     return "ok";
 }
 
+/* Live restart: at the first emitted instant the rules take the firing
+ * state last published on the output topic (sw_engine_set_emit_range). */
+static void apply_published(sw_engine *e)
+{
+    const sw_config *cfg = e->cfg;
+    for (int r = 0; r < cfg->n_rules; r++) {
+        if (e->rs[r].firing != e->published[r])
+            e->rs[r].clear_since = INT64_MIN;
+        e->rs[r].firing = e->published[r];
+        e->rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
+        /* When it fired is not known here (it may be long before the
+         * history read back): an ack naming the rule's firing matches. */
+        if (e->published[r])
+            e->rs[r].fired_at = INT64_MIN;
+    }
+    e->published_applied = 1;
+}
+
+/* The status at T (docs/semantics.md section 6) from the rules' states
+ * and the status windows. */
+static void status_of(sw_engine *e, int64_t T, sw_wm *wms, int *have, sw_status_info *s)
+{
+    const sw_config *cfg = e->cfg;
+    memset(s, 0, sizeof(*s));
+    s->at_s = T;
+    for (int r = 0; r < cfg->n_rules; r++) {
+        if (e->rs[r].firing)
+            s->firing[s->n_firing++] = cfg->rules[r].name;
+        /* blind only where the rule was evaluated at this very instant */
+        if (e->rs[r].blind && T - cfg->rules[r].window_s >= e->t0) {
+            s->blind_rule[s->n_blind] = cfg->rules[r].name;
+            s->blind_missing[s->n_blind++] = e->rs[r].blind;
+        }
+    }
+    for (int i = 0; i < 3; i++) {
+        int gi = e->status_windows[i];
+        s->observed_s[s->n_windows] = T - e->windows_s[gi] < e->t0 ? T - e->t0 : -1;
+        s->windows[s->n_windows++] = wm_at(e, wms, have, gi, 1);
+    }
+    const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
+    s->colour = status_colour(cfg, sw, s->n_firing > 0);
+    if (s->colour == SW_GREEN && s->n_blind > 0)
+        s->colour = SW_YELLOW; /* a rule that cannot see is not a healthy sign */
+    if (cfg->quality_enabled) {
+        s->quality = quality_of(e, sw, T);
+        if (s->colour == SW_GREEN && strcmp(s->quality, "ok") != 0)
+            s->colour = SW_YELLOW; /* data we cannot trust is never healthy */
+    }
+}
+
+/* Keep the status for /status and, when emitting, render and emit it; a
+ * render failure is counted and nothing is emitted, never half of one. */
+static void emit_status(sw_engine *e, const sw_status_info *s, int emitting)
+{
+    e->status = s->colour;
+    buf_reset(&e->status_json);
+    int rc = output_status_json(&e->status_json, e->cfg, s);
+    if (rc != 0)
+        buf_reset(&e->status_json); /* /status shows none rather than half of one */
+    if (!emitting)
+        return;
+    buf_reset(&e->out);
+    if (e->text)
+        rc = output_status_text(&e->out, e->cfg, s);
+    else if (rc == 0)
+        rc = buf_append(&e->out, e->status_json.data, e->status_json.len);
+    if (rc != 0) {
+        render_failed(e, "status", s->at_s);
+        return;
+    }
+    emit_buf(e, SW_OUT_STATUS, s->at_s, -1, 0, e->cfg->feature);
+}
+
 /* Evaluate instant T: acknowledgements, the rules in list order, then the
  * status. */
 static void eval_instant(sw_engine *e, int64_t T)
@@ -612,19 +667,8 @@ static void eval_instant(sw_engine *e, int64_t T)
     sw_wm wms[MAX_WIN];
     int have[MAX_WIN] = {0};
 
-    if (emitting && e->have_published && !e->published_applied) {
-        for (int r = 0; r < cfg->n_rules; r++) {
-            if (e->rs[r].firing != e->published[r])
-                e->rs[r].clear_since = INT64_MIN;
-            e->rs[r].firing = e->published[r];
-            e->rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
-            /* When it fired is not known here (it may be long before the
-             * history read back): an ack naming the rule's firing matches. */
-            if (e->published[r])
-                e->rs[r].fired_at = INT64_MIN;
-        }
-        e->published_applied = 1;
-    }
+    if (emitting && e->have_published && !e->published_applied)
+        apply_published(e);
     if (e->n_acks && e->acks[0].at_s <= T)
         apply_acks(e, T);
     for (int r = 0; r < cfg->n_rules; r++)
@@ -633,48 +677,8 @@ static void eval_instant(sw_engine *e, int64_t T)
     if (T % cfg->status_interval_s != 0 || T < e->t0 + cfg->status_interval_s)
         return;
     sw_status_info s;
-    memset(&s, 0, sizeof(s));
-    s.at_s = T;
-    for (int r = 0; r < cfg->n_rules; r++) {
-        if (e->rs[r].firing)
-            s.firing[s.n_firing++] = cfg->rules[r].name;
-        /* blind only where the rule was evaluated at this very instant */
-        if (e->rs[r].blind && T - cfg->rules[r].window_s >= e->t0) {
-            s.blind_rule[s.n_blind] = cfg->rules[r].name;
-            s.blind_missing[s.n_blind++] = e->rs[r].blind;
-        }
-    }
-    for (int i = 0; i < 3; i++) {
-        int gi = e->status_windows[i];
-        s.observed_s[s.n_windows] = T - e->windows_s[gi] < e->t0 ? T - e->t0 : -1;
-        s.windows[s.n_windows++] = wm_at(e, wms, have, gi, 1);
-    }
-    const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
-    s.colour = status_colour(cfg, sw, s.n_firing > 0);
-    if (s.colour == SW_GREEN && s.n_blind > 0)
-        s.colour = SW_YELLOW; /* a rule that cannot see is not a healthy sign */
-    if (cfg->quality_enabled) {
-        s.quality = quality_of(e, sw, T);
-        if (s.colour == SW_GREEN && strcmp(s.quality, "ok") != 0)
-            s.colour = SW_YELLOW; /* data we cannot trust is never healthy */
-    }
-    e->status = s.colour;
-    buf_reset(&e->status_json);
-    int rc = output_status_json(&e->status_json, cfg, &s);
-    if (rc != 0)
-        buf_reset(&e->status_json); /* /status shows none rather than half of one */
-    if (!emitting)
-        return;
-    buf_reset(&e->out);
-    if (e->text)
-        rc = output_status_text(&e->out, cfg, &s);
-    else if (rc == 0)
-        rc = buf_append(&e->out, e->status_json.data, e->status_json.len);
-    if (rc != 0) {
-        e->stats.render_failures++;
-        return;
-    }
-    emit_buf(e, SW_OUT_STATUS, T, -1, 0, cfg->feature);
+    status_of(e, T, wms, have, &s);
+    emit_status(e, &s, emitting);
 }
 
 static void evaluate_through(sw_engine *e, int64_t W)
@@ -704,8 +708,7 @@ static int is_error(const sw_event *ev)
 static void prov_note(prov_slot *tab, int64_t nslots, int n_sources, int64_t unit, int src,
                       int64_t offset)
 {
-    int64_t s = ((unit % nslots) + nslots) % nslots;
-    prov_slot *ps = &tab[s * n_sources + src];
+    prov_slot *ps = &tab[prov_index(unit, nslots) * n_sources + src];
     if (ps->unit != unit) {
         ps->unit = unit;
         ps->lo = ps->hi = offset;
@@ -743,38 +746,42 @@ void sw_engine_start(sw_engine *e, int64_t t0_s)
         coverage_start(e, t0_s);
 }
 
-sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset)
+int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second)
+{
+    return ts_ms < 0 || ts_ms > SW_TS_MAX_MS || ts_ms / 1000 > max_second;
+}
+
+/* Where an in-range event's second stands (docs/semantics.md section 3):
+ * the first starts coverage; one past the greatest second moves the
+ * watermark and evaluates the instants it passes; one too far behind it is
+ * late, one too far past it out of range. */
+static sw_push_result place_second(sw_engine *e, int64_t sec)
 {
     const sw_config *cfg = e->cfg;
-    if (ev->ts_ms < 0 || ev->ts_ms > SW_TS_MAX_MS) {
-        e->stats.out_of_range++;
-        return SW_OUT_OF_RANGE;
-    }
-    int64_t sec = ev->ts_ms / 1000;
-    if (sec > e->future_limit) {
-        e->stats.out_of_range++;
-        return SW_OUT_OF_RANGE;
-    }
     if (!e->started && !(e->watch_s != INT64_MIN && sec > e->watch_s)) {
         coverage_start(e, sec);
-    } else {
-        if (!e->started)
-            coverage_start(e, e->watch_s); /* watched since before this event */
-        if (sec > e->max_second + cfg->max_gap_s) {
-            e->stats.out_of_range++;
-            return SW_OUT_OF_RANGE;
-        }
-        /* Late against the greatest second so far, or (live, after the
-         * idle clock moved on) for an instant already evaluated. */
-        if (sec < e->max_second - cfg->allowed_lateness_s || sec < e->evaluated) {
-            e->stats.late++;
-            return SW_LATE;
-        }
-        if (sec > e->max_second) {
-            e->max_second = sec;
-            evaluate_through(e, sec - cfg->allowed_lateness_s);
-        }
+        return SW_ACCEPTED;
     }
+    if (!e->started)
+        coverage_start(e, e->watch_s); /* watched since before this event */
+    if (sec > e->max_second + cfg->max_gap_s)
+        return SW_OUT_OF_RANGE;
+    /* Late against the greatest second so far, or (live, after the idle
+     * clock moved on) for an instant already evaluated. */
+    if (sec < e->max_second - cfg->allowed_lateness_s || sec < e->evaluated)
+        return SW_LATE;
+    if (sec > e->max_second) {
+        e->max_second = sec;
+        evaluate_through(e, sec - cfg->allowed_lateness_s);
+    }
+    return SW_ACCEPTED;
+}
+
+/* What the windows keep of an accepted event: for an outcome its duration
+ * (or the one input.correlate derives), whether it is an error, and its
+ * labels. Pairs are made in acceptance order (docs/semantics.md 9.6). */
+static win_event win_event_of(sw_engine *e, const sw_event *ev, int64_t sec)
+{
     win_event w;
     w.second = sec;
     w.kind = ev->kind;
@@ -792,35 +799,39 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
     if (e->corr && ev->kind == SW_EV_REQUESTED) {
         corr_request(e->corr, ev->has_key, ev->key, ev->ts_ms);
     } else if (e->corr && outcome) {
-        /* pairs are made in acceptance order (docs/semantics.md 9.6) */
         int64_t d;
         if (corr_outcome(e->corr, ev->has_key, ev->key, ev->ts_ms, &d) && !has_duration) {
             duration_ms = (double)d;
             has_duration = 1;
         }
     }
-    if (outcome) {
-        double us = duration_ms * 1000.0;
-        w.has_duration = (uint8_t)has_duration;
-        if (has_duration)
-            w.duration_us =
-                us >= 1.8e19 ? UINT64_C(18000000000000000000) : (uint64_t)llround(us);
-        w.is_error = (uint8_t)is_error(ev);
-        w.strategy = ev->strategy;
-        if (ev->kind == SW_EV_FALLBACK)
-            w.reason = ev->reason;
-    }
-    /* The checks above keep sec within the ring's reach; should that ever
-     * fail, the event is counted as late, never as accepted and lost. */
-    int rc = win_ring_add(e->fine, &w);
+    if (!outcome)
+        return w;
+    double us = duration_ms * 1000.0;
+    w.has_duration = (uint8_t)has_duration;
+    if (has_duration)
+        w.duration_us = us >= 1.8e19 ? UINT64_C(18000000000000000000) : (uint64_t)llround(us);
+    w.is_error = (uint8_t)is_error(ev);
+    w.strategy = ev->strategy;
+    if (ev->kind == SW_EV_FALLBACK)
+        w.reason = ev->reason;
+    return w;
+}
+
+/* Add w to the rings, and its offset to the provenance of its source.
+ * Returns 0, or -1 when the fine ring refused it. */
+static int store_event(sw_engine *e, win_event *w, int source, int64_t offset)
+{
+    int64_t sec = w->second;
+    /* The checks before keep sec within the ring's reach; should that ever
+     * fail, the caller counts the event as late, never as accepted and lost. */
+    int rc = win_ring_add(e->fine, w);
     assert(rc == 0);
-    if (rc != 0) {
-        e->stats.late++;
-        return SW_LATE;
-    }
+    if (rc != 0)
+        return -1;
     if (e->coarse) {
-        w.second = sw_floor_div(sec, 60);
-        rc = win_ring_add(e->coarse, &w);
+        w->second = sw_floor_div(sec, 60);
+        rc = win_ring_add(e->coarse, w);
         assert(rc == 0);
         (void)rc;
     }
@@ -830,9 +841,28 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
             prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, sw_floor_div(sec, 60), source,
                       offset);
     }
-    e->stats.accepted++;
-    e->stats.accepted_by_kind[ev->kind]++;
-    return SW_ACCEPTED;
+    return 0;
+}
+
+sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source, int64_t offset)
+{
+    sw_push_result res = SW_OUT_OF_RANGE;
+    if (!sw_event_time_out_of_range(ev->ts_ms, e->future_limit))
+        res = place_second(e, ev->ts_ms / 1000);
+    if (res == SW_ACCEPTED) {
+        win_event w = win_event_of(e, ev, ev->ts_ms / 1000);
+        if (store_event(e, &w, source, offset) != 0)
+            res = SW_LATE;
+    }
+    switch (res) {
+    case SW_OUT_OF_RANGE: e->stats.out_of_range++; break;
+    case SW_LATE: e->stats.late++; break;
+    case SW_ACCEPTED:
+        e->stats.accepted++;
+        e->stats.accepted_by_kind[ev->kind]++;
+        break;
+    }
+    return res;
 }
 
 sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev)

@@ -2,8 +2,10 @@
  *
  * Decoded events go in; the engine decides accepted/late/out of range,
  * keeps the windows, evaluates every instant up to the watermark in order,
- * runs the rules and the status, and hands each output event, rendered, to
- * a callback. It reads no clock: live mode passes the wall clock in.
+ * runs the rules and the status, and hands each output event, rendered by
+ * output.c, to a callback. It reads no clock: live mode passes the wall
+ * clock in. Invariant: an output event is handed over whole or not at all
+ * (a render failure is counted in render_failures and logged).
  */
 #ifndef SOAKWATCH_ENGINE_H
 #define SOAKWATCH_ENGINE_H
@@ -112,9 +114,19 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
 /* Render output events for a person (one line each) instead of JSON. */
 void sw_engine_set_text(sw_engine *e, int text);
 
+/* Output events longer than cap bytes (default 256 KiB) are not emitted
+ * but counted in render_failures and logged. */
+void sw_engine_set_output_cap(sw_engine *e, size_t cap);
+
 /* Live mode: an event whose second is beyond max_second (the wall clock
  * plus the allowed skew) is out of range. Default: no limit. */
 void sw_engine_set_future_limit(sw_engine *e, int64_t max_second);
+
+/* The range of event time (docs/semantics.md section 3), the one test the
+ * engine applies: 1 when ts_ms is before 1970, after year 9999, or in a
+ * second beyond max_second (the wall clock plus max_future_skew_s;
+ * INT64_MAX: no clock). */
+int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second);
 
 /* Greatest accepted second so far, or INT64_MIN before the first event. */
 int64_t sw_engine_max_second(const sw_engine *e);

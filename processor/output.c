@@ -1,6 +1,8 @@
-/* output.c: rendering of rollback-trigger and status events. The field
- * order is fixed and numbers are written in their shortest round-trip form,
- * so the same input always gives byte-identical output. */
+/* output.c: rendering of the output events, rollback trigger and status,
+ * as JSON and as text. Invariant: the field order is fixed and written
+ * front to back in one pass (nothing is reopened or patched), numbers are in
+ * their shortest round-trip form, so the same values always give
+ * byte-identical output; any append that fails makes the whole call fail. */
 #include "output.h"
 
 #include <errno.h>
@@ -22,7 +24,8 @@ static int put_at(sw_buf *b, int64_t at_s)
     return rc;
 }
 
-int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
+/* The fields of section 7, up to and including `action`. */
+static int put_trigger_fields(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
 {
     const sw_rule *r = t->rule;
     char id[SW_RULE_NAME_MAX + 32];
@@ -51,7 +54,111 @@ int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *
     rc |= buf_json_u64(b, t->samples);
     rc |= buf_puts(b, ",\"feature\":");
     rc |= buf_json_str(b, cfg->feature);
-    rc |= buf_puts(b, t->firing ? ",\"action\":\"disable_flag\"}" : ",\"action\":\"none\"}");
+    rc |= buf_puts(b, t->firing ? ",\"action\":\"disable_flag\"" : ",\"action\":\"none\"");
+    return rc;
+}
+
+/* provenance.rule: the rule's definition as used, its options included. */
+static int put_provenance_rule(sw_buf *b, const sw_rule *rule)
+{
+    int rc = buf_puts(b, ",\"rule\":{\"metric\":");
+    rc |= buf_json_str(b, rule->metric_name);
+    rc |= buf_puts(b, ",\"op\":");
+    rc |= buf_json_str(b, config_op_name(rule->op));
+    rc |= buf_puts(b, ",\"threshold\":");
+    rc |= buf_json_double(b, rule->threshold);
+    rc |= buf_puts(b, ",\"window_s\":");
+    rc |= buf_json_i64(b, rule->window_s);
+    rc |= buf_puts(b, ",\"min_samples\":");
+    rc |= buf_json_i64(b, rule->min_samples);
+    if (rule->has_resolve_threshold) {
+        rc |= buf_puts(b, ",\"resolve_threshold\":");
+        rc |= buf_json_double(b, rule->resolve_threshold);
+    }
+    if (rule->keep_firing_for_s)
+        rc |= buf_printf(b, ",\"keep_firing_for_s\":%" PRId64, rule->keep_firing_for_s);
+    if (rule->latch)
+        rc |= buf_puts(b, ",\"latch\":true");
+    if (rule->hold_when_no_data)
+        rc |= buf_puts(b, ",\"hold_when_no_data\":true");
+    if (rule->confidence > 0) {
+        rc |= buf_puts(b, ",\"confidence\":");
+        rc |= buf_json_double(b, rule->confidence);
+    }
+    if (rule->n_extra_windows) {
+        rc |= buf_puts(b, ",\"windows_s\":[");
+        for (int k = 0; k < rule->n_extra_windows; k++)
+            rc |= buf_printf(b, "%s%" PRId64, k ? "," : "", rule->extra_windows_s[k]);
+        rc |= buf_puts(b, "]");
+    }
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
+static int put_provenance(sw_buf *b, const sw_rule *rule, const sw_provenance *p)
+{
+    int rc = buf_puts(b, ",\"provenance\":{\"config\":");
+    rc |= buf_json_str(b, p->config);
+    rc |= put_provenance_rule(b, rule);
+    if (p->source_kind) {
+        rc |= buf_printf(b, ",\"%s\":{", p->source_kind);
+        for (int i = 0; i < p->n_ranges; i++)
+            rc |= buf_printf(b, "%s\"%d\":[%" PRId64 ",%" PRId64 "]", i ? "," : "",
+                             p->ranges[i].source, p->ranges[i].lo, p->ranges[i].hi);
+        rc |= buf_puts(b, "}");
+    }
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
+/* The fields of section 8 that follow `action`, each only when the rule
+ * uses its option, so that a runbook rule's trigger is exactly section 7. */
+static int put_trigger_options(sw_buf *b, const sw_trigger_info *t)
+{
+    const sw_rule *rule = t->rule;
+    int rc = 0;
+    if (rule->has_resolve_threshold) {
+        rc |= buf_puts(b, ",\"resolve_threshold\":");
+        rc |= buf_json_double(b, rule->resolve_threshold);
+    }
+    if (rule->confidence > 0) {
+        rc |= buf_puts(b, ",\"confidence\":");
+        rc |= buf_json_double(b, rule->confidence);
+        rc |= buf_puts(b, ",\"interval\":[");
+        rc |= buf_json_double(b, t->interval_lo);
+        rc |= buf_puts(b, ",");
+        rc |= buf_json_double(b, t->interval_hi);
+        rc |= buf_puts(b, "]");
+    }
+    if (t->n_windows > 1) {
+        rc |= buf_puts(b, ",\"windows\":[");
+        for (int k = 0; k < t->n_windows; k++) {
+            rc |= buf_printf(b, "%s{\"window_s\":%" PRId64 ",\"value\":", k ? "," : "",
+                             t->windows[k].window_s);
+            rc |= buf_json_double(b, t->windows[k].value);
+            rc |= buf_printf(b, ",\"samples\":%" PRIu64 "}", t->windows[k].samples);
+        }
+        rc |= buf_puts(b, "]");
+    }
+    if (rule->latch)
+        rc |= buf_puts(b, t->firing ? ",\"latched\":true" : ",\"latched\":false");
+    if (t->acked_id && t->acked_by) {
+        rc |= buf_puts(b, ",\"acknowledged\":{\"id\":");
+        rc |= buf_json_str(b, t->acked_id);
+        rc |= buf_puts(b, ",\"by\":");
+        rc |= buf_json_str(b, t->acked_by);
+        rc |= buf_puts(b, "}");
+    }
+    if (t->provenance)
+        rc |= put_provenance(b, rule, t->provenance);
+    return rc;
+}
+
+int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
+{
+    int rc = put_trigger_fields(b, cfg, t);
+    rc |= put_trigger_options(b, t);
+    rc |= buf_puts(b, "}");
     return rc ? -ENOBUFS : 0;
 }
 

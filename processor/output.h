@@ -1,6 +1,11 @@
-/* output.h: the two output events of SEMANTICS section 7, rendered as one
- * JSON object (fields in a fixed order, shortest round-trip numbers) or as
- * one line for a person. Rendering is a pure function of its arguments. */
+/* output.h: the output events of docs/semantics.md section 7 (rollback
+ * trigger, status) and the trigger fields of section 8, rendered as one
+ * JSON object or as one line for a person.
+ *
+ * Invariant: this is the only code that writes an output event. The engine
+ * decides and hands over values; rendering is a pure function of them and
+ * the config, writes every field once in the documented order, and reports
+ * a buffer that hit its cap instead of leaving a half event for anyone. */
 #ifndef SOAKWATCH_OUTPUT_H
 #define SOAKWATCH_OUTPUT_H
 
@@ -10,12 +15,40 @@
 #include "config.h"
 #include "wmetrics.h"
 
+/* The data a trigger's decision read from one source (docs/semantics.md 8,
+ * "Provenance"): a partition, or source 0 for the lines of a file. */
+typedef struct sw_prov_range {
+    int source;
+    int64_t lo, hi; /* first and last offset (or line number) */
+} sw_prov_range;
+
+typedef struct sw_provenance {
+    const char *config;          /* the config fingerprint */
+    const char *source_kind;     /* "partitions" or "lines"; NULL: sources not tracked */
+    const sw_prov_range *ranges; /* the sources with data in the rule's windows, ascending */
+    int n_ranges;
+} sw_provenance;
+
+/* One of a rule's windows at the instant (windows_s, section 8). */
+typedef struct sw_trigger_window {
+    int64_t window_s;
+    double value;     /* NAN: null */
+    uint64_t samples;
+} sw_trigger_window;
+
 typedef struct sw_trigger_info {
     const sw_rule *rule;
     int64_t at_s;
     int firing;
     double value;     /* NAN: null */
     uint64_t samples;
+
+    /* Section 8, each written only when the rule uses the option (JSON only): */
+    double interval_lo, interval_hi;  /* confidence: the interval of the value */
+    sw_trigger_window windows[1 + SW_MAX_EXTRA_WINDOWS]; /* window_s first, then windows_s */
+    int n_windows;                    /* written when more than one */
+    const char *acked_id, *acked_by;  /* a resolution after an acknowledgement, else NULL */
+    const sw_provenance *provenance;  /* NULL: provenance is off */
 } sw_trigger_info;
 
 typedef struct sw_status_info {
@@ -32,8 +65,9 @@ typedef struct sw_status_info {
     int n_blind;
 } sw_status_info;
 
-/* Append the event to b (no newline). Return 0 or a negative errno when the
- * buffer's cap is hit. */
+/* Append the event to b (no newline). Return 0, or -ENOBUFS when the
+ * buffer's cap was hit or memory ran out: b then holds a partial event
+ * that must not be used. */
 int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);
 int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s);
 int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);

@@ -577,6 +577,80 @@ static void test_emit_range(void)
     sw_engine_destroy(e);
 }
 
+/* error_rate_high fires at 10302 and resolves at 10601 (test_rules). */
+static void fire_and_resolve(sw_engine *e)
+{
+    for (int64_t s = 10000; s < 10300; s++) {
+        sw_event ev = ok_at(s);
+        sw_engine_push(e, &ev);
+    }
+    for (int i = 0; i < 35; i++) {
+        sw_event ev = err_at(i < 30 ? 10300 : 10301);
+        sw_engine_push(e, &ev);
+    }
+    sw_engine_advance(e, 10400);
+    for (int64_t s = 10300; s < 10700; s++) {
+        sw_event ev = ok_at(s);
+        sw_engine_push(e, &ev);
+    }
+    sw_engine_finish(e);
+}
+
+/* An output event that does not fit the output cap is never emitted, not
+ * even in part: it is counted in render_failures, and the decisions it
+ * would have told stand. */
+static void test_render_overflow(void)
+{
+    sw_engine *e = fresh();
+    fire_and_resolve(e);
+    int want = nout, want_triggers = count_with("rollback_trigger");
+    CHECK_INT(want_triggers, 2);
+    CHECK(want > want_triggers);
+    size_t trigger_len = 0;
+    for (int i = 0; i < nout; i++)
+        if (meta[i].type == SW_OUT_TRIGGER && meta[i].json_len > trigger_len)
+            trigger_len = meta[i].json_len;
+    char *ref_trigger = strdup(outs[find_with("\"state\":\"resolved\"")]);
+    CHECK_INT(sw_engine_stats_get(e)->render_failures, 0);
+    sw_engine_destroy(e);
+
+    /* Nothing fits: nothing is emitted, everything is counted. */
+    e = fresh();
+    sw_engine_set_output_cap(e, 64);
+    fire_and_resolve(e);
+    CHECK_INT(nout, 0);
+    CHECK_INT(sw_engine_stats_get(e)->render_failures, want);
+    CHECK_INT(sw_engine_stats_get(e)->outputs, 0);
+    CHECK_STR(sw_engine_status_json(e), ""); /* /status: none rather than half of one */
+    CHECK_INT(sw_engine_rule_firing(e, 0), 0);
+    CHECK_INT(sw_engine_stats_get(e)->accepted, 300 + 35 + 300);
+    sw_engine_destroy(e);
+
+    /* Triggers fit, statuses do not: the triggers come out whole. */
+    e = fresh();
+    sw_engine_set_output_cap(e, trigger_len);
+    fire_and_resolve(e);
+    CHECK_INT(nout, want_triggers);
+    CHECK_INT(sw_engine_stats_get(e)->render_failures, want - want_triggers);
+    CHECK_INT(sw_engine_stats_get(e)->triggers, want_triggers);
+    CHECK_INT(sw_engine_stats_get(e)->statuses, 0);
+    int i = find_with("\"state\":\"resolved\"");
+    CHECK(i >= 0);
+    if (i >= 0)
+        CHECK_STR(outs[i], ref_trigger);
+    sw_engine_destroy(e);
+
+    /* The text form too. */
+    e = fresh();
+    sw_engine_set_text(e, 1);
+    sw_engine_set_output_cap(e, 16);
+    fire_and_resolve(e);
+    CHECK_INT(nout, 0);
+    CHECK_INT(sw_engine_stats_get(e)->render_failures, want);
+    sw_engine_destroy(e);
+    free(ref_trigger);
+}
+
 int main(void)
 {
     config_defaults(&cfg);
@@ -592,6 +666,7 @@ int main(void)
     test_metrics();
     test_determinism();
     test_emit_range();
+    test_render_overflow();
     reset_outs();
     CHECK_DONE();
 }
