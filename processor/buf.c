@@ -1,5 +1,7 @@
 /* buf.c: capped buffers and JSON pieces. Doubles print in their shortest
- * round-trip form so that output is exact, stable and readable. */
+ * round-trip form so that output is exact, stable and readable.
+ * Invariant: len never exceeds cap, and once an append fails the buffer
+ * stays failed (every later append fails too) until buf_reset. */
 #include "buf.h"
 
 #include <errno.h>
@@ -160,8 +162,10 @@ int buf_json_double(sw_buf *b, double v)
     if (v == 0.0)
         return buf_append(b, "0", 1); /* also -0: JSON readers need no sign */
     int n = fmt_double_shortest(tmp, sizeof(tmp), v);
-    if (n < 0)
+    if (n < 0) {
+        b->failed = 1; /* the buffer remembers it, like any failed append */
         return n;
+    }
     return buf_append(b, tmp, (size_t)n);
 }
 

@@ -1,7 +1,9 @@
-/* metrics.c: Prometheus text exposition of the engine and the counters.
- * Invariant: each family appears once, HELP and TYPE first, its samples
- * together; only finite values are printed, in their shortest round-trip
- * form, and label values come from the config or fixed names only. */
+/* metrics.c: Prometheus text exposition of the engine and the counters,
+ * and the HTTP routes that serve it. Invariant: each family appears once,
+ * HELP and TYPE first, its samples together; only finite values are
+ * printed, in their shortest round-trip form, and label values come from
+ * the config or fixed names only; an exposition that did not fit is
+ * reported as an error, never served cut short. */
 #include "metrics.h"
 
 #include <errno.h>
@@ -91,10 +93,15 @@ static void sample_dbl(fam *f, const char *k1, const char *v1, const char *k2, c
     if (!isfinite(v))
         return;
     /* Whole numbers (counts, most thresholds) read best without exponent. */
-    if (v == trunc(v) && fabs(v) < 1e15)
+    if (v == trunc(v) && fabs(v) < 1e15) {
         snprintf(num, sizeof(num), "%.0f", v == 0 ? 0.0 : v);
-    else if (fmt_double_shortest(num, sizeof(num), v) < 0)
-        return;
+    } else {
+        int n = fmt_double_shortest(num, sizeof(num), v);
+        if (n < 0) {
+            keep_rc(&f->rc, n); /* never a sample without its value */
+            return;
+        }
+    }
     sample_text(f, k1, v1, k2, v2, num);
 }
 
@@ -243,10 +250,10 @@ static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
     return rc;
 }
 
-static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out)
+/* What became of the input events: accepted by kind, ignored, rejected by
+ * reason, late, out of range. */
+static int render_event_counters(const sw_engine_stats *st, const sw_counters *c, sw_buf *out)
 {
-    static const sw_engine_stats none;
-    const sw_engine_stats *st = e ? sw_engine_stats_get(e) : &none;
     int rc = 0;
     fam f;
     static const char *const kinds[4] = {"requested", "succeeded", "fallback", "declined"};
@@ -273,7 +280,15 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
                 "Events rejected for a timestamp out of range, too far past a gap or in the "
                 "future.",
                 st->out_of_range);
+    return rc;
+}
 
+/* The output events, their delivery, the dead letters, the control
+ * channel's acknowledgements, and the messages read. */
+static int render_flow_counters(const sw_engine_stats *st, const sw_counters *c, sw_buf *out)
+{
+    int rc = 0;
+    fam f;
     fam_init(&f, out, "soakwatch_outputs_total", "counter", "Output events emitted, by type.");
     sample_u64(&f, "type", "rollback_trigger", st->triggers);
     sample_u64(&f, "type", "status", st->statuses);
@@ -298,13 +313,21 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
     counter_u64(&rc, out, "soakwatch_messages_total",
                 "Input messages or lines read.",
                 c->messages);
+    return rc;
+}
 
+/* Mapped input: the events its filters left out, and the pairing of
+ * input.correlate; each family only when the config uses it. */
+static int render_mapping_counters(const sw_engine *e, const sw_counters *c, sw_buf *out)
+{
+    int rc = 0;
     const sw_config *cfg = e ? sw_engine_config(e) : NULL;
     if (cfg && cfg->input.n_filters > 0)
         counter_u64(&rc, out, "soakwatch_events_filtered_total",
                     "Known events left out by an input filter.", c->verdicts[DEC_FILTERED]);
     const sw_corr_stats *pairs = e ? sw_engine_corr_stats(e) : NULL;
     if (pairs) {
+        fam f;
         fam_init(&f, out, "soakwatch_correlate_total", "counter",
                  "Derived latency: outcomes matched or not, requests replaced, dropped for "
                  "room (expired or evicted) or without a key.");
@@ -316,36 +339,54 @@ static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out
         sample_u64(&f, "result", "unkeyed", pairs->unkeyed);
         keep_rc(&rc, f.rc);
     }
+    return rc;
+}
 
-    if (c->live) {
-        fam_init(&f, out, "soakwatch_consumer_lag_messages", "gauge",
-                 "Input partition high watermark minus the consumer position.");
-        int np = c->n_partitions < SW_MAX_PARTITIONS ? c->n_partitions : SW_MAX_PARTITIONS;
-        for (int p = 0; p < np; p++) {
-            if (c->consumer_lag[p] < 0)
-                continue; /* unknown yet */
-            char pl[16];
-            snprintf(pl, sizeof(pl), "%d", p);
-            sample_i64(&f, "partition", pl, c->consumer_lag[p]);
-        }
-        keep_rc(&rc, f.rc);
-        counter_u64(&rc, out, "soakwatch_input_pauses_total",
-                    "Input partitions paused because their staging ring was full.",
-                    c->input_pauses);
-        counter_u64(&rc, out, "soakwatch_input_overflow_total",
-                    "Events of one message (OTLP) dropped for lack of room in a staging ring.",
-                    c->input_overflow);
-        counter_u64(&rc, out, "soakwatch_fetch_wakeups_total",
-                    "Times the consumer's fetcher was woken after its prefetch queue filled.",
-                    c->fetch_wakeups);
-        counter_u64(&rc, out, "soakwatch_input_interruptions_total",
-                    "Broker connections lost while consuming (partition ends then re-established).",
-                    c->input_interruptions);
-        fam_init(&f, out, "soakwatch_watermark_lag_seconds", "gauge",
-                 "Wall clock minus the event-time watermark.");
-        sample_dbl(&f, NULL, NULL, NULL, NULL, c->watermark_lag_s);
-        keep_rc(&rc, f.rc);
+/* Live mode only: the consumer's lag and stalls, and the watermark's lag. */
+static int render_live_gauges(const sw_counters *c, sw_buf *out)
+{
+    int rc = 0;
+    fam f;
+    fam_init(&f, out, "soakwatch_consumer_lag_messages", "gauge",
+             "Input partition high watermark minus the consumer position.");
+    int np = c->n_partitions < SW_MAX_PARTITIONS ? c->n_partitions : SW_MAX_PARTITIONS;
+    for (int p = 0; p < np; p++) {
+        if (c->consumer_lag[p] < 0)
+            continue; /* unknown yet */
+        char pl[16];
+        snprintf(pl, sizeof(pl), "%d", p);
+        sample_i64(&f, "partition", pl, c->consumer_lag[p]);
     }
+    keep_rc(&rc, f.rc);
+    counter_u64(&rc, out, "soakwatch_input_pauses_total",
+                "Input partitions paused because their staging ring was full.",
+                c->input_pauses);
+    counter_u64(&rc, out, "soakwatch_input_overflow_total",
+                "Events of one message (OTLP) dropped for lack of room in a staging ring.",
+                c->input_overflow);
+    counter_u64(&rc, out, "soakwatch_fetch_wakeups_total",
+                "Times the consumer's fetcher was woken after its prefetch queue filled.",
+                c->fetch_wakeups);
+    counter_u64(&rc, out, "soakwatch_input_interruptions_total",
+                "Broker connections lost while consuming (partition ends then re-established).",
+                c->input_interruptions);
+    fam_init(&f, out, "soakwatch_watermark_lag_seconds", "gauge",
+             "Wall clock minus the event-time watermark.");
+    sample_dbl(&f, NULL, NULL, NULL, NULL, c->watermark_lag_s);
+    keep_rc(&rc, f.rc);
+    return rc;
+}
+
+static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out)
+{
+    static const sw_engine_stats none;
+    const sw_engine_stats *st = e ? sw_engine_stats_get(e) : &none;
+    int rc = 0;
+    keep_rc(&rc, render_event_counters(st, c, out));
+    keep_rc(&rc, render_flow_counters(st, c, out));
+    keep_rc(&rc, render_mapping_counters(e, c, out));
+    if (c->live)
+        keep_rc(&rc, render_live_gauges(c, out));
     return rc;
 }
 
@@ -412,7 +453,11 @@ int metrics_http_handler(void *ud, const char *path, size_t path_len, http_reply
     }
     if (path_is(path, path_len, "/metrics")) {
         reply->content_type = METRICS_CONTENT_TYPE;
-        return metrics_render(src->engine, src->cfg, src->counters, src->version, reply->body);
+        int rc = metrics_render(src->engine, src->cfg, src->counters, src->version, reply->body);
+        if (rc != 0)
+            fprintf(stderr, "soakwatch: /metrics not served: the exposition is larger than the "
+                    "%zu-byte reply cap or memory ran out\n", reply->body->cap);
+        return rc;
     }
     if (path_is(path, path_len, "/status")) {
         const char *json = src->engine ? sw_engine_status_json(src->engine) : "";
