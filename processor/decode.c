@@ -43,7 +43,7 @@ const char *dec_verdict_name(dec_verdict v)
 static int64_t days_from_civil(int64_t y, int m, int d)
 {
     y -= m <= 2;
-    int64_t era = (y >= 0 ? y : y - 399) / 400;
+    int64_t era = sw_floor_div(y, 400);
     int64_t yoe = y - era * 400;
     int64_t doy = (153 * (m > 2 ? m - 3 : m + 9) + 2) / 5 + d - 1;
     int64_t doe = yoe * 365 + yoe / 4 - yoe / 100 + doy;
@@ -53,7 +53,7 @@ static int64_t days_from_civil(int64_t y, int m, int d)
 static void civil_from_days(int64_t z, int *y_out, int *m_out, int *d_out)
 {
     z += 719468;
-    int64_t era = (z >= 0 ? z : z - 146096) / 146097;
+    int64_t era = sw_floor_div(z, 146097);
     int64_t doe = z - era * 146097;
     int64_t yoe = (doe - doe / 1460 + doe / 36524 - doe / 146096) / 365;
     int64_t doy = doe - (365 * yoe + yoe / 4 - yoe / 100);
@@ -146,6 +146,17 @@ int dec_rfc3339_parse(const char *s, size_t len, int64_t *ms_out)
     return 0;
 }
 
+void dec_utc_fields(int64_t ms, sw_utc *out)
+{
+    int64_t days = sw_floor_div(ms, 86400000);
+    int64_t rem = ms - days * 86400000;
+    civil_from_days(days, &out->year, &out->month, &out->day);
+    out->hour = (int)(rem / 3600000);
+    out->minute = (int)(rem / 60000 % 60);
+    out->second = (int)(rem / 1000 % 60);
+    out->milli = (int)(rem % 1000);
+}
+
 /* Times before year 0000 or after 9999 are clamped to those bounds, so the
  * text always has the fixed 24-character form. */
 size_t dec_rfc3339_format(int64_t ms, char *buf, size_t cap)
@@ -161,13 +172,9 @@ size_t dec_rfc3339_format(int64_t ms, char *buf, size_t cap)
         ms = lo;
     if (ms > hi)
         ms = hi;
-    int64_t days = (ms >= 0 ? ms : ms - 86399999) / 86400000;
-    int64_t rem = ms - days * 86400000;
-    int y, m, d;
-    civil_from_days(days, &y, &m, &d);
-    int h = (int)(rem / 3600000), mi = (int)(rem / 60000 % 60), s = (int)(rem / 1000 % 60);
-    int frac = (int)(rem % 1000);
-    int vals[7] = {y, m, d, h, mi, s, frac};
+    sw_utc t;
+    dec_utc_fields(ms, &t);
+    int vals[7] = {t.year, t.month, t.day, t.hour, t.minute, t.second, t.milli};
     static const int widths[7] = {4, 2, 2, 2, 2, 2, 3};
     static const char seps[7] = {'-', '-', 'T', ':', ':', '.', 'Z'};
     size_t n = 0;

@@ -122,4 +122,12 @@ int dec_rfc3339_parse(const char *s, size_t len, int64_t *ms_out);
  * ("2026-11-26T10:00:00.123Z") into buf (>= 32 bytes). Returns the length. */
 size_t dec_rfc3339_format(int64_t ms, char *buf, size_t cap);
 
+/* The UTC calendar fields of ms since the epoch (proleptic Gregorian, any
+ * year, not clamped): the one conversion behind dec_rfc3339_format, for
+ * other layouts of an instant (the report's). */
+typedef struct sw_utc {
+    int year, month, day, hour, minute, second, milli;
+} sw_utc;
+void dec_utc_fields(int64_t ms, sw_utc *out);
+
 #endif

@@ -10,7 +10,6 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
-#include <time.h>
 #include <unistd.h>
 
 #include <jansson.h>
@@ -39,37 +38,29 @@ static int64_t hour_of(int64_t at_ms)
 }
 
 
-/* UTC text of an instant in one of the TF_* forms. */
+/* UTC text of an instant in one of the TF_* forms, from the calendar
+ * fields of dec_utc_fields (the conversion dec_rfc3339_format uses). */
 void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap)
 {
-    time_t s = (time_t)sw_floor_div(ms, 1000);
-    struct tm tm;
+    sw_utc t;
     char tmp[96];
     if (cap == 0)
         return;
-    if (gmtime_r(&s, &tm) == NULL) {
-        snprintf(out, cap, "?");
-        return;
-    }
-    int y = tm.tm_year + 1900, mo = tm.tm_mon + 1;
+    dec_utc_fields(ms, &t);
     switch (form) {
     case TF_HMS:
-        snprintf(tmp, sizeof(tmp), "%02d:%02d:%02d", tm.tm_hour, tm.tm_min, tm.tm_sec);
+        snprintf(tmp, sizeof(tmp), "%02d:%02d:%02d", t.hour, t.minute, t.second);
         break;
-    case TF_HM: snprintf(tmp, sizeof(tmp), "%02d:%02d", tm.tm_hour, tm.tm_min); break;
+    case TF_HM: snprintf(tmp, sizeof(tmp), "%02d:%02d", t.hour, t.minute); break;
     case TF_DHM:
-        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min);
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d", t.year, t.month, t.day, t.hour,
+                 t.minute);
         break;
     case TF_DHMS:
-        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
+        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02d %02d:%02d:%02d", t.year, t.month, t.day,
+                 t.hour, t.minute, t.second);
         break;
-    case TF_ISO:
-        snprintf(tmp, sizeof(tmp), "%04d-%02d-%02dT%02d:%02d:%02d", y, mo, tm.tm_mday, tm.tm_hour,
-                 tm.tm_min, tm.tm_sec);
-        break;
-    default: snprintf(tmp, sizeof(tmp), "%02d-%02d", mo, tm.tm_mday); break;
+    default: snprintf(tmp, sizeof(tmp), "%02d-%02d", t.month, t.day); break;
     }
     size_t n = strlen(tmp);
     n = n < cap ? n : cap - 1;
@@ -77,11 +68,16 @@ void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap)
     out[n] = '\0';
 }
 
+/* RFC 3339 UTC with milliseconds: for every instant an event can carry,
+ * the text of dec_rfc3339_format, from the same fields. Not that function
+ * itself: it clamps at year 9999, and the last hour of 9999 ends at
+ * 10000-01-01T00:00:00.000Z. */
 void rp_fmt_iso(int64_t ms, char *out, size_t cap)
 {
-    char base[32];
-    rp_fmt_utc(ms, TF_ISO, base, sizeof(base));
-    snprintf(out, cap, "%s.%03dZ", base, (int)(ms - sw_floor_div(ms, 1000) * 1000));
+    sw_utc t;
+    dec_utc_fields(ms, &t);
+    snprintf(out, cap, "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", t.year, t.month, t.day, t.hour,
+             t.minute, t.second, t.milli);
 }
 
 /* "2026-11-26 12:00-13:00 UTC" for hour index i. */
@@ -216,7 +212,7 @@ static int parse_status(rp_report *r, const json_t *o, uint32_t seq)
     json_t *lv = json_object_get(o, "status");
     json_t *win = json_object_get(o, "windows");
     if (!json_is_integer(at) || json_integer_value(at) <= 0 ||
-        json_integer_value(at) > INT64_C(253402300799999) || !json_is_string(lv) ||
+        json_integer_value(at) > SW_TS_MAX_MS || !json_is_string(lv) ||
         level_of(json_string_value(lv)) == LV_NONE || !json_is_object(win))
         return -1;
     if (r->n_st == r->cap_st) {
@@ -305,7 +301,7 @@ static int parse_trigger(rp_report *r, const json_t *o, uint32_t seq)
     json_t *samples = json_object_get(o, "samples");
     json_t *thr = json_object_get(o, "threshold");
     if (!json_is_integer(at) || json_integer_value(at) <= 0 ||
-        json_integer_value(at) > INT64_C(253402300799999) || !json_is_string(state) ||
+        json_integer_value(at) > SW_TS_MAX_MS || !json_is_string(state) ||
         copy_str(t.rule, sizeof(t.rule), json_object_get(o, "rule")) ||
         copy_str(t.metric, sizeof(t.metric), json_object_get(o, "metric")) ||
         copy_str(t.op, sizeof(t.op), json_object_get(o, "op")) || !json_is_number(thr) ||

@@ -111,8 +111,8 @@ typedef struct rp_report {
 } rp_report;
 
 /* The forms of rp_fmt_utc: 12:34:56, 12:34, 2026-11-20 12:34,
- * 2026-11-20 12:34:56, 2026-11-20T12:34:56, 11-20. */
-enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_ISO, TF_MD };
+ * 2026-11-20 12:34:56, 11-20. rp_fmt_iso writes RFC 3339. */
+enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_MD };
 
 /* ---- the model (report_model.c) ---- */
 size_t rp_hour_index(const rp_report *r, int64_t at_ms);
