@@ -1,5 +1,7 @@
 /* html.c: the report as one self-contained HTML page: a status band and an
- * SVG timeline per metric, with targets, thresholds and triggers drawn. */
+ * SVG timeline per metric, with targets, thresholds and triggers drawn.
+ * Invariant: the page is a pure function of the model (no clock, nothing
+ * fetched), and every text that comes from the input is HTML-escaped. */
 #include "report_model.h"
 
 #include <errno.h>
@@ -256,32 +258,48 @@ static void svg_path(sw_buf *b, const rp_report *r, const ch_axis *ax, const dou
     buf_puts(b, "'/>");
 }
 
-/* One chart: series over time, dashed threshold lines, trigger markers. */
-static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const char *title,
-                      const char *caption, const char *unit, ch_series *s, int ns,
-                      const ch_line *hl, int nh, int zero_based, double cap, int group)
+/* A chart's value range and its grid step. */
+typedef struct ch_scale {
+    double lo, hi, step;
+} ch_scale;
+
+/* What one chart draws: the series and threshold lines, with how its value
+ * range is found and which triggers it marks. */
+typedef struct ch_spec {
+    const char *title, *caption, *unit;
+    const ch_series *s;
+    int ns;
+    const ch_line *hl;
+    int nh;
+    int zero_based; /* the range includes 0 */
+    double cap;     /* the range ends there at most; NAN: no cap */
+    int group;      /* the triggers on metrics of this group are marked */
+} ch_spec;
+
+/* The value range: every value of the series and every line, rounded out
+ * to a nice step; a flat line sits mid-chart, not on an edge. */
+static ch_scale chart_scale(const rp_report *r, const ch_spec *c)
 {
     double lo = INFINITY, hi = -INFINITY;
-    for (int k = 0; k < ns; k++)
+    for (int k = 0; k < c->ns; k++)
         for (size_t i = 0; i < r->n_st; i++)
-            if (!isnan(s[k].y[i])) {
-                lo = fmin(lo, s[k].y[i]);
-                hi = fmax(hi, s[k].y[i]);
+            if (!isnan(c->s[k].y[i])) {
+                lo = fmin(lo, c->s[k].y[i]);
+                hi = fmax(hi, c->s[k].y[i]);
             }
-    for (int k = 0; k < nh; k++) {
-        lo = fmin(lo, hl[k].v);
-        hi = fmax(hi, hl[k].v);
+    for (int k = 0; k < c->nh; k++) {
+        lo = fmin(lo, c->hl[k].v);
+        hi = fmax(hi, c->hl[k].v);
     }
     if (!isfinite(lo)) {
         lo = 0;
         hi = 1;
     }
-    if (zero_based)
+    if (c->zero_based)
         lo = fmin(lo, 0);
     if (hi - lo < 1e-9) {
-        /* A flat line sits mid-chart, not on an edge. */
         double pad = fabs(lo) > 0 ? fabs(lo) * 0.05 : 1;
-        lo = zero_based && lo >= 0 ? fmax(0, lo - pad) : lo - pad;
+        lo = c->zero_based && lo >= 0 ? fmax(0, lo - pad) : lo - pad;
         hi += pad;
     }
     double step = nice_step((hi - lo) / 5);
@@ -289,21 +307,23 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
     hi = ceil(hi / step) * step;
     if (hi == lo)
         hi = lo + step;
-    if (!isnan(cap) && hi > cap)
-        hi = cap;
+    if (!isnan(c->cap) && hi > c->cap)
+        hi = c->cap;
     if (hi <= lo)
         lo = hi - step;
+    return (ch_scale){lo, hi, step};
+}
 
-    buf_puts(b, "<section><h2>");
-    html_esc(b, title);
-    buf_puts(b, "</h2><p class='cap'>");
-    html_esc(b, caption);
-    buf_printf(b, "</p><svg width='%d' height='%d' viewBox='0 0 %d %d' role='img'>", CH_W,
-               CH_SVG_H, CH_W, CH_SVG_H);
-    buf_printf(b, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", CH_L, CH_T,
-               CH_R - CH_L, CH_H);
-    for (double v = lo; v <= hi + step * 1e-6; v += step) {
-        double y = CH_T + (1 - (v - lo) / (hi - lo)) * CH_H;
+static double y_of(const ch_scale *sc, double v)
+{
+    return CH_T + (1 - (v - sc->lo) / (sc->hi - sc->lo)) * CH_H;
+}
+
+/* Horizontal grid lines with their value ticks. */
+static void svg_value_axis(sw_buf *b, const ch_scale *sc, const char *unit)
+{
+    for (double v = sc->lo; v <= sc->hi + sc->step * 1e-6; v += sc->step) {
+        double y = y_of(sc, v);
         char t[32];
         fmt_tick(v, t, sizeof(t));
         buf_printf(b, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='grid'/>", CH_L, y, CH_R,
@@ -311,16 +331,20 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
         buf_printf(b, "<text x='%d' y='%.1f' class='tick' text-anchor='end'>%s%s</text>", CH_L - 6,
                    y + 4, t, unit);
     }
-    svg_time_axis(b, ax, CH_T, CH_T + CH_H);
+}
+
+/* The dashed lines of targets and rule thresholds inside the range, each
+ * labelled on the right; labels of lines close together are pushed apart. */
+static void svg_threshold_lines(sw_buf *b, const ch_scale *sc, const ch_line *hl, int nh)
+{
     double used[CH_MAX_LINES];
     int n_used = 0;
     for (int k = 0; k < nh; k++) {
-        if (hl[k].v < lo || hl[k].v > hi)
+        if (hl[k].v < sc->lo || hl[k].v > sc->hi)
             continue;
-        double y = CH_T + (1 - (hl[k].v - lo) / (hi - lo)) * CH_H;
+        double y = y_of(sc, hl[k].v);
         buf_printf(b, "<line x1='%d' y1='%.1f' x2='%d' y2='%.1f' class='%s'/>", CH_L, y, CH_R, y,
                    hl[k].is_rule ? "rule" : "target");
-        /* Labels of lines close together are pushed apart. */
         double ly = y + 4;
         for (int again = 1; again;) {
             again = 0;
@@ -336,10 +360,11 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
         html_esc(b, hl[k].label);
         buf_puts(b, "</text>");
     }
-    svg_triggers(b, r, ax, group, CH_T, CH_T + CH_H, CH_T + 10);
-    for (int k = 0; k < ns; k++)
-        svg_path(b, r, ax, s[k].y, lo, hi, s[k].color);
-    /* Legend, above the plot. */
+}
+
+/* The legend, above the plot. */
+static void svg_legend(sw_buf *b, const ch_series *s, int ns)
+{
     double lx = CH_L;
     for (int k = 0; k < ns; k++) {
         buf_printf(b, "<line x1='%.0f' y1='14' x2='%.0f' y2='14' stroke='%s' stroke-width='3'/>",
@@ -351,6 +376,27 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
     }
     if (ns == 0)
         buf_printf(b, "<text x='%d' y='18' class='legend'>no data</text>", CH_L);
+}
+
+/* One chart: series over time, dashed threshold lines, trigger markers. */
+static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch_spec *c)
+{
+    ch_scale sc = chart_scale(r, c);
+    buf_puts(b, "<section><h2>");
+    html_esc(b, c->title);
+    buf_puts(b, "</h2><p class='cap'>");
+    html_esc(b, c->caption);
+    buf_printf(b, "</p><svg width='%d' height='%d' viewBox='0 0 %d %d' role='img'>", CH_W,
+               CH_SVG_H, CH_W, CH_SVG_H);
+    buf_printf(b, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", CH_L, CH_T,
+               CH_R - CH_L, CH_H);
+    svg_value_axis(b, &sc, c->unit);
+    svg_time_axis(b, ax, CH_T, CH_T + CH_H);
+    svg_threshold_lines(b, &sc, c->hl, c->nh);
+    svg_triggers(b, r, ax, c->group, CH_T, CH_T + CH_H, CH_T + 10);
+    for (int k = 0; k < c->ns; k++)
+        svg_path(b, r, ax, c->s[k].y, sc.lo, sc.hi, c->s[k].color);
+    svg_legend(b, c->s, c->ns);
     buf_puts(b, "</svg></section>\n");
 }
 
@@ -608,21 +654,50 @@ static void html_hour_table(sw_buf *b, const rp_report *r)
     buf_puts(b, "</table></section>\n");
 }
 
-/* Returns 0, or -ENOMEM. */
-int rp_render_html(sw_buf *b, const rp_report *r)
+/* What the charts share: the time axis, the values of each series per
+ * status, the series and lines being drawn, and the caption being written. */
+typedef struct ch_ctx {
+    sw_buf *b;
+    const rp_report *r;
+    ch_axis ax;
+    size_t n;     /* values per series: the statuses, at least 1 */
+    double *store; /* series values: y0, y1, y2, then the label series */
+    ch_series *s; /* CH_MAX_SERIES */
+    ch_line *hl;  /* CH_MAX_LINES */
+    unsigned cw;  /* the window the charts show, s */
+    char cap[400];
+} ch_ctx;
+
+static double *ch_y(const ch_ctx *c, int k)
 {
-    const sw_config *c = &r->cfg;
-    size_t n = r->n_st ? r->n_st : 1;
-    int nseries = 2 * (RP_MAX_NAMES + 1) + 4;
-    double *store = calloc((size_t)nseries * n, sizeof(double));
-    ch_series *s = calloc(CH_MAX_SERIES, sizeof(*s));
-    ch_line *hl = calloc(CH_MAX_LINES, sizeof(*hl));
-    if (store == NULL || s == NULL || hl == NULL) {
-        free(store);
-        free(s);
-        free(hl);
-        return -ENOMEM;
-    }
+    return c->store + (size_t)k * c->n;
+}
+
+static void ch_set_series(ch_ctx *c, int k, const char *name, int color, int y)
+{
+    snprintf(c->s[k].name, sizeof(c->s[k].name), "%s", name);
+    c->s[k].color = palette[color];
+    c->s[k].y = ch_y(c, y);
+}
+
+/* hl[0]: the status target on the chart, in its unit: "target > 95%". */
+static void ch_set_target(ch_ctx *c, const char *what, double v, const char *unit)
+{
+    c->hl[0].v = v;
+    c->hl[0].is_rule = 0;
+    snprintf(c->hl[0].label, sizeof(c->hl[0].label), "target %s%g%s", what, v, unit);
+}
+
+static void ch_draw(ch_ctx *c, const char *title, const char *unit, int ns, int nh,
+                    int zero_based, double cap, int group)
+{
+    ch_spec spec = {title, c->cap, unit, c->s, ns, c->hl, nh, zero_based, cap, group};
+    svg_chart(c->b, c->r, &c->ax, &spec);
+}
+
+/* The time range: from the first status's window to the last event. */
+static ch_axis chart_axis(const rp_report *r)
+{
     ch_axis ax = {INT64_MAX, INT64_MIN};
     if (r->n_st) {
         ax.t0 = r->st[0].at_ms - r->interval_ms;
@@ -634,106 +709,129 @@ int rp_render_html(sw_buf *b, const rp_report *r)
     }
     if (ax.t1 <= ax.t0)
         ax.t1 = ax.t0 + 60000;
+    return ax;
+}
 
-    html_header(b, r, &ax);
-    html_status_band(b, r, &ax);
-
-    double *y0 = store, *y1 = store + n, *y2 = store + 2 * n;
+static void chart_requests(ch_ctx *c)
+{
+    const rp_report *r = c->r;
+    double *y0 = ch_y(c, 0), *y1 = ch_y(c, 1);
     for (size_t i = 0; i < r->n_st; i++) {
         const rp_tile *w = &r->st[i].tiles[r->st[i].chart];
         y0[i] = w->requests * 60.0 / w->window_s;
         y1[i] = w->outcomes * 60.0 / w->window_s;
     }
-    char cap[400];
-    unsigned cw = r->n_st ? r->st[0].tiles[r->st[0].chart].window_s : RP_CHART_WINDOW_S;
-    snprintf(cap, sizeof(cap), "Per minute, averaged over the %u s window of each status "
-             "event (its count / %g). Outcomes = succeeded + fallback.", cw, cw / 60.0);
-    snprintf(s[0].name, sizeof(s[0].name), "requests");
-    s[0].color = palette[0];
-    s[0].y = y0;
-    snprintf(s[1].name, sizeof(s[1].name), "outcomes");
-    s[1].color = palette[1];
-    s[1].y = y1;
-    int nh = rule_lines(r, G_REQUESTS, 1, 1, "", hl, 0);
-    svg_chart(b, r, &ax, "Requests per minute", cap, "", s, 2, hl, nh, 1, NAN, G_REQUESTS);
+    snprintf(c->cap, sizeof(c->cap), "Per minute, averaged over the %u s window of each status "
+             "event (its count / %g). Outcomes = succeeded + fallback.", c->cw, c->cw / 60.0);
+    ch_set_series(c, 0, "requests", 0, 0);
+    ch_set_series(c, 1, "outcomes", 1, 1);
+    int nh = rule_lines(r, G_REQUESTS, 1, 1, "", c->hl, 0);
+    ch_draw(c, "Requests per minute", "", 2, nh, 1, NAN, G_REQUESTS);
+}
 
+/* Success rate and error rate, in %, each with its target. */
+static void chart_rates(ch_ctx *c)
+{
+    const rp_report *r = c->r;
+    const sw_config *cfg = &r->cfg;
+    double *y0 = ch_y(c, 0), *y1 = ch_y(c, 1);
     for (size_t i = 0; i < r->n_st; i++) {
         const rp_tile *w = &r->st[i].tiles[r->st[i].chart];
         y0[i] = w->outcomes ? 100.0 * w->successes / w->outcomes : NAN;
         y1[i] = w->outcomes ? 100.0 * w->errors / w->outcomes : NAN;
     }
-    snprintf(cap, sizeof(cap), "Successes / outcomes over the %u s window, in %%. Dashed green: "
-             "target; dashed red: rollback rule threshold.", cw);
-    snprintf(s[0].name, sizeof(s[0].name), "success rate");
-    s[0].color = palette[0];
-    s[0].y = y0;
-    hl[0].v = c->status_success_rate_min * 100;
-    hl[0].is_rule = 0;
-    snprintf(hl[0].label, sizeof(hl[0].label), "target > %g%%", hl[0].v);
-    nh = rule_lines(r, G_SUCCESS, 100, 0, "%", hl, 1);
-    svg_chart(b, r, &ax, "Success rate", cap, "%", s, 1, hl, nh, 0, 100, G_SUCCESS);
+    snprintf(c->cap, sizeof(c->cap), "Successes / outcomes over the %u s window, in %%. Dashed "
+             "green: target; dashed red: rollback rule threshold.", c->cw);
+    ch_set_series(c, 0, "success rate", 0, 0);
+    ch_set_target(c, "> ", cfg->status_success_rate_min * 100, "%");
+    int nh = rule_lines(r, G_SUCCESS, 100, 0, "%", c->hl, 1);
+    ch_draw(c, "Success rate", "%", 1, nh, 0, 100, G_SUCCESS);
 
-    snprintf(cap, sizeof(cap), "Errors (outcomes with HTTP status >= 500) / outcomes over the "
-             "%u s window, in %%.", cw);
-    snprintf(s[0].name, sizeof(s[0].name), "error rate");
-    s[0].color = palette[1];
-    s[0].y = y1;
-    hl[0].v = c->status_error_rate_max * 100;
-    hl[0].is_rule = 0;
-    snprintf(hl[0].label, sizeof(hl[0].label), "target < %g%%", hl[0].v);
-    nh = rule_lines(r, G_ERROR, 100, 0, "%", hl, 1);
-    svg_chart(b, r, &ax, "Error rate", cap, "%", s, 1, hl, nh, 1, 100, G_ERROR);
+    snprintf(c->cap, sizeof(c->cap), "Errors (outcomes with HTTP status >= 500) / outcomes over "
+             "the %u s window, in %%.", c->cw);
+    ch_set_series(c, 0, "error rate", 1, 1);
+    ch_set_target(c, "< ", cfg->status_error_rate_max * 100, "%");
+    nh = rule_lines(r, G_ERROR, 100, 0, "%", c->hl, 1);
+    ch_draw(c, "Error rate", "%", 1, nh, 1, 100, G_ERROR);
+}
 
+static void chart_latency(ch_ctx *c)
+{
+    const rp_report *r = c->r;
+    double *y0 = ch_y(c, 0), *y1 = ch_y(c, 1), *y2 = ch_y(c, 2);
     for (size_t i = 0; i < r->n_st; i++) {
         const rp_tile *w = &r->st[i].tiles[r->st[i].chart];
         y0[i] = w->lat_mean;
         y1[i] = r->st[i].p95;
         y2[i] = r->st[i].p99;
     }
-    snprintf(cap, sizeof(cap), "Response time of the outcomes over the %u s window, in ms: "
-             "mean, 95th and 99th percentile. The target and the rule apply to the mean.", cw);
-    snprintf(s[0].name, sizeof(s[0].name), "mean");
-    s[0].y = y0;
-    s[0].color = palette[0];
-    snprintf(s[1].name, sizeof(s[1].name), "p95");
-    s[1].y = y1;
-    s[1].color = palette[1];
-    snprintf(s[2].name, sizeof(s[2].name), "p99");
-    s[2].y = y2;
-    s[2].color = palette[7];
-    hl[0].v = c->status_latency_mean_max_ms;
-    hl[0].is_rule = 0;
-    snprintf(hl[0].label, sizeof(hl[0].label), "target mean < %g ms", hl[0].v);
-    nh = rule_lines(r, G_LATENCY, 1, 0, " ms", hl, 1);
-    svg_chart(b, r, &ax, "Response time (ms)", cap, "", s, 3, hl, nh, 1, NAN, G_LATENCY);
+    snprintf(c->cap, sizeof(c->cap), "Response time of the outcomes over the %u s window, in "
+             "ms: mean, 95th and 99th percentile. The target and the rule apply to the mean.",
+             c->cw);
+    ch_set_series(c, 0, "mean", 0, 0);
+    ch_set_series(c, 1, "p95", 1, 1);
+    ch_set_series(c, 2, "p99", 7, 2);
+    ch_set_target(c, "mean < ", r->cfg.status_latency_mean_max_ms, " ms");
+    int nh = rule_lines(r, G_LATENCY, 1, 0, " ms", c->hl, 1);
+    ch_draw(c, "Response time (ms)", "", 3, nh, 1, NAN, G_LATENCY);
+}
 
+static void chart_time_constraint(ch_ctx *c)
+{
+    const rp_report *r = c->r;
+    double *y0 = ch_y(c, 0);
     for (size_t i = 0; i < r->n_st; i++)
         y0[i] = isnan(r->st[i].tcsr) ? NAN : r->st[i].tcsr * 100;
-    snprintf(cap, sizeof(cap), "Successes whose compressed session fits the user's minutes / "
-             "successes that say so, over the %u s window, in %%.", cw);
-    snprintf(s[0].name, sizeof(s[0].name), "time-constraint success");
-    s[0].y = y0;
-    s[0].color = palette[2];
-    nh = rule_lines(r, G_TCSR, 100, 0, "%", hl, 0);
-    svg_chart(b, r, &ax, "Time-constraint success rate", cap, "%", s, 1, hl, nh, 0, 100, G_TCSR);
+    snprintf(c->cap, sizeof(c->cap), "Successes whose compressed session fits the user's "
+             "minutes / successes that say so, over the %u s window, in %%.", c->cw);
+    ch_set_series(c, 0, "time-constraint success", 2, 0);
+    int nh = rule_lines(r, G_TCSR, 100, 0, "%", c->hl, 0);
+    ch_draw(c, "Time-constraint success rate", "%", 1, nh, 0, 100, G_TCSR);
+}
 
-    double *lab = store + 4 * n;
-    int ns = label_series(r, K_STRATEGY, s, lab);
-    snprintf(cap, sizeof(cap), "Outcomes per minute by compression strategy (%u s window / "
-             "%g); fallbacks carry strategy none.", cw, cw / 60.0);
-    nh = rule_lines(r, G_STRATEGY, 1, 1, "", hl, 0);
-    svg_chart(b, r, &ax, "Strategy mix", cap, "", s, ns, hl, nh, 1, NAN, G_STRATEGY);
+/* Outcomes by strategy and fallbacks by reason, per minute. */
+static void chart_labels(ch_ctx *c)
+{
+    const rp_report *r = c->r;
+    double *lab = ch_y(c, 4);
+    int ns = label_series(r, K_STRATEGY, c->s, lab);
+    snprintf(c->cap, sizeof(c->cap), "Outcomes per minute by compression strategy (%u s window "
+             "/ %g); fallbacks carry strategy none.", c->cw, c->cw / 60.0);
+    int nh = rule_lines(r, G_STRATEGY, 1, 1, "", c->hl, 0);
+    ch_draw(c, "Strategy mix", "", ns, nh, 1, NAN, G_STRATEGY);
 
-    ns = label_series(r, K_REASON, s, lab);
-    snprintf(cap, sizeof(cap), "Fallbacks per minute by reason (%u s window / %g).", cw,
-             cw / 60.0);
-    nh = rule_lines(r, G_REASON, 1, 1, "", hl, 0);
-    svg_chart(b, r, &ax, "Fallback reasons", cap, "", s, ns, hl, nh, 1, NAN, G_REASON);
+    ns = label_series(r, K_REASON, c->s, lab);
+    snprintf(c->cap, sizeof(c->cap), "Fallbacks per minute by reason (%u s window / %g).", c->cw,
+             c->cw / 60.0);
+    nh = rule_lines(r, G_REASON, 1, 1, "", c->hl, 0);
+    ch_draw(c, "Fallback reasons", "", ns, nh, 1, NAN, G_REASON);
+}
 
-    html_hour_table(b, r);
-    buf_puts(b, "</body></html>\n");
-    free(store);
-    free(s);
-    free(hl);
-    return 0;
+/* Returns 0, or a negative errno: memory, or the buffer's cap. */
+int rp_render_html(sw_buf *b, const rp_report *r)
+{
+    ch_ctx c = {.b = b, .r = r, .n = r->n_st ? r->n_st : 1};
+    int nseries = 2 * (RP_MAX_NAMES + 1) + 4;
+    c.store = calloc((size_t)nseries * c.n, sizeof(double));
+    c.s = calloc(CH_MAX_SERIES, sizeof(*c.s));
+    c.hl = calloc(CH_MAX_LINES, sizeof(*c.hl));
+    int rc = -ENOMEM;
+    if (c.store && c.s && c.hl) {
+        c.ax = chart_axis(r);
+        c.cw = r->n_st ? r->st[0].tiles[r->st[0].chart].window_s : RP_CHART_WINDOW_S;
+        html_header(b, r, &c.ax);
+        html_status_band(b, r, &c.ax);
+        chart_requests(&c);
+        chart_rates(&c);
+        chart_latency(&c);
+        chart_time_constraint(&c);
+        chart_labels(&c);
+        html_hour_table(b, r);
+        buf_puts(b, "</body></html>\n");
+        rc = rp_render_result(b);
+    }
+    free(c.store);
+    free(c.s);
+    free(c.hl);
+    return rc;
 }

@@ -1,4 +1,7 @@
-/* json.c: the report as one JSON document (docs/reports.md, "JSON"). */
+/* json.c: the report as one JSON document (docs/reports.md, "JSON").
+ * Invariant: a pure function of the model: fields in a fixed order,
+ * numbers in their shortest round-trip form, null where a value is
+ * undefined, so the same input gives byte-identical JSON. */
 #include "report_model.h"
 
 #include <errno.h>
@@ -61,7 +64,7 @@ static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
     buf_puts(b, "}");
 }
 
-void rp_render_soak_json(sw_buf *b, const rp_report *r)
+int rp_render_soak_json(sw_buf *b, const rp_report *r)
 {
     buf_printf(b, "{\"verdict\":\"%s\",\"hours\":%zu,\"complete_hours\":%d,"
                "\"longest_success_run_hours\":%d,\"required_hours\":%d,\"firings\":%" PRIu64
@@ -84,9 +87,10 @@ void rp_render_soak_json(sw_buf *b, const rp_report *r)
         buf_puts(b, "}");
     }
     buf_puts(b, "]}");
+    return rp_render_result(b);
 }
 
-void rp_render_json(sw_buf *b, const rp_report *r)
+int rp_render_json(sw_buf *b, const rp_report *r)
 {
     const sw_config *c = &r->cfg;
     buf_printf(b, "{\"input\":{\"lines\":%" PRIu64 ",\"skipped_lines\":%" PRIu64
@@ -147,4 +151,5 @@ void rp_render_json(sw_buf *b, const rp_report *r)
     buf_puts(b, "],\n\"soak\":");
     rp_render_soak_json(b, r);
     buf_puts(b, "}\n");
+    return rp_render_result(b);
 }

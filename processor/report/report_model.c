@@ -335,8 +335,8 @@ static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
 {
     json_error_t jerr;
     json_t *o = json_loadb(line, len, 0, &jerr);
-    if (o == NULL)
-        return -1;
+    if (o == NULL) /* jansson names every syntax error; no text: memory ran out */
+        return jerr.text[0] == '\0' ? -ENOMEM : -1;
     int rc = -1;
     const char *type = json_string_value(json_object_get(o, "type"));
     if (json_is_object(o) && type && strcmp(type, "status") == 0)
@@ -608,11 +608,11 @@ static void hour_label(const rp_report *r, size_t h, char *out, size_t cap)
     snprintf(out, cap, "hour %zu (%s)", h + 1, range);
 }
 
-/* The soak verdict (docs/reports.md, "Verdict"). */
-void rp_judge_soak(rp_report *r)
+/* The four criteria of the soak verdict, their titles from the targets,
+ * passing until an hour or a trigger says otherwise. */
+static void criteria_init(rp_report *r)
 {
     const sw_config *c = &r->cfg;
-    char hl[128], v[32];
     rp_criterion *a = &r->crit[0], *b = &r->crit[1], *e = &r->crit[2], *d = &r->crit[3];
     a->key = "success_rate";
     b->key = "latency_mean";
@@ -630,7 +630,14 @@ void rp_judge_soak(rp_report *r)
         r->crit[i].first_hour = -1;
         r->crit[i].detail[0] = '\0';
     }
+}
 
+/* The hourly criteria: the first hour each fails in, and the longest run
+ * of complete hours above the success target. */
+static void judge_hours(rp_report *r)
+{
+    char hl[128], v[32];
+    rp_criterion *a = &r->crit[0], *b = &r->crit[1], *e = &r->crit[2];
     int run = 0;
     r->longest_run = 0;
     r->complete_hours = 0;
@@ -671,7 +678,12 @@ void rp_judge_soak(rp_report *r)
                  r->longest_run);
     b->pass = b->first_hour < 0;
     e->pass = e->first_hour < 0;
+}
 
+/* No rollback trigger may have fired: the first firing is named. */
+static void judge_triggers(rp_report *r)
+{
+    rp_criterion *d = &r->crit[3];
     r->firings = 0;
     for (size_t i = 0; i < r->n_tr; i++) {
         const rp_trigger *t = &r->tr[i];
@@ -692,5 +704,14 @@ void rp_judge_soak(rp_report *r)
             snprintf(d->detail + n, sizeof(d->detail) - n, " (%" PRIu64 " firings in all)",
                      r->firings);
     }
-    r->go = a->pass && b->pass && e->pass && d->pass;
+}
+
+/* The soak verdict (docs/reports.md, "Verdict"): GO when every criterion
+ * passes. */
+void rp_judge_soak(rp_report *r)
+{
+    criteria_init(r);
+    judge_hours(r);
+    judge_triggers(r);
+    r->go = r->crit[0].pass && r->crit[1].pass && r->crit[2].pass && r->crit[3].pass;
 }

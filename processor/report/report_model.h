@@ -2,10 +2,12 @@
  * from soakwatch's output events (statuses, triggers), the hours tiled from
  * them, the soak verdict, and the helpers the renderers share. The model
  * (report_model.c) reads and analyses; text.c, json.c and html.c render
- * it; report.c is the command. */
+ * it; report.c is the command. Invariant: the model is complete before
+ * anything is rendered, and the renderers only read it. */
 #ifndef SOAKWATCH_REPORT_MODEL_H
 #define SOAKWATCH_REPORT_MODEL_H
 
+#include <errno.h>
 #include <stddef.h>
 #include <stdint.h>
 
@@ -127,15 +129,24 @@ int rp_build_hours(rp_report *r);
 void rp_judge_soak(rp_report *r);
 void rp_report_free(rp_report *r);
 
+/* The renderers append to b and return 0, or a negative errno when an
+ * append failed (the buffer's cap, or memory): b then holds a partial
+ * report that must not be written. Appends within a render need no
+ * checking one by one: a failed buffer stays failed (buf.h). */
+static inline int rp_render_result(const sw_buf *b)
+{
+    return b->failed ? -ENOBUFS : 0;
+}
+
 /* ---- text (text.c) ---- */
 void rp_fmt_num(double v, char *out, size_t cap);
 const char *rp_pass_word(int p);
-void rp_render_verdict_text(sw_buf *b, const rp_report *r);
-void rp_render_text(sw_buf *b, const rp_report *r);
+int rp_render_verdict_text(sw_buf *b, const rp_report *r);
+int rp_render_text(sw_buf *b, const rp_report *r);
 
 /* ---- json (json.c) ---- */
-void rp_render_soak_json(sw_buf *b, const rp_report *r);
-void rp_render_json(sw_buf *b, const rp_report *r);
+int rp_render_soak_json(sw_buf *b, const rp_report *r);
+int rp_render_json(sw_buf *b, const rp_report *r);
 
 /* ---- html (html.c) ---- */
 int rp_render_html(sw_buf *b, const rp_report *r);

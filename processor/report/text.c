@@ -1,5 +1,7 @@
 /* text.c: the report for people: the soak plan's hourly updates and the
- * verdict, in the runbook's own words. */
+ * verdict, in the runbook's own words. Invariant: a pure function of the
+ * model; each trigger is told once, a resolution with its firing when both
+ * fall in one hour. */
 #include "report_model.h"
 
 #include <errno.h>
@@ -133,7 +135,7 @@ static void render_hour_text(sw_buf *b, const rp_report *r, size_t h, size_t *ne
     buf_puts(b, "\n");
 }
 
-void rp_render_verdict_text(sw_buf *b, const rp_report *r)
+int rp_render_verdict_text(sw_buf *b, const rp_report *r)
 {
     char from[32], to[32];
     rp_fmt_utc(r->hours[0].start_ms, TF_DHM, from, sizeof(from));
@@ -146,9 +148,10 @@ void rp_render_verdict_text(sw_buf *b, const rp_report *r)
                    k->detail);
     }
     buf_printf(b, "VERDICT: %s\n", r->go ? "GO" : "NO-GO");
+    return rp_render_result(b);
 }
 
-void rp_render_text(sw_buf *b, const rp_report *r)
+int rp_render_text(sw_buf *b, const rp_report *r)
 {
     size_t next_tr = 0;
     for (size_t h = 0; h < r->n_hours; h++) {
@@ -156,4 +159,5 @@ void rp_render_text(sw_buf *b, const rp_report *r)
             buf_puts(b, "\n");
         render_hour_text(b, r, h, &next_tr);
     }
+    return rp_render_result(b);
 }
