@@ -449,31 +449,30 @@ static uint64_t key_hash(const dec_map *m, const dec_rec *r, int *ok)
     return h;
 }
 
-/* The checks of docs/semantics.md sections 1 and 9.3, in the order of the
- * verdicts. map is NULL for the flat contract. */
-static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *out)
+/* The kind of event a name value names (after the configured extraction),
+ * or -1 when it names no known event. */
+static int event_kind(const dec_config *cfg, const dec_value *ev)
 {
     const dec_map *m = cfg->map;
-    const dec_value *ev = r->f[SW_IN_EVENT];
-    if (ev->type != V_STRING)
-        return DEC_REJ_EVENT;
     const char *nm = ev->s;
     size_t nn = ev->n;
     if (m && m->in.fields[SW_IN_EVENT].extract != SW_EXTRACT_VALUE &&
         name_extract(&m->in.fields[SW_IN_EVENT], ev->s, ev->n, &nm, &nn) != 0)
-        return DEC_IGNORED;
-    int kind = -1;
+        return -1;
     for (int k = 0; k < 4; k++) {
         const char *name = cfg->event_names[k];
         /* nm holds no NUL (jansson refuses one), so strncmp stops only at
          * the end of name or at a difference */
-        if (name != NULL && strncmp(name, nm, nn) == 0 && name[nn] == '\0') {
-            kind = k;
-            break;
-        }
+        if (name != NULL && strncmp(name, nm, nn) == 0 && name[nn] == '\0')
+            return k;
     }
-    if (kind < 0)
-        return DEC_IGNORED;
+    return -1;
+}
+
+/* Whether an input filter (docs/semantics.md 9.4) leaves an event of this
+ * kind out: a filter on its kind whose field holds none of its values. */
+static int filtered_out(const dec_map *m, const dec_rec *r, int kind)
+{
     for (int i = 0; m && i < m->in.n_filters; i++) {
         const sw_filter *f = &m->in.filters[i];
         if (!(f->kinds & (1u << kind)))
@@ -482,20 +481,22 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *
         for (int k = 0; k < f->n_values && !hit; k++)
             hit = str_is(r->filter[i], f->values[k]);
         if (!hit)
-            return DEC_FILTERED;
+            return 1;
     }
+    return 0;
+}
 
-    sw_event e;
-    memset(&e, 0, sizeof(e));
-    e.kind = (uint8_t)kind;
-    e.weight = 1;
+/* ts, durationMs, status and meetsTimeConstraint, in the order of their
+ * verdicts, into e. Returns DEC_OK or the first rejection. */
+static dec_verdict judge_fields(const dec_map *m, const dec_rec *r, sw_event *e)
+{
     const dec_value *ts = r->f[SW_IN_TIME];
     if (ts->type == V_INTEGER)
-        e.ts_ms = ts->i;
-    else if (ts->type != V_STRING || dec_rfc3339_parse(ts->s, ts->n, &e.ts_ms) != 0)
+        e->ts_ms = ts->i;
+    else if (ts->type != V_STRING || dec_rfc3339_parse(ts->s, ts->n, &e->ts_ms) != 0)
         return DEC_REJ_TS;
 
-    int outcome = kind == SW_EV_SUCCEEDED || kind == SW_EV_FALLBACK;
+    int outcome = e->kind == SW_EV_SUCCEEDED || e->kind == SW_EV_FALLBACK;
     const dec_value *du = r->f[SW_IN_DURATION];
     double dv = -1;
     if (du->type == V_INTEGER)
@@ -503,8 +504,8 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *
     else if (du->type == V_REAL)
         dv = du->d;
     if (isfinite(dv) && dv >= 0) {
-        e.duration_ms = dv;
-        e.has_duration = 1;
+        e->duration_ms = dv;
+        e->has_duration = 1;
     } else if (outcome && (du->type != V_ABSENT || m == NULL || m->in.duration_required)) {
         return DEC_REJ_DURATION;
     }
@@ -513,46 +514,83 @@ static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *
     if (st->type != V_ABSENT) {
         if (st->type != V_INTEGER || st->i < 100 || st->i > 599)
             return DEC_REJ_STATUS;
-        e.status = (int32_t)st->i;
+        e->status = (int32_t)st->i;
     }
 
     const dec_value *tc = r->f[SW_IN_TC];
     if (tc->type == V_ABSENT)
-        e.tc = -1;
+        e->tc = -1;
     else if (tc->type == V_TRUE)
-        e.tc = 1;
+        e->tc = 1;
     else if (tc->type == V_FALSE)
-        e.tc = 0;
+        e->tc = 0;
     else
         return DEC_REJ_TIME_CONSTRAINT;
+    return DEC_OK;
+}
 
+/* The sample weight (docs/semantics.md 9.5): the mapped field's, else the
+ * configured default. Returns DEC_OK or DEC_REJ_WEIGHT. */
+static dec_verdict judge_weight(const dec_map *m, const dec_rec *r, sw_event *e)
+{
     if (m && m->in.weight_path[0] && r->weight->type != V_ABSENT) {
         if (r->weight->type != V_INTEGER || r->weight->i < 1 || r->weight->i > SW_WEIGHT_MAX)
             return DEC_REJ_WEIGHT;
-        e.weight = (uint32_t)r->weight->i;
+        e->weight = (uint32_t)r->weight->i;
     } else if (m) {
-        e.weight = (uint32_t)m->in.weight;
+        e->weight = (uint32_t)m->in.weight;
     }
+    return DEC_OK;
+}
 
+/* What never rejects: the strategy and reason labels, whether the reason
+ * is an error reason, whether the event is informed, the correlation key. */
+static void read_labels(const dec_config *cfg, const dec_rec *r, sw_event *e)
+{
+    const dec_map *m = cfg->map;
     const dec_value *sg = r->f[SW_IN_STRATEGY];
-    e.strategy = sg->type == V_STRING ? labels_lookup(cfg->strategies, sg->s, sg->n) : LABEL_NONE;
+    e->strategy = sg->type == V_STRING ? labels_lookup(cfg->strategies, sg->s, sg->n) : LABEL_NONE;
     const dec_value *rs = r->f[SW_IN_REASON];
-    e.reason = LABEL_NONE;
+    e->reason = LABEL_NONE;
     if (rs->type == V_STRING) {
-        e.reason = labels_lookup(cfg->reasons, rs->s, rs->n);
+        e->reason = labels_lookup(cfg->reasons, rs->s, rs->n);
         if (m == NULL) {
-            e.reason_error = str_is(rs, "internal_error");
+            e->reason_error = str_is(rs, "internal_error");
         } else {
-            for (int k = 0; k < m->in.n_error_reasons && !e.reason_error; k++)
-                e.reason_error = (uint8_t)str_is(rs, m->in.error_reasons[k]);
+            for (int k = 0; k < m->in.n_error_reasons && !e->reason_error; k++)
+                e->reason_error = (uint8_t)str_is(rs, m->in.error_reasons[k]);
         }
     }
-    e.informed = st->type != V_ABSENT || rs->type == V_STRING;
+    e->informed = r->f[SW_IN_STATUS]->type != V_ABSENT || rs->type == V_STRING;
     if (m && m->in.correlate) {
         int ok;
-        e.key = key_hash(m, r, &ok);
-        e.has_key = (uint8_t)ok;
+        e->key = key_hash(m, r, &ok);
+        e->has_key = (uint8_t)ok;
     }
+}
+
+/* The checks of docs/semantics.md sections 1 and 9.3, in the order of the
+ * verdicts. map is NULL for the flat contract. */
+static dec_verdict dec_judge(const dec_config *cfg, const dec_rec *r, sw_event *out)
+{
+    const dec_value *ev = r->f[SW_IN_EVENT];
+    if (ev->type != V_STRING)
+        return DEC_REJ_EVENT;
+    int kind = event_kind(cfg, ev);
+    if (kind < 0)
+        return DEC_IGNORED;
+    if (filtered_out(cfg->map, r, kind))
+        return DEC_FILTERED;
+    sw_event e;
+    memset(&e, 0, sizeof(e));
+    e.kind = (uint8_t)kind;
+    e.weight = 1;
+    dec_verdict v = judge_fields(cfg->map, r, &e);
+    if (v == DEC_OK)
+        v = judge_weight(cfg->map, r, &e);
+    if (v != DEC_OK)
+        return v;
+    read_labels(cfg, r, &e);
     *out = e;
     return DEC_OK;
 }
