@@ -378,42 +378,46 @@ static int distinct_add(int64_t *seen, int *n, int64_t w)
     return 0;
 }
 
-int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
+/* One key of the table within its type's range. */
+static int key_check(const sw_config *cfg, const cfg_key *key, char *errstr, size_t errlen)
 {
-    for (int k = 0; k < cfg_n_keys; k++) {
-        const cfg_key *key = &cfg_keys[k];
-        const char *base = (const char *)cfg + key->off;
-        if (key->type == CK_INT || key->type == CK_SIZE) {
-            int64_t v;
-            if (key->type == CK_SIZE) {
-                size_t z;
-                memcpy(&z, base, sizeof(z));
-                v = z > (size_t)INT64_MAX ? INT64_MAX : (int64_t)z;
-            } else {
-                memcpy(&v, base, sizeof(v));
-            }
-            if (v < key->imin || v > key->imax)
-                return verr(errstr, errlen, "%s: %" PRId64 " out of range %" PRId64 "..%" PRId64,
-                            key->path, v, key->imin, key->imax);
-        } else if (key->type == CK_DBL) {
-            double v;
+    const char *base = (const char *)cfg + key->off;
+    if (key->type == CK_INT || key->type == CK_SIZE) {
+        int64_t v;
+        if (key->type == CK_SIZE) {
+            size_t z;
+            memcpy(&z, base, sizeof(z));
+            v = z > (size_t)INT64_MAX ? INT64_MAX : (int64_t)z;
+        } else {
             memcpy(&v, base, sizeof(v));
-            if (!(v >= key->dmin && v <= key->dmax))
-                return verr(errstr, errlen, "%s: %g out of range %g..%g", key->path, v,
-                            key->dmin, key->dmax);
-        } else if (key->type == CK_STR) {
-            size_t n = strnlen(base, SW_STR_MAX + 1);
-            if (n > SW_STR_MAX)
-                return verr(errstr, errlen, "%s: longer than %d bytes", key->path, SW_STR_MAX);
-            if (n < key->min_len)
-                return verr(errstr, errlen, "%s: must not be empty", key->path);
-        } else if (key->type == CK_BOOL) {
-            int v;
-            memcpy(&v, base, sizeof(v));
-            if (v != 0 && v != 1)
-                return verr(errstr, errlen, "%s: must be 0 or 1", key->path);
         }
+        if (v < key->imin || v > key->imax)
+            return verr(errstr, errlen, "%s: %" PRId64 " out of range %" PRId64 "..%" PRId64,
+                        key->path, v, key->imin, key->imax);
+    } else if (key->type == CK_DBL) {
+        double v;
+        memcpy(&v, base, sizeof(v));
+        if (!(v >= key->dmin && v <= key->dmax))
+            return verr(errstr, errlen, "%s: %g out of range %g..%g", key->path, v, key->dmin,
+                        key->dmax);
+    } else if (key->type == CK_STR) {
+        size_t n = strnlen(base, SW_STR_MAX + 1);
+        if (n > SW_STR_MAX)
+            return verr(errstr, errlen, "%s: longer than %d bytes", key->path, SW_STR_MAX);
+        if (n < key->min_len)
+            return verr(errstr, errlen, "%s: must not be empty", key->path);
+    } else if (key->type == CK_BOOL) {
+        int v;
+        memcpy(&v, base, sizeof(v));
+        if (v != 0 && v != 1)
+            return verr(errstr, errlen, "%s: must be 0 or 1", key->path);
     }
+    return 0;
+}
+
+/* The status windows, the event names and the label lists. */
+static int status_and_names_check(const sw_config *cfg, char *errstr, size_t errlen)
+{
     for (int i = 0; i < 3; i++) {
         const char *wp = window_problem(cfg->status_windows_s[i]);
         if (wp)
@@ -436,6 +440,13 @@ int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
     if (labels_check(&cfg->strategies, "strategies", errstr, errlen) ||
         labels_check(&cfg->reasons, "fallback_reasons", errstr, errlen))
         return -1;
+    return 0;
+}
+
+/* The rules, the Kafka properties, the input mapping and the listen
+ * address. */
+static int sections_check(const sw_config *cfg, char *errstr, size_t errlen)
+{
     if (cfg->n_rules < 0 || cfg->n_rules > SW_MAX_RULES)
         return verr(errstr, errlen, "rules: more than %d rules", SW_MAX_RULES);
     for (int i = 0; i < cfg->n_rules; i++)
@@ -456,9 +467,13 @@ int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
     if (cfg->http_listen[0] && !config_listen_ok(cfg->http_listen))
         return verr(errstr, errlen, "http.listen: \"%s\" is not ADDR:PORT or [V6ADDR]:PORT",
                     cfg->http_listen);
+    return 0;
+}
 
-    /* Cross-field: the ring must hold every window, and lateness must leave
-     * a window something to judge. */
+/* Cross-field: the ring must hold every window, and lateness must leave
+ * a window something to judge. */
+static int windows_fit_check(const sw_config *cfg, char *errstr, size_t errlen)
+{
     int64_t longest = config_longest_window_s(cfg);
     if (cfg->allowed_lateness_s >= longest)
         return verr(errstr, errlen, "allowed_lateness_s: %" PRId64 " must be less than the "
@@ -482,6 +497,17 @@ int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
                 return verr(errstr, errlen, "rules[%d].windows_s[%d]: more than %d distinct "
                             "window lengths in the config", r, k, WIN_MAX_WINDOWS);
     }
+    return 0;
+}
+
+int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
+{
+    for (int k = 0; k < cfg_n_keys; k++)
+        if (key_check(cfg, &cfg_keys[k], errstr, errlen))
+            return -1;
+    if (status_and_names_check(cfg, errstr, errlen) || sections_check(cfg, errstr, errlen) ||
+        windows_fit_check(cfg, errstr, errlen))
+        return -1;
     return 0;
 }
 
@@ -714,12 +740,10 @@ static int parse_metric(const cfg_loader *l, const char *path, const sw_config *
     return cfg_err(l, path, "unknown metric \"%s\"", s);
 }
 
-static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_config *c, sw_rule *r)
+/* Every key of a rule is known, and the five of the runbook are there. */
+static int rule_keys_check(const cfg_loader *l, const char *base, const json_t *o)
 {
-    char base[PATH_MAX_LEN], path[PATH_MAX_LEN];
-    pathf(base, "rules[%d]", i);
-    if (!json_is_object(o))
-        return type_err(l, base, "an object", o);
+    char path[PATH_MAX_LEN];
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)o, k, v) {
@@ -734,8 +758,14 @@ static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_confi
     for (int j = 0; j < 5; j++)
         if (json_object_get(o, rule_keys[j]) == NULL)
             return cfg_err(l, base, "missing \"%s\"", rule_keys[j]);
-    memset(r, 0, sizeof(*r));
+    return 0;
+}
 
+/* The runbook's fields: name, metric, op, threshold, window_s. */
+static int load_rule_core(const cfg_loader *l, const char *base, const json_t *o,
+                          const sw_config *c, sw_rule *r)
+{
+    char path[PATH_MAX_LEN];
     path_join(path, base, "name");
     if (get_str(l, path, json_object_get(o, "name"), 1, SW_RULE_NAME_MAX, r->name,
                 sizeof(r->name)))
@@ -763,63 +793,82 @@ static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_confi
     if (get_num(l, path, json_object_get(o, "threshold"), -HUGE_VAL, HUGE_VAL, &r->threshold))
         return -1;
     path_join(path, base, "window_s");
-    if (get_int(l, path, json_object_get(o, "window_s"), 1, CFG_MAX_WINDOW_S, &r->window_s))
-        return -1;
-    v = json_object_get(o, "min_samples");
-    if (v != NULL) {
-        path_join(path, base, "min_samples");
-        if (get_int(l, path, v, 0, INT64_MAX, &r->min_samples))
+    return get_int(l, path, json_object_get(o, "window_s"), 1, CFG_MAX_WINDOW_S, &r->window_s);
+}
+
+/* An optional key of a rule: its value, with its path in path, or NULL. */
+static const json_t *rule_opt(const char *base, const json_t *o, const char *key, char *path)
+{
+    const json_t *v = json_object_get(o, key);
+    if (v != NULL)
+        path_join(path, base, key);
+    return v;
+}
+
+/* windows_s: further windows the condition must hold on too. */
+static int load_rule_windows(const cfg_loader *l, const char *base, const char *path,
+                             const json_t *v, sw_rule *r)
+{
+    if (!json_is_array(v))
+        return type_err(l, path, "an array of integers", v);
+    if (json_array_size(v) > SW_MAX_EXTRA_WINDOWS)
+        return cfg_err(l, path, "at most %d windows", SW_MAX_EXTRA_WINDOWS);
+    char ipath[PATH_MAX_LEN];
+    size_t k;
+    const json_t *w;
+    json_array_foreach(v, k, w) {
+        pathf(ipath, "%s.windows_s[%zu]", base, k);
+        if (get_int(l, ipath, w, 1, CFG_MAX_WINDOW_S, &r->extra_windows_s[k]))
             return -1;
     }
-    v = json_object_get(o, "resolve_threshold");
-    if (v != NULL) {
-        path_join(path, base, "resolve_threshold");
+    r->n_extra_windows = (int)json_array_size(v);
+    return 0;
+}
+
+/* The options beyond the runbook (docs/semantics.md section 8), and
+ * min_samples; each absent key keeps its default. */
+static int load_rule_options(const cfg_loader *l, const char *base, const json_t *o, sw_rule *r)
+{
+    char path[PATH_MAX_LEN];
+    const json_t *v;
+    if ((v = rule_opt(base, o, "min_samples", path)) &&
+        get_int(l, path, v, 0, INT64_MAX, &r->min_samples))
+        return -1;
+    if ((v = rule_opt(base, o, "resolve_threshold", path))) {
         if (get_num(l, path, v, -HUGE_VAL, HUGE_VAL, &r->resolve_threshold))
             return -1;
         r->has_resolve_threshold = 1;
     }
-    v = json_object_get(o, "keep_firing_for_s");
-    if (v != NULL) {
-        path_join(path, base, "keep_firing_for_s");
-        if (get_int(l, path, v, 0, CFG_MAX_WINDOW_S, &r->keep_firing_for_s))
-            return -1;
-    }
-    v = json_object_get(o, "latch");
-    if (v != NULL) {
-        path_join(path, base, "latch");
-        if (get_bool(l, path, v, &r->latch))
-            return -1;
-    }
-    v = json_object_get(o, "hold_when_no_data");
-    if (v != NULL) {
-        path_join(path, base, "hold_when_no_data");
-        if (get_bool(l, path, v, &r->hold_when_no_data))
-            return -1;
-    }
-    v = json_object_get(o, "confidence");
-    if (v != NULL) {
-        path_join(path, base, "confidence");
+    if ((v = rule_opt(base, o, "keep_firing_for_s", path)) &&
+        get_int(l, path, v, 0, CFG_MAX_WINDOW_S, &r->keep_firing_for_s))
+        return -1;
+    if ((v = rule_opt(base, o, "latch", path)) && get_bool(l, path, v, &r->latch))
+        return -1;
+    if ((v = rule_opt(base, o, "hold_when_no_data", path)) &&
+        get_bool(l, path, v, &r->hold_when_no_data))
+        return -1;
+    if ((v = rule_opt(base, o, "confidence", path))) {
         if (get_num(l, path, v, 0, 1, &r->confidence))
             return -1;
         if (!(r->confidence > 0 && r->confidence < 1))
             return cfg_err(l, path, "%g: must be > 0 and < 1", r->confidence);
     }
-    v = json_object_get(o, "windows_s");
-    if (v != NULL) {
-        path_join(path, base, "windows_s");
-        if (!json_is_array(v))
-            return type_err(l, path, "an array of integers", v);
-        if (json_array_size(v) > SW_MAX_EXTRA_WINDOWS)
-            return cfg_err(l, path, "at most %d windows", SW_MAX_EXTRA_WINDOWS);
-        size_t k2;
-        const json_t *w;
-        json_array_foreach(v, k2, w) {
-            pathf(path, "%s.windows_s[%zu]", base, k2);
-            if (get_int(l, path, w, 1, CFG_MAX_WINDOW_S, &r->extra_windows_s[k2]))
-                return -1;
-        }
-        r->n_extra_windows = (int)json_array_size(v);
-    }
+    if ((v = rule_opt(base, o, "windows_s", path)))
+        return load_rule_windows(l, base, path, v, r);
+    return 0;
+}
+
+static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_config *c, sw_rule *r)
+{
+    char base[PATH_MAX_LEN];
+    pathf(base, "rules[%d]", i);
+    if (!json_is_object(o))
+        return type_err(l, base, "an object", o);
+    if (rule_keys_check(l, base, o))
+        return -1;
+    memset(r, 0, sizeof(*r));
+    if (load_rule_core(l, base, o, c, r) || load_rule_options(l, base, o, r))
+        return -1;
     return 0;
 }
 
