@@ -734,21 +734,27 @@ static void coverage_start(sw_engine *e, int64_t t0)
         win_ring_start(e->coarse, sw_floor_div(start, 60));
 }
 
+int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second)
+{
+    return ts_ms < 0 || ts_ms > SW_TS_MAX_MS || sw_floor_div(ts_ms, 1000) > max_second;
+}
+
+/* A second inside the range of event time: some millisecond of it is. */
+static int second_in_range(int64_t s)
+{
+    return s >= 0 && s <= SW_TS_MAX_MS / 1000;
+}
+
 void sw_engine_set_watch_start(sw_engine *e, int64_t w0_s)
 {
-    if (w0_s >= 0 && w0_s <= SW_TS_MAX_MS / 1000)
+    if (second_in_range(w0_s))
         e->watch_s = w0_s;
 }
 
 void sw_engine_start(sw_engine *e, int64_t t0_s)
 {
-    if (!e->started && t0_s >= 0 && t0_s <= SW_TS_MAX_MS / 1000)
+    if (!e->started && second_in_range(t0_s))
         coverage_start(e, t0_s);
-}
-
-int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second)
-{
-    return ts_ms < 0 || ts_ms > SW_TS_MAX_MS || ts_ms / 1000 > max_second;
 }
 
 /* Where an in-range event's second stands (docs/semantics.md section 3):
@@ -848,9 +854,9 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
 {
     sw_push_result res = SW_OUT_OF_RANGE;
     if (!sw_event_time_out_of_range(ev->ts_ms, e->future_limit))
-        res = place_second(e, ev->ts_ms / 1000);
+        res = place_second(e, sw_floor_div(ev->ts_ms, 1000));
     if (res == SW_ACCEPTED) {
-        win_event w = win_event_of(e, ev, ev->ts_ms / 1000);
+        win_event w = win_event_of(e, ev, sw_floor_div(ev->ts_ms, 1000));
         if (store_event(e, &w, source, offset) != 0)
             res = SW_LATE;
     }
