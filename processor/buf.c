@@ -35,6 +35,19 @@ void buf_reset(sw_buf *b)
         b->data[0] = '\0';
 }
 
+int buf_preallocate(sw_buf *b)
+{
+    if (b->alloc > b->cap)
+        return 0;
+    char *d = realloc(b->data, b->cap + 1);
+    if (d == NULL)
+        return -ENOMEM;
+    d[b->len] = '\0';
+    b->data = d;
+    b->alloc = b->cap + 1;
+    return 0;
+}
+
 static int buf_reserve(sw_buf *b, size_t n)
 {
     if (b->failed)

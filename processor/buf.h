@@ -21,6 +21,10 @@ void buf_init(sw_buf *b, size_t cap);
 void buf_free(sw_buf *b);
 /* Empty the buffer, keeping its memory and clearing `failed`. */
 void buf_reset(sw_buf *b);
+/* Allocate the whole cap now, so that no append up to the cap allocates:
+ * for a buffer that must not fail once start-up is over. Returns 0 or
+ * -ENOMEM (the buffer is then as it was). */
+int buf_preallocate(sw_buf *b);
 
 /* Appends. Return 0, or -ENOBUFS (cap) / -ENOMEM, and set failed. */
 int buf_append(sw_buf *b, const char *s, size_t n);

@@ -987,6 +987,8 @@ static int load_doc(sw_config *cfg, const char *src, const char *json, size_t le
     json_error_t jerr;
     json_t *root = json_loadb(json, len, JSON_REJECT_DUPLICATES, &jerr);
     if (root == NULL) {
+        if (jerr.text[0] == '\0') /* jansson names every syntax error: memory ran out */
+            return verr(errstr, errlen, "%s: out of memory", src);
         verr(errstr, errlen, "%s: line %d column %d: %s", src, jerr.line, jerr.column,
              jerr.text);
         return -1;

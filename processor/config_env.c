@@ -411,9 +411,19 @@ int config_dump_json(const sw_config *cfg, char **out)
     if (rc == 0) {
         size_t flags = JSON_INDENT(2) | JSON_PRESERVE_ORDER |
                        JSON_REAL_PRECISION(tree_precision(root));
-        *out = json_dumps(root, flags);
-        if (*out == NULL)
+        /* Measured, then written into a buffer of that size, not with
+         * json_dumps: when its own buffer cannot grow in the middle of an
+         * object key, jansson drops the key's bytes and carries on, and
+         * the document it returns is not JSON. */
+        size_t n = json_dumpb(root, NULL, 0, flags);
+        *out = n ? malloc(n + 1) : NULL;
+        if (*out == NULL || json_dumpb(root, *out, n, flags) != n) {
+            free(*out);
+            *out = NULL;
             rc = -ENOMEM;
+        } else {
+            (*out)[n] = '\0';
+        }
     }
     json_decref(root);
     return rc;

@@ -433,8 +433,27 @@ static json_t *paths_json(const sw_field_map *f)
         return json_string(f->paths[0]);
     json_t *a = json_array();
     for (int i = 0; a && i < f->n_paths; i++)
-        json_array_append_new(a, json_string(f->paths[i]));
+        if (json_array_append_new(a, json_string(f->paths[i])) != 0) {
+            json_decref(a);
+            return NULL;
+        }
     return a;
+}
+
+/* Set key on obj, taking val; a NULL val or a failed set (out of memory)
+ * marks the dump as failed: a half section must never be printed as the
+ * effective config. */
+static void dump_put(json_t *obj, const char *key, json_t *val, int *bad)
+{
+    if (val == NULL || json_object_set_new(obj, key, val) != 0)
+        *bad = 1;
+}
+
+/* The same for an array element (jansson releases val when it fails). */
+static void dump_append(json_t *arr, json_t *val, int *bad)
+{
+    if (json_array_append_new(arr, val) != 0)
+        *bad = 1;
 }
 
 json_t *config_input_dump(const sw_input *in)
@@ -442,10 +461,11 @@ json_t *config_input_dump(const sw_input *in)
     json_t *o = json_object();
     if (o == NULL)
         return NULL;
+    int bad = 0;
     json_t *env = json_pack("{ss}", "type", envelope_names[in->envelope]);
     if (env && in->envelope == SW_ENV_FIELD)
-        json_object_set_new(env, "field", json_string(in->envelope_field));
-    json_object_set_new(o, "envelope", env);
+        dump_put(env, "field", json_string(in->envelope_field), &bad);
+    dump_put(o, "envelope", env, &bad);
     json_t *fields = json_object();
     for (int f = 0; fields && f < SW_IN_FIELDS; f++) {
         const sw_field_map *m = &in->fields[f];
@@ -453,40 +473,44 @@ json_t *config_input_dump(const sw_input *in)
         if (m->extract != SW_EXTRACT_VALUE)
             v = json_pack("{so ss}", "path", v,
                           m->extract == SW_EXTRACT_PREFIX ? "prefix" : "token", m->affix);
-        json_object_set_new(fields, field_keys[f], v);
+        dump_put(fields, field_keys[f], v, &bad);
     }
-    json_object_set_new(o, "fields", fields);
-    json_object_set_new(o, "duration_required", json_boolean(in->duration_required));
+    dump_put(o, "fields", fields, &bad);
+    dump_put(o, "duration_required", json_boolean(in->duration_required), &bad);
     json_t *er = json_array();
     for (int i = 0; er && i < in->n_error_reasons; i++)
-        json_array_append_new(er, json_string(in->error_reasons[i]));
-    json_object_set_new(o, "error_reasons", er);
+        dump_append(er, json_string(in->error_reasons[i]), &bad);
+    dump_put(o, "error_reasons", er, &bad);
     json_t *fl = json_array();
     for (int i = 0; fl && i < in->n_filters; i++) {
         const sw_filter *f = &in->filters[i];
         json_t *ev = json_array(), *eq = json_array();
         for (int k = 0; ev && k < 4; k++)
             if (f->kinds & (1u << k))
-                json_array_append_new(ev, json_string(kind_names[k]));
+                dump_append(ev, json_string(kind_names[k]), &bad);
         for (int k = 0; eq && k < f->n_values; k++)
-            json_array_append_new(eq, json_string(f->values[k]));
-        json_array_append_new(fl, json_pack("{so ss so}", "events", ev, "field", f->path,
-                                            "equals", eq));
+            dump_append(eq, json_string(f->values[k]), &bad);
+        dump_append(fl, json_pack("{so ss so}", "events", ev, "field", f->path, "equals", eq),
+                    &bad);
     }
-    json_object_set_new(o, "filters", fl);
+    dump_put(o, "filters", fl, &bad);
     if (in->weight_path[0])
-        json_object_set_new(o, "sample_weight", json_pack("{ss sI}", "field", in->weight_path,
-                                                          "default", (json_int_t)in->weight));
+        dump_put(o, "sample_weight", json_pack("{ss sI}", "field", in->weight_path,
+                                               "default", (json_int_t)in->weight), &bad);
     else
-        json_object_set_new(o, "sample_weight", json_integer(in->weight));
+        dump_put(o, "sample_weight", json_integer(in->weight), &bad);
     if (in->correlate) {
         json_t *key = json_array();
         for (int i = 0; key && i < in->n_key_paths; i++)
-            json_array_append_new(key, json_string(in->key_paths[i]));
-        json_object_set_new(o, "correlate",
-                            json_pack("{so sI sI}", "key", key, "max_latency_ms",
-                                      (json_int_t)in->max_latency_ms, "table_size",
-                                      (json_int_t)in->table_size));
+            dump_append(key, json_string(in->key_paths[i]), &bad);
+        dump_put(o, "correlate",
+                 json_pack("{so sI sI}", "key", key, "max_latency_ms",
+                           (json_int_t)in->max_latency_ms, "table_size",
+                           (json_int_t)in->table_size), &bad);
+    }
+    if (bad) {
+        json_decref(o);
+        return NULL;
     }
     return o;
 }

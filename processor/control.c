@@ -17,8 +17,9 @@ int control_parse(const char *msg, size_t len, sw_ack *out, char *errstr, size_t
     json_error_t jerr;
     json_t *doc = json_loadb(msg, len, 0, &jerr);
     int rc = -1;
-    if (doc == NULL) {
-        snprintf(errstr, errlen, "not JSON: %s", jerr.text);
+    if (doc == NULL) { /* jansson names every syntax error; no text: memory ran out */
+        snprintf(errstr, errlen, "%s%s", jerr.text[0] ? "not JSON: " : "out of memory",
+                 jerr.text);
         return -1;
     }
     json_t *type = json_object_get(doc, "type"), *id = json_object_get(doc, "id");

@@ -184,6 +184,12 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
     e->watch_s = INT64_MIN;
     buf_init(&e->out, OUTPUT_CAP);
     buf_init(&e->status_json, OUTPUT_CAP);
+    /* Whole now: rendering must never allocate, or memory running short
+     * hours later would drop a trigger (counted, but not written). */
+    if (buf_preallocate(&e->out) != 0 || buf_preallocate(&e->status_json) != 0) {
+        snprintf(errstr, errlen, "out of memory for the output buffers");
+        goto err;
+    }
     config_fingerprint(cfg, e->fingerprint);
 
     int rc = window_add(e, cfg->status_window_s);
