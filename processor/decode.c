@@ -2,7 +2,9 @@
  * jansson tree and is the meaning; dec_parse scans a flat object in one pass
  * without allocating and hands every input it is not sure about to
  * dec_parse_ref. Both fill the same dec_fields and judge them with one
- * function, so they can differ only in how they read the JSON. */
+ * function, so they can differ only in how they read the JSON. Also the
+ * program's one RFC 3339 reader and writer, and its one conversion from
+ * milliseconds to a calendar date. */
 #include "event.h"
 
 #include <errno.h>
