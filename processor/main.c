@@ -13,7 +13,7 @@
 #include "config_env.h"
 #include "event.h"
 #include "input_check.h"
-#include "live.h"
+#include "live/live.h"
 #include "replay.h"
 #include "report/report.h"
 
@@ -334,7 +334,7 @@ static int cmd_run(int argc, char **argv)
         usage_error("%s", "--control-topic needs brokers; on stdin, use --control FILE");
         goto out;
     }
-    rc = live_run(cfg, a.control);
+    rc = cfg->brokers[0] ? run_kafka(cfg) : run_stdin(cfg, a.control);
 out:
     free(cfg);
     return rc;

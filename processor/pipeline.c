@@ -38,22 +38,51 @@ dec_verdict pipeline_worst(dec_verdict so_far, dec_verdict v)
     return so_far;
 }
 
+typedef struct decode_ctx {
+    sw_counters *c;
+    pipeline_event_fn fn;
+    void *ud;
+    dec_verdict worst;
+    size_t events;
+} decode_ctx;
+
+static void decode_one(void *ud, dec_verdict v, const sw_event *ev)
+{
+    decode_ctx *d = ud;
+    d->c->verdicts[v]++;
+    d->worst = pipeline_worst(d->worst, v);
+    d->events++;
+    if (v == DEC_OK)
+        d->fn(d->ud, ev);
+}
+
+dec_verdict pipeline_decode(const dec_config *dc, sw_counters *c, const char *msg, size_t len,
+                            pipeline_event_fn fn, void *ud)
+{
+    decode_ctx d = {c, fn, ud, DEC_VERDICT_COUNT, 0};
+    c->messages++;
+    dec_message(dc, msg, len, decode_one, &d);
+    return d.events ? d.worst : DEC_IGNORED; /* an export without records */
+}
+
+void pipeline_count_oversized(sw_counters *c)
+{
+    c->messages++;
+    c->verdicts[DEC_REJ_TOO_LARGE]++;
+}
+
 typedef struct feed_ctx {
     sw_engine *e;
-    sw_counters *c;
     int source;
     int64_t offset;
     sw_feed_result r;
 } feed_ctx;
 
-static void feed_one(void *ud, dec_verdict v, const sw_event *ev)
+static void feed_one(void *ud, const sw_event *ev)
 {
     feed_ctx *f = ud;
-    f->c->verdicts[v]++;
-    f->r.verdict = pipeline_worst(f->r.verdict, v);
     f->r.events++;
-    if (v == DEC_OK)
-        f->r.pushed = sw_engine_push_from(f->e, ev, f->source, f->offset);
+    f->r.pushed = sw_engine_push_from(f->e, ev, f->source, f->offset);
 }
 
 sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
@@ -65,11 +94,8 @@ sw_feed_result pipeline_feed(sw_engine *e, const dec_config *dc, sw_counters *c,
 sw_feed_result pipeline_feed_from(sw_engine *e, const dec_config *dc, sw_counters *c,
                                   const char *msg, size_t len, int source, int64_t offset)
 {
-    feed_ctx f = {e, c, source, offset, {DEC_VERDICT_COUNT, SW_ACCEPTED, 0}};
-    c->messages++;
-    dec_message(dc, msg, len, feed_one, &f);
-    if (f.r.events == 0)
-        f.r.verdict = DEC_IGNORED; /* an export without records */
+    feed_ctx f = {e, source, offset, {DEC_VERDICT_COUNT, SW_ACCEPTED, 0}};
+    f.r.verdict = pipeline_decode(dc, c, msg, len, feed_one, &f);
     return f.r;
 }
 

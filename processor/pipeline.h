@@ -16,11 +16,24 @@
 int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, size_t errlen);
 void pipeline_dec_free(dec_config *dc);
 
+/* Called for each event of a message that decoded to DEC_OK. */
+typedef void (*pipeline_event_fn)(void *ud, const sw_event *ev);
+
+/* The one decode-and-count path: count the message and each event's
+ * verdict into c, hand every accepted event to fn. Returns the verdict
+ * worth reporting for the message (pipeline_worst), DEC_IGNORED for a
+ * message that held no event. Never fails: bad input is counted. */
+dec_verdict pipeline_decode(const dec_config *dc, sw_counters *c, const char *msg, size_t len,
+                            pipeline_event_fn fn, void *ud);
+
+/* A message rejected as too large without being held (a line over the cap). */
+void pipeline_count_oversized(sw_counters *c);
+
 typedef struct sw_feed_result {
     dec_verdict verdict;     /* the decoder's: the first rejection among the
                                 message's events, else the first verdict */
     sw_push_result pushed;   /* the engine's for the last event pushed */
-    size_t events;           /* events the message held */
+    size_t events;           /* accepted events pushed */
 } sw_feed_result;
 
 /* Decode one message and push its events. Counts into c (messages,

@@ -1,24 +1,28 @@
-/* live.h: the long-running modes: `soakwatch run` (Kafka to Kafka, or stdin
- * to stdout when no brokers are configured) and `soakwatch replay` of a
- * recorded Kafka topic. Both return a process exit status. */
+/* live.h: the long-running modes, one driver each, sharing one libev loop
+ * (loop.h) and the parts below it (source, sink, commit, history,
+ * control_in): `soakwatch run` from Kafka to Kafka (run_kafka.c) or from
+ * stdin to stdout (run_stdin.c), and `soakwatch replay` of a recorded
+ * topic (kafka_replay.c). Each returns a process exit status. */
 #ifndef SOAKWATCH_LIVE_H
 #define SOAKWATCH_LIVE_H
 
 #include <stdint.h>
 #include <stdio.h>
 
-#include "config.h"
+#include "../config.h"
 
-/* soakwatch run: one libev loop until SIGTERM/SIGINT (exit 0) or a fatal
- * error (exit 1 with one line on stderr). Acknowledgements of latched
- * triggers come from cfg->control_topic (Kafka mode) or, in stdin mode,
- * from control_path, read at start and followed for appended lines (NULL:
- * none; a file that cannot be opened exits 2). Both are borrowed. */
-int live_run(const sw_config *cfg, const char *control_path);
+/* soakwatch run with brokers: until SIGTERM/SIGINT (exit 0) or a fatal
+ * error (exit 1 with one line on stderr; 2 for unusable arguments).
+ * Acknowledgements come from cfg->control_topic. */
+int run_kafka(const sw_config *cfg);
+
+/* soakwatch run without brokers: stdin to stdout until end of input or a
+ * signal. Acknowledgements come from control_path (NULL: none), read at
+ * start and followed; a file that cannot be opened exits 2. */
+int run_stdin(const sw_config *cfg, const char *control_path);
 
 /* The process's arguments (borrowed for its lifetime), for `run` to start
- * over as a new process when the input topic changes shape (partitions
- * added, the topic deleted and created again). */
+ * over as a new process when the input topic changes shape. */
 void live_set_argv(char *const *argv);
 
 typedef struct kafka_replay_opts {

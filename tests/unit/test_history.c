@@ -1,0 +1,79 @@
+/* test_history.c: what the output topic says was published
+ * (live/history.h): the last instant, and each rule's state as last
+ * published: the latest status, then the transitions after it in time
+ * order, whatever order they were read in. */
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "live/history.h"
+
+static void take(history_builder *b, const char *s)
+{
+    history_builder_take(b, s, strlen(s));
+}
+
+int main(void)
+{
+    sw_config cfg;
+    sw_history h;
+    config_defaults(&cfg);
+    CHECK(cfg.n_rules >= 2);
+    const char *r0 = cfg.rules[0].name, *r1 = cfg.rules[1].name;
+    char s[256];
+
+    /* nothing read */
+    history_builder *b = history_builder_create(&cfg);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.last_at_ms, -1);
+    for (int r = 0; r < cfg.n_rules; r++)
+        CHECK_INT(h.published[r], 0);
+    history_builder_destroy(b);
+
+    b = history_builder_create(&cfg);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[\"%s\"]}", r0);
+    take(b, s);
+    /* a transition before the status: the status already holds it */
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":50000,\"rule\":\"%s\",\"state\":\"firing\"}", r1);
+    take(b, s);
+    /* after the status, read out of order: the later one wins */
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":80000,\"rule\":\"%s\",\"state\":\"firing\"}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":70000,\"rule\":\"%s\",\"state\":\"resolved\"}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":75000,\"rule\":\"%s\",\"state\":\"resolved\"}", r0);
+    take(b, s);
+    /* not ours, or not output events: ignored */
+    take(b, "{\"type\":\"rollback_trigger\",\"at_ms\":90000,\"rule\":\"nope\",\"state\":\"firing\"}");
+    take(b, "not json");
+    take(b, "{\"type\":\"status\",\"at_ms\":\"soon\"}");
+    history_builder_finish(b, &h);
+    CHECK_INT(h.last_at_ms, 90000);
+    CHECK_INT(h.published[0], 0);
+    CHECK_INT(h.published[1], 1);
+    history_builder_destroy(b);
+
+    /* an older status read after a newer one does not override it */
+    b = history_builder_create(&cfg);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":120000,\"firing\":[\"%s\"]}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[\"%s\"]}", r0);
+    take(b, s);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.last_at_ms, 120000);
+    CHECK_INT(h.published[0], 0);
+    CHECK_INT(h.published[1], 1);
+    history_builder_destroy(b);
+
+    /* more transitions than kept: the latest decide */
+    b = history_builder_create(&cfg);
+    for (int i = 0; i < MAX_HISTORY_TRIGGERS * 2 + 1; i++) {
+        snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":%d,\"rule\":\"%s\",\"state\":\"%s\"}",
+                 1000 * (i + 1), r0, i % 2 ? "resolved" : "firing");
+        take(b, s);
+    }
+    history_builder_finish(b, &h);
+    CHECK_INT(h.published[0], 1); /* the last one, i even: firing */
+    history_builder_destroy(b);
+    CHECK_DONE();
+}
