@@ -62,6 +62,9 @@ struct sw_engine {
     char fingerprint[17];
 
     win_ring *fine, *coarse;  /* coarse: per-minute buckets, NULL if unused */
+    win_counts second;        /* the counts of second T-1 while instant T is evaluated */
+    sw_instant_fn on_instant; /* and who follows them (NULL: none) */
+    void *on_instant_ud;
     int n_windows;
     int64_t windows_s[MAX_WIN]; /* ascending */
     int8_t win_coarse[MAX_WIN];
@@ -244,6 +247,12 @@ void sw_engine_destroy(sw_engine *e)
     buf_free(&e->out);
     buf_free(&e->status_json);
     free(e);
+}
+
+void sw_engine_set_instant_hook(sw_engine *e, sw_instant_fn fn, void *ud)
+{
+    e->on_instant = fn;
+    e->on_instant_ud = ud;
 }
 
 void sw_engine_set_text(sw_engine *e, int text)
@@ -687,15 +696,31 @@ static void eval_instant(sw_engine *e, int64_t T)
     emit_status(e, &s, emitting);
 }
 
+/* Second T-1 is final once instant T is evaluated: keep its counts before
+ * the ring steps past it (it may be recycled then, when no window of the
+ * fine ring is longer than a second). */
+static void take_second(sw_engine *e, int64_t T)
+{
+    const win_counts *c = win_ring_second(e->fine, T - 1);
+    if (c)
+        e->second = *c;
+    else
+        memset(&e->second, 0, sizeof(e->second));
+}
+
 static void evaluate_through(sw_engine *e, int64_t W)
 {
     while (e->evaluated < W) {
         int64_t T = e->evaluated + 1;
+        take_second(e, T);
         win_ring_advance(e->fine, T);
         if (e->coarse)
             win_ring_advance(e->coarse, sw_floor_div(T, 60));
         eval_instant(e, T);
         e->evaluated = T;
+        if (e->on_instant)
+            e->on_instant(e->on_instant_ud, T, &e->second,
+                          T >= e->emit_from && (e->emit_to < 0 || T <= e->emit_to));
     }
 }
 

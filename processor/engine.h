@@ -15,6 +15,7 @@
 
 #include "config.h"
 #include "event.h"
+#include "win.h"
 
 typedef enum sw_out_type { SW_OUT_TRIGGER = 0, SW_OUT_STATUS = 1 } sw_out_type;
 
@@ -110,6 +111,14 @@ void sw_engine_finish(sw_engine *e);
  * a difference is published then and an active trigger is not fired again. */
 void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
                               const uint8_t *published);
+
+/* Called after each instant T has been evaluated and its output events
+ * emitted, with the counts of second T-1 (final by then: the seconds of
+ * instant T's windows end there) and whether T is in the emit range. For
+ * mechanisms that follow the stream second by second (the soak cadence);
+ * they emit through their own function, after the engine's events of T. */
+typedef void (*sw_instant_fn)(void *ud, int64_t T, const win_counts *second, int emitting);
+void sw_engine_set_instant_hook(sw_engine *e, sw_instant_fn fn, void *ud);
 
 /* Render output events for a person (one line each) instead of JSON. */
 void sw_engine_set_text(sw_engine *e, int text);

@@ -287,6 +287,13 @@ void win_ring_advance(win_ring *r, int64_t T)
     }
 }
 
+const win_counts *win_ring_second(const win_ring *r, int64_t second)
+{
+    if (!r->started || second < r->now || second > win_ring_horizon(r))
+        return NULL;
+    return &r->buckets[slot_of(r, second)].c;
+}
+
 win_view win_ring_window(const win_ring *r, int i)
 {
     win_view v;

@@ -108,6 +108,11 @@ int64_t win_ring_horizon(const win_ring *r);
 /* Slots in the ring (seconds of data it can hold at once). */
 int64_t win_ring_span(const win_ring *r);
 
+/* The counts of one second's bucket, for seconds from the current instant
+ * to the horizon (the seconds still open to events); NULL for any other.
+ * Read just before advancing past it, a second's counts are final. */
+const win_counts *win_ring_second(const win_ring *r, int64_t second);
+
 /* View of window i (0 <= i < n_windows), valid until the next call that
  * changes the ring. */
 win_view win_ring_window(const win_ring *r, int i);

@@ -651,6 +651,57 @@ static void test_render_overflow(void)
     free(ref_trigger);
 }
 
+/* The instant hook sees each second once, final, in order: the counts of
+ * second T-1 at instant T, equal to what was pushed for that second. */
+static int64_t hook_T[64];
+static uint64_t hook_outcomes[64], hook_errors[64];
+static int hook_n, hook_emitting;
+
+static void on_instant(void *ud, int64_t T, const win_counts *sec, int emitting)
+{
+    (void)ud;
+    if (hook_n < 64) {
+        hook_T[hook_n] = T;
+        hook_outcomes[hook_n] = sec->outcomes;
+        hook_errors[hook_n] = sec->errors;
+        hook_n++;
+    }
+    hook_emitting += emitting;
+}
+
+static void test_instant_hook(void)
+{
+    sw_engine *e = fresh();
+    hook_n = hook_emitting = 0;
+    sw_engine_set_instant_hook(e, on_instant, NULL);
+    sw_engine_set_emit_range(e, 1005, -1, NULL);
+    for (int64_t s = 1000; s < 1010; s++) {
+        for (int64_t k = 0; k < s - 1000; k++) {
+            sw_event ev = ok_at(s);
+            sw_engine_push(e, &ev);
+        }
+        if (s == 1004) {
+            sw_event ev = err_at(s);
+            sw_engine_push(e, &ev);
+        }
+    }
+    sw_engine_advance(e, 1012);
+    /* an event for a second already evaluated is late and changes nothing seen */
+    sw_event late = ok_at(1003);
+    CHECK_INT(sw_engine_push(e, &late), SW_LATE);
+    CHECK(hook_n >= 12);
+    for (int i = 0; i < hook_n; i++) {
+        int64_t sec = hook_T[i] - 1;
+        CHECK_INT(hook_T[i], hook_T[0] + i);
+        uint64_t want = sec >= 1000 && sec < 1010 ? (uint64_t)(sec - 1000) + (sec == 1004) : 0;
+        CHECK_INT(hook_outcomes[i], want);
+        CHECK_INT(hook_errors[i], sec == 1004);
+    }
+    CHECK_INT(hook_T[hook_n - 1], 1012);
+    CHECK_INT(hook_emitting, 1012 - 1005 + 1);
+    sw_engine_destroy(e);
+}
+
 int main(void)
 {
     config_defaults(&cfg);
@@ -667,6 +718,7 @@ int main(void)
     test_determinism();
     test_emit_range();
     test_render_overflow();
+    test_instant_hook();
     reset_outs();
     CHECK_DONE();
 }

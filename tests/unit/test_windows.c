@@ -247,6 +247,35 @@ static void test_ring_property(void)
     win_ring_destroy(r);
 }
 
+/* One second's bucket: readable from the current instant to the horizon,
+ * holding exactly what was added for that second. */
+static void test_ring_second(void)
+{
+    char err[128];
+    int64_t ws[1] = {5};
+    win_ring *r = win_ring_create(ws, 1, 2, err, sizeof(err));
+    CHECK(r != NULL);
+    if (r == NULL)
+        return;
+    win_ring_start(r, 100);
+    win_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = WIN_REQUESTED;
+    ev.weight = 3;
+    ev.second = 101;
+    CHECK_INT(win_ring_add(r, &ev), 0);
+    CHECK(win_ring_second(r, 99) == NULL);           /* before the instant */
+    CHECK(win_ring_second(r, win_ring_horizon(r) + 1) == NULL);
+    CHECK_INT(win_ring_second(r, 100)->requests, 0);
+    CHECK_INT(win_ring_second(r, 101)->requests, 3);
+    CHECK_INT(win_ring_second(r, 101)->requests_obs, 1);
+    win_ring_advance(r, 101);
+    CHECK_INT(win_ring_second(r, 101)->requests, 3);
+    win_ring_advance(r, 102);
+    CHECK(win_ring_second(r, 101) == NULL);          /* stepped past */
+    win_ring_destroy(r);
+}
+
 int main(void)
 {
     test_hist_error_bound();
@@ -254,5 +283,6 @@ int main(void)
     test_ring_exact();
     test_ring_bad_args();
     test_ring_property();
+    test_ring_second();
     CHECK_DONE();
 }
