@@ -24,6 +24,7 @@ struct history_builder {
     const sw_config *cfg;
     sw_history h;
     int64_t status_at;
+    int short_of_memory;   /* an event went unread: the history is unknown */
     size_t n_trig;
     hist_trigger trig[MAX_HISTORY_TRIGGERS];
 };
@@ -100,6 +101,11 @@ void history_builder_take(history_builder *b, const char *json, size_t len)
 {
     json_error_t jerr;
     json_t *o = json_loadb(json, len, 0, &jerr);
+    if (o == NULL && jerr.text[0] == '\0') {
+        /* jansson names every syntax error; no text: memory ran out */
+        b->short_of_memory = 1;
+        return;
+    }
     json_t *type = json_object_get(o, "type");
     json_t *at = json_object_get(o, "at_ms");
     if (json_is_string(type) && json_is_integer(at)) {
@@ -114,8 +120,18 @@ void history_builder_take(history_builder *b, const char *json, size_t len)
     json_decref(o);
 }
 
-void history_builder_finish(history_builder *b, sw_history *out)
+static void no_history(sw_history *out)
 {
+    out->last_at_ms = -1;
+    memset(out->published, 0, sizeof(out->published));
+}
+
+int history_builder_finish(history_builder *b, sw_history *out)
+{
+    if (b->short_of_memory) {
+        no_history(out);
+        return -ENOMEM;
+    }
     /* Transitions after the last status (at one instant the status comes
      * after the transitions, so it already holds those). */
     qsort(b->trig, b->n_trig, sizeof(b->trig[0]), cmp_trigger);
@@ -123,6 +139,7 @@ void history_builder_finish(history_builder *b, sw_history *out)
         if (b->trig[i].at_ms > b->status_at)
             b->h.published[b->trig[i].rule] = (uint8_t)b->trig[i].firing;
     *out = b->h;
+    return 0;
 }
 
 /* ---- reading the topic -------------------------------------------------- */
@@ -234,12 +251,13 @@ int history_read(const sw_config *cfg, const char *topic, sw_now_fn now_fn, void
         reader_pass(&r, b);
     }
 out:
-    if (b && rc == 0) {
-        history_builder_finish(b, out);
-    } else {
-        out->last_at_ms = -1;
-        memset(out->published, 0, sizeof(out->published));
+    if (b && rc == 0 && history_builder_finish(b, out) != 0) {
+        snprintf(errstr, errlen, "out of memory reading the recent history of output topic %s",
+                 topic);
+        rc = -1;
     }
+    if (rc != 0)
+        no_history(out);
     kafka_destroy(r.k);
     free(r.hi);
     free(r.next);

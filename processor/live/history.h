@@ -36,7 +36,10 @@ int history_read(const sw_config *cfg, const char *topic, sw_now_fn now_fn, void
 typedef struct history_builder history_builder;
 history_builder *history_builder_create(const sw_config *cfg);
 void history_builder_take(history_builder *b, const char *json, size_t len);
-void history_builder_finish(history_builder *b, sw_history *out);
+/* Returns 0, or -ENOMEM when an event could not be read for want of memory:
+ * out is then the empty history, for a history with a hole in it would
+ * fire again what is firing or publish over what was published. */
+int history_builder_finish(history_builder *b, sw_history *out);
 void history_builder_destroy(history_builder *b);
 
 #endif

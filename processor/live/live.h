@@ -18,7 +18,8 @@ int run_kafka(const sw_config *cfg);
 
 /* soakwatch run without brokers: stdin to stdout until end of input or a
  * signal. Acknowledgements come from control_path (NULL: none), read at
- * start and followed; a file that cannot be opened exits 2. */
+ * start and followed; a file that cannot be opened exits 2 (1 when memory
+ * ran short). */
 int run_stdin(const sw_config *cfg, const char *control_path);
 
 /* The process's arguments (borrowed for its lifetime), for `run` to start

@@ -177,9 +177,10 @@ static int open_parts(run *r)
     if (r->ctl_path) {
         r->ctl = control_in_file(cfg, r->ctl_path, &r->c);
         if (r->ctl == NULL) {
+            int why = errno;
             fprintf(stderr, "soakwatch: cannot open control file %s: %s\n", r->ctl_path,
-                    strerror(errno));
-            return 2;
+                    strerror(why));
+            return why == ENOMEM ? 1 : 2; /* memory short: not an unusable argument */
         }
         control_in_poll(r->ctl, r->e, loop_now_ms(NULL));
         ev_stat_init(&r->ctl_stat, on_ctl_stat, r->ctl_path, 0.);
@@ -187,6 +188,15 @@ static int open_parts(run *r)
         ev_stat_start(r->lp.ev, &r->ctl_stat);
     }
     return 0;
+}
+
+/* The watchers live in r, which the caller frees: none may stay on the
+ * default loop, whose next run would call them. */
+static void stop_watchers(run *r)
+{
+    ev_io_stop(r->lp.ev, &r->stdin_io);
+    if (r->ctl)
+        ev_stat_stop(r->lp.ev, &r->ctl_stat);
 }
 
 static int run_parts(run *r)
@@ -199,13 +209,13 @@ static int run_parts(run *r)
     ev_io_init(&r->stdin_io, on_stdin, STDIN_FILENO, EV_READ);
     r->stdin_io.data = r;
     ev_io_start(r->lp.ev, &r->stdin_io);
-    if (loop_http(&r->lp, r->cfg, r->e, &r->c) != 0)
+    if (loop_http(&r->lp, r->cfg, r->e, &r->c) != 0) {
+        stop_watchers(r);
         return 1;
+    }
     r->c.ready = 1;
     loop_run(&r->lp);
-    ev_io_stop(r->lp.ev, &r->stdin_io);
-    if (r->ctl)
-        ev_stat_stop(r->lp.ev, &r->ctl_stat);
+    stop_watchers(r);
     rc = r->lp.exit_code;
     if (r->eof && rc == 0)
         sw_engine_finish(r->e);

@@ -13,13 +13,19 @@
  * or succeeds with exactly the reference result; it never crashes, never
  * reports a success it did not have, and releases everything it made, which
  * the ASan build's LeakSanitizer checks at exit. Allocations made inside
- * libc, zlib and libev are not counted: they are not the project's code,
- * and libev aborts on allocation failure by design.
+ * libc, zlib, libev and librdkafka are not counted: they are not the
+ * project's code, and libev aborts on allocation failure by design.
+ * The live program's parts that talk to Kafka run against librdkafka's
+ * mock cluster.
  */
 #include <errno.h>
 #include <ev.h>
 #include <fcntl.h>
 #include <jansson.h>
+#include <librdkafka/rdkafka.h>
+#include <librdkafka/rdkafka_mock.h>
+#include <pthread.h>
+#include <signal.h>
 #include <stdatomic.h>
 #include <stdint.h>
 #include <stdio.h>
@@ -34,9 +40,18 @@
 #include "config.h"
 #include "config_env.h"
 #include "correlate.h"
+#include "counters.h"
 #include "engine.h"
+#include "engine_time.h"
 #include "http.h"
 #include "input_check.h"
+#include "live/commit.h"
+#include "live/control_in.h"
+#include "live/history.h"
+#include "live/live.h"
+#include "live/outbox.h"
+#include "live/sink.h"
+#include "live/source.h"
 #include "merge.h"
 #include "pipeline.h"
 #include "replay.h"
@@ -87,6 +102,12 @@ static void disarm(void)
 static void hold(void)
 {
     atomic_store(&held, 1);
+}
+
+/* Count again after setting up, held, what the path works on. */
+static void unhold(void)
+{
+    atomic_store(&held, 0);
 }
 
 static int fail_now(void)
@@ -759,6 +780,547 @@ static int path_input_check(int reference)
     return -1;
 }
 
+/* ---- the live program's parts --------------------------------------------- */
+
+/* all_cfg against the mock cluster (main sets its brokers). */
+static sw_config kafka_cfg;
+static dec_config kafka_dc;
+static char ctl_path[128];
+
+/* The wrong outcome of a live part: said, counted. */
+static int wrong(const char *what, const char *how)
+{
+    fprintf(stderr, "%s: %s\n", what, how);
+    check_failures++;
+    return -1;
+}
+
+/* Whether a reference output holds a trigger with its provenance: the run
+ * did its work, and the comparisons with it mean something. */
+static int has_trigger(const char *path)
+{
+    size_t n = 0;
+    char *text = slurp(path, &n);
+    int yes = text && strstr(text, "\"type\":\"rollback_trigger\"") != NULL &&
+              strstr(text, "\"provenance\"") != NULL;
+    free(text);
+    return yes;
+}
+
+/* Three kept of cap two: the third is refused as full, a failed copy is
+ * lost; what is taken back is what was kept, in order, headers and all. */
+static int path_outbox(int reference)
+{
+    (void)reference;
+    sw_outbox *o = outbox_create(2);
+    if (o == NULL)
+        return 1;
+    const kafka_header h[3] = {{"type", "status", 6}, {"schema_version", "1", 1}, {"x", "y", 1}};
+    int kept = 0, short_of = 0, full = 0;
+    for (int i = 0; i < 3; i++) {
+        int rc = outbox_keep(o, i, "{\"a\":1}", 7, i ? "key" : NULL, i ? 3 : 0, h, 3);
+        kept += rc == 0;
+        short_of += rc == -ENOMEM;
+        full += rc == -ENOBUFS;
+    }
+    hold();
+    outbox_item items[2];
+    int n = outbox_take(o, items), ok = n == kept && kept + short_of + full == 3;
+    ok &= outbox_lost(o) == (uint64_t)(short_of + full) && outbox_len(o) == 0;
+    for (int i = 0; i < n; i++) {
+        outbox_item *it = &items[i];
+        ok &= it->len == 7 && memcmp(it->value, "{\"a\":1}", 7) == 0 && it->nh == 2 &&
+              strcmp(it->h[1].name, "schema_version") == 0 && it->h[1].len == 1 &&
+              it->h[1].value[0] == '1' && (i == 0 || it->kind > items[i - 1].kind);
+        outbox_item_free(it);
+    }
+    outbox_destroy(o);
+    if (!ok || (short_of == 0 && kept != 2))
+        return wrong("outbox", "kept, lost and taken back do not add up");
+    return short_of ? 1 : 0;
+}
+
+static int path_commit(int reference)
+{
+    (void)reference;
+    sw_commit c;
+    if (commit_init(&c, 3) != 0) {
+        commit_free(&c);
+        return 1;
+    }
+    hold();
+    int64_t fed[3] = {5, -1, 7}, want[3];
+    commit_state st = {0, 0, 0};
+    int plan = commit_plan(&c, fed, 1, &st, 1000, want);
+    int sent = plan && want[0] == 5 && want[1] == -1 && want[2] == 7;
+    commit_sent(&c, want, 1000);
+    int again = commit_plan(&c, fed, 1, &st, 2000, want);
+    commit_free(&c);
+    return sent && !again ? 0 : wrong("commit", "planned other positions");
+}
+
+/* Two statuses and a trigger, then a dead letter. */
+static const char sink_text[] =
+    "{\"type\":\"status\",\"at_ms\":1796152860000,\"firing\":[]}\n"
+    "{\"type\":\"rollback_trigger\",\"at_ms\":1796152861000,\"rule\":\"error_rate_high\","
+    "\"state\":\"firing\"}\n"
+    "{\"type\":\"status\",\"at_ms\":1796152920000,\"firing\":[\"error_rate_high\"]}\n";
+
+static void sink_feed(sw_sink *s)
+{
+    const char *line = sink_text;
+    for (int i = 0; i < 3; i++) {
+        const char *nl = strchr(line, '\n');
+        sw_output o = {i == 1 ? SW_OUT_TRIGGER : SW_OUT_STATUS, 1796152860 + i, i == 1 ? 0 : -1,
+                       i == 1, i == 1 ? "error_rate_high" : "flag", line, (size_t)(nl - line)};
+        sink_output(s, &o);
+        line = nl + 1;
+    }
+    sw_reject r = {"in", 1, 42, "k", "garbage", 1, 7, "invalid_json"};
+    sink_dead_letter(s, &r);
+}
+
+/* A file only: the outputs written in order, no dead letters. */
+static int path_sink_file(int reference)
+{
+    (void)reference;
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    FILE *f = tmpfile();
+    if (f == NULL)
+        return wrong("sink_create (file)", "no temporary file");
+    sink_opts o = {f, NULL, "dead", 0};
+    err[0] = '\0';
+    sw_sink *s = sink_create(&all_cfg, &o, &c, err, sizeof(err));
+    if (s == NULL) {
+        fclose(f);
+        return failed_cleanly(1, err, "sink_create (file)");
+    }
+    sink_feed(s);
+    int flushed = sink_file_flush(s), settled = sink_settled(s);
+    sink_destroy(s);
+    hold();
+    char got[sizeof(sink_text) + 64];
+    rewind(f);
+    size_t n = fread(got, 1, sizeof(got) - 1, f);
+    got[n] = '\0';
+    fclose(f);
+    if (flushed == 0 && settled && c.outputs_written == 3 && c.dead_lettered == 0 &&
+        strcmp(got, sink_text) == 0)
+        return 0;
+    return wrong("sink (file)", "did not write the outputs as given");
+}
+
+/* The output and dead-letter topics of the mock cluster: every attempt
+ * delivered, nothing kept. */
+static int path_sink_topic(int reference)
+{
+    (void)reference;
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    sink_opts o = {NULL, "out", "dead", 0};
+    err[0] = '\0';
+    quiet_begin();
+    sw_sink *s = sink_create(&kafka_cfg, &o, &c, err, sizeof(err));
+    int made = s != NULL, left = -1, settled = 0;
+    uint64_t lost = 0;
+    if (made) {
+        sink_feed(s);
+        left = sink_flush(s, 10000);
+        settled = sink_settled(s);
+        lost = sink_lost(s);
+        sink_destroy(s);
+    }
+    quiet_end();
+    hold();
+    if (!made)
+        return failed_cleanly(1, err, "sink_create (topic)");
+    if (left == 0 && settled && lost == 0 && c.outputs_written == 3 &&
+        c.outputs_delivered == 3 && c.dead_lettered == 1 && c.delivery_failures == 0)
+        return 0;
+    return wrong("sink (topic)", "did not deliver every output and the dead letter");
+}
+
+/* Two acknowledgements and two lines refused; one refused for want of
+ * memory must say so. */
+static int path_control_file(int reference)
+{
+    (void)reference;
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    hold();
+    sw_engine *e = sw_engine_create(&all_cfg, emit_nothing, NULL, err, sizeof(err));
+    unhold();
+    if (e == NULL)
+        return wrong("control_in_file", "no engine");
+    quiet_begin();
+    errno = 0;
+    sw_control_in *ci = control_in_file(&all_cfg, ctl_path, &c);
+    int made = ci != NULL, saved = errno;
+    if (made) {
+        control_in_poll(ci, e, T0_MS + 3600000);
+        control_in_poll(ci, e, T0_MS + 3601000); /* nothing new */
+        control_in_destroy(ci);
+    }
+    quiet_end();
+    hold();
+    sw_engine_destroy(e);
+    if (!made)
+        return failed_cleanly(1, strerror(saved), "control_in_file");
+    if (c.control_acks + c.control_rejected != 4 || c.control_acks > 2)
+        return wrong("control_in_poll", "took other lines than the file's");
+    return c.control_acks == 2 ? 0 : failed_cleanly(1, said, "control_in_poll");
+}
+
+/* A status, transitions after it, an older status and a line that is not
+ * JSON: core_only_rare firing as the status says, error_rate_high resolved
+ * since, success_rate_low firing since. */
+static const char *const hist_events[] = {
+    "{\"type\":\"status\",\"at_ms\":1000,\"firing\":[\"error_rate_high\",\"core_only_rare\"]}",
+    "{\"type\":\"rollback_trigger\",\"at_ms\":2000,\"rule\":\"error_rate_high\","
+    "\"state\":\"resolved\"}",
+    "{\"type\":\"rollback_trigger\",\"at_ms\":3000,\"rule\":\"success_rate_low\","
+    "\"state\":\"firing\"}",
+    "{\"type\":\"status\",\"at_ms\":500,\"firing\":[\"zero_requests\"]}",
+    "not json",
+};
+
+static int path_history(int reference)
+{
+    (void)reference;
+    history_builder *b = history_builder_create(&all_cfg);
+    if (b == NULL)
+        return 1;
+    for (size_t i = 0; i < sizeof(hist_events) / sizeof(hist_events[0]); i++)
+        history_builder_take(b, hist_events[i], strlen(hist_events[i]));
+    sw_history h;
+    int rc = history_builder_finish(b, &h);
+    history_builder_destroy(b);
+    hold();
+    if (rc == -ENOMEM)
+        return h.last_at_ms == -1 ? 1 : wrong("history_builder_finish", "failed with a history");
+    if (rc != 0)
+        return wrong("history_builder_finish", "failed, not for memory");
+    uint8_t want[SW_MAX_RULES] = {0};
+    want[2] = want[3] = 1; /* success_rate_low, core_only_rare */
+    if (h.last_at_ms == 3000 && memcmp(h.published, want, sizeof(want)) == 0)
+        return 0;
+    return wrong("history_builder_finish", "built another history");
+}
+
+/* The same events read from the mock cluster's topic "hist". Its
+ * ListOffsets knows no times but -2, the earliest: the clock is set so
+ * that the history is read from there. */
+static int64_t hist_now_ms;
+
+static int64_t hist_clock(void *ud)
+{
+    (void)ud;
+    return hist_now_ms;
+}
+
+static int path_history_read(int reference)
+{
+    (void)reference;
+    sw_history h;
+    err[0] = '\0';
+    quiet_begin();
+    int rc = history_read(&kafka_cfg, "hist", hist_clock, NULL, &h, err, sizeof(err));
+    quiet_end();
+    hold();
+    if (rc != 0)
+        return h.last_at_ms == -1 ? failed_cleanly(1, err, "history_read")
+                                  : wrong("history_read", "failed with a history");
+    uint8_t want[SW_MAX_RULES] = {0};
+    want[2] = want[3] = 1;
+    if (h.last_at_ms == 3000 && memcmp(h.published, want, sizeof(want)) == 0)
+        return 0;
+    return wrong("history_read", "read another history");
+}
+
+/* kafka_cfg with message.max.bytes at its least, and an output over it. */
+static sw_config small_cfg;
+static char big_output[1200];
+
+/* An output the producer refuses is kept, and kept again when produced
+ * again and refused again: at the end the outbox holds it, or it was
+ * counted lost and that was said. */
+static int path_sink_refused(int reference)
+{
+    (void)reference;
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    sink_opts o = {NULL, "out", "dead", 0};
+    int left = -1;
+    uint64_t lost = 0;
+    err[0] = '\0';
+    quiet_begin();
+    sw_sink *s = sink_create(&small_cfg, &o, &c, err, sizeof(err));
+    int made = s != NULL;
+    if (made) {
+        sink_feed(s);
+        sw_output big = {SW_OUT_STATUS, 1796152980, -1, 0, "flag", big_output,
+                         strlen(big_output)};
+        sink_output(s, &big);
+        sink_retry(s);
+        left = sink_flush(s, 10000);
+        lost = sink_lost(s);
+        sink_destroy(s); /* with the refused output still kept */
+    }
+    quiet_end();
+    hold();
+    if (!made)
+        return failed_cleanly(1, err, "sink_create (topic)");
+    if (c.outputs_delivered != 3 || c.dead_lettered != 1 || lost + (uint64_t)left != 1 ||
+        c.delivery_failures < 1 || c.delivery_failures > 2)
+        return wrong("sink (refused output)", "did not keep the refused output or count it");
+    return lost ? failed_cleanly(1, said, "sink_output (refused)") : 0;
+}
+
+/* soakwatch run without brokers: the flat input on stdin and the control
+ * file followed, with provenance and the HTTP server; stdin and stdout
+ * are files here. The output is byte for byte the reference's. */
+static sw_config stdin_cfg;
+
+static int path_run_stdin(int reference)
+{
+    char out[128], ref[128];
+    path_in(out, sizeof(out), "stdin.out.jsonl");
+    path_in(ref, sizeof(ref), "stdin.ref.jsonl");
+    int in = open(flat_in, O_RDONLY), to = open(reference ? ref : out,
+                                                   O_WRONLY | O_CREAT | O_TRUNC, 0600);
+    if (in < 0 || to < 0)
+        return wrong("run_stdin", "cannot open its input or output");
+    fflush(stdout);
+    int saved_in = dup(STDIN_FILENO), saved_out = dup(STDOUT_FILENO);
+    dup2(in, STDIN_FILENO);
+    dup2(to, STDOUT_FILENO);
+    close(in);
+    close(to);
+    quiet_begin();
+    int rc = run_stdin(&stdin_cfg, ctl_path);
+    quiet_end();
+    fflush(stdout);
+    dup2(saved_in, STDIN_FILENO);
+    dup2(saved_out, STDOUT_FILENO);
+    close(saved_in);
+    close(saved_out);
+    hold();
+    if (rc != 0)
+        return rc == 1 ? failed_cleanly(1, said, "run_stdin")
+                       : wrong("run_stdin", "exited 2 (unusable arguments)");
+    if (reference)
+        return has_trigger(ref) ? 0 : wrong("run_stdin", "fired nothing");
+    if (same_file(out, ref))
+        return 0;
+    return wrong("run_stdin", "succeeded with an output unlike the reference's");
+}
+
+/* soakwatch run with brokers, against the mock cluster, stopped by a
+ * SIGTERM that waits from the start: start-up (the output topic's history,
+ * the source, the engine with provenance, commits, the control topic, the
+ * HTTP server), then shutdown with its flush and commit. A start-up that
+ * fails meanwhile says why and that the signal stopped it
+ * (loop_startup_failed). */
+static sw_config run_kafka_cfg;
+
+static int path_run_kafka(int reference)
+{
+    (void)reference;
+    sigset_t term;
+    sigemptyset(&term);
+    sigaddset(&term, SIGTERM);
+    pthread_sigmask(SIG_BLOCK, &term, NULL);
+    raise(SIGTERM);
+    quiet_begin();
+    int rc = run_kafka(&run_kafka_cfg);
+    quiet_end();
+    hold();
+    int sig;
+    sigset_t pending;
+    if (sigpending(&pending) == 0 && sigismember(&pending, SIGTERM) == 1)
+        sigwait(&term, &sig); /* a failed start-up leaves it waiting */
+    if (rc == 0 && strstr(said, "stopped by a signal during start-up") == NULL)
+        return strstr(said, " delivered, ") ? 0 : wrong("run_kafka", "no summary at shutdown");
+    if (rc > 1)
+        return wrong("run_kafka", "exited 2 (unusable arguments)");
+    return failed_cleanly(1, said, "run_kafka");
+}
+
+/* The input topic read to its end at start, as the reference read it. */
+static struct {
+    uint64_t messages, accepted;
+    int64_t fed[2];
+    int rejects;
+} src_ref;
+static int src_rejects;
+
+static int64_t clock_zero(void *ud)
+{
+    (void)ud;
+    return 0; /* a bounded source has no clock */
+}
+
+static int never_busy(void *ud)
+{
+    (void)ud;
+    return 0;
+}
+
+static void count_reject(void *ud, const sw_reject *r)
+{
+    (void)ud;
+    (void)r;
+    src_rejects++;
+}
+
+/* Drain a started bounded source to its end (10 s at most). Returns 0, or
+ * -1 on a fatal consumer error or when it did not get there. */
+static int drain_source(sw_source *s)
+{
+    for (int i = 0; i < 5000; i++) {
+        if (source_done(s))
+            return 0;
+        if (source_drain(s))
+            return -1;
+        if (!source_more(s))
+            usleep(2000);
+    }
+    return -1;
+}
+
+static int path_source(int reference)
+{
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    src_rejects = 0;
+    hold();
+    sw_engine *e = sw_engine_create(&kafka_cfg, emit_nothing, NULL, err, sizeof(err));
+    unhold();
+    if (e == NULL)
+        return wrong("source", "no engine");
+    source_opts o = {"in", -2, 1, INT64_MAX / 2}; /* record time -2: the earliest offsets */
+    source_hooks h = {NULL, clock_zero, never_busy, count_reject};
+    int64_t fed[2] = {-1, -1};
+    err[0] = '\0';
+    quiet_begin();
+    sw_source *s = source_create(&kafka_cfg, &kafka_dc, &o, &h, &c, err, sizeof(err));
+    int rc = s && source_partitions(s) == 2 ? source_start(s, e, err, sizeof(err)) : -1;
+    int drained = rc == 0 ? drain_source(s) : -1;
+    if (rc == 0)
+        source_fed(s, fed);
+    source_destroy(s);
+    quiet_end();
+    hold();
+    uint64_t accepted = sw_engine_stats_get(e)->accepted;
+    sw_engine_destroy(e);
+    if (rc != 0)
+        return failed_cleanly(1, err, "source_create + source_start");
+    if (drained != 0)
+        return wrong("source_drain", "did not read the topic to its end");
+    if (reference) {
+        src_ref.messages = c.messages;
+        src_ref.accepted = accepted;
+        memcpy(src_ref.fed, fed, sizeof(fed));
+        src_ref.rejects = src_rejects;
+        return c.messages > 0 && accepted > 0 && src_rejects == 1 ? 0 : -1;
+    }
+    if (c.messages == src_ref.messages && accepted == src_ref.accepted &&
+        memcmp(fed, src_ref.fed, sizeof(fed)) == 0 && src_rejects == src_ref.rejects)
+        return 0;
+    return wrong("source", "read the topic otherwise than the reference");
+}
+
+/* soakwatch replay --topic in into a file, byte for byte the reference's.
+ * --from is where the rebuild starts at record time -2 (the earliest: the
+ * mock cluster's ListOffsets knows no other time). */
+static int path_kafka_replay(int reference)
+{
+    char out[128], ref[128];
+    path_in(out, sizeof(out), "kreplay.out.jsonl");
+    path_in(ref, sizeof(ref), "kreplay.ref.jsonl");
+    FILE *f = fopen(reference ? ref : out, "w");
+    if (f == NULL)
+        return wrong("kafka_replay_run", "cannot open its output");
+    kafka_replay_opts o = {"in", -2 - sw_time_rebuild_from_ms(&kafka_cfg, 0), -1, f, 0, NULL};
+    quiet_begin();
+    int rc = kafka_replay_run(&kafka_cfg, &o);
+    quiet_end();
+    hold();
+    fclose(f);
+    if (rc != 0)
+        return failed_cleanly(1, said, "kafka_replay_run");
+    if (reference)
+        return has_trigger(ref) ? 0 : wrong("kafka_replay_run", "fired nothing");
+    if (same_file(out, ref))
+        return 0;
+    return wrong("kafka_replay_run", "succeeded with an output unlike the reference's");
+}
+
+static void produce_to(rd_kafka_t *p, const char *topic, int partition, const char *value,
+                       size_t len, int64_t ts)
+{
+    /* rd_kafka_produceva: the producev macros are GNU statement expressions */
+    rd_kafka_vu_t vu[5];
+    vu[0].vtype = RD_KAFKA_VTYPE_TOPIC;
+    vu[0].u.cstr = topic;
+    vu[1].vtype = RD_KAFKA_VTYPE_PARTITION;
+    vu[1].u.i32 = partition;
+    vu[2].vtype = RD_KAFKA_VTYPE_VALUE;
+    vu[2].u.mem.ptr = (void *)value;
+    vu[2].u.mem.size = len;
+    vu[3].vtype = RD_KAFKA_VTYPE_TIMESTAMP;
+    vu[3].u.i64 = ts;
+    vu[4].vtype = RD_KAFKA_VTYPE_MSGFLAGS;
+    vu[4].u.i32 = RD_KAFKA_MSG_F_COPY;
+    rd_kafka_error_t *e = rd_kafka_produceva(p, vu, 5);
+    CHECK(e == NULL);
+    if (e)
+        rd_kafka_error_destroy(e);
+}
+
+/* The history's events in the mock cluster's topic "hist". */
+static void fill_history_topic(const char *bootstraps)
+{
+    char why[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, why, sizeof(why));
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    CHECK(p != NULL);
+    if (p == NULL)
+        return;
+    for (size_t i = 0; i < sizeof(hist_events) / sizeof(hist_events[0]); i++)
+        produce_to(p, "hist", (int)i % 2, hist_events[i], strlen(hist_events[i]), T0_MS);
+    CHECK_INT(rd_kafka_flush(p, 10000), 0);
+    rd_kafka_destroy(p);
+}
+
+/* The flat input on two partitions of the mock cluster's topic "in", each
+ * record at its event's time, then a line that is not JSON. */
+static void fill_input_topic(const char *bootstraps)
+{
+    char why[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    rd_kafka_conf_set(conf, "bootstrap.servers", bootstraps, why, sizeof(why));
+    rd_kafka_t *p = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    FILE *f = fopen(flat_in, "r");
+    CHECK(p != NULL && f != NULL);
+    static char line[1024];
+    int64_t ts = T0_MS;
+    for (int i = 0; p && f && fgets(line, sizeof(line), f) != NULL; i++) {
+        const char *at = strstr(line, "\"ts\":");
+        ts = at ? strtoll(at + 5, NULL, 10) : ts;
+        produce_to(p, "in", i % 2, line, strcspn(line, "\n"), ts);
+    }
+    if (f)
+        fclose(f);
+    if (p) {
+        produce_to(p, "in", 1, "garbage", 7, ts);
+        CHECK_INT(rd_kafka_flush(p, 10000), 0);
+        rd_kafka_destroy(p);
+    }
+}
+
 /* ---- setup ---------------------------------------------------------------- */
 
 static void setup_files(void)
@@ -771,12 +1333,19 @@ static void setup_files(void)
     path_in(acks_path, sizeof(acks_path), "acks.jsonl");
     path_in(events_path, sizeof(events_path), "replay.ref.jsonl");
     path_in(report_in, sizeof(report_in), "report.in.jsonl");
+    path_in(ctl_path, sizeof(ctl_path), "control.jsonl");
     spew(all_options_path, all_options_json);
     spew(mapped_path, mapped_json);
     spew(acks_path, "{\"type\":\"ack\",\"id\":\"error_rate_high:1796153050000\","
                     "\"by\":\"oncall\",\"ts\":1796153100000}\n"
                     "{\"type\":\"ack\",\"id\":\"nothing:1796153000000\",\"by\":\"oncall\","
                     "\"ts\":1796153000000}\n");
+    spew(ctl_path, "{\"type\":\"ack\",\"id\":\"error_rate_high:1796153050000\","
+                   "\"by\":\"oncall\",\"ts\":1796153100000}\n"
+                   "not json\r\n"
+                   "{\"type\":\"ack\",\"id\":\"success_rate_low:1796153000000\","
+                   "\"by\":\"oncall\",\"ts\":\"2026-12-01T19:30:00Z\"}\n"
+                   "{\"type\":\"nack\"}\n");
     write_flat_input(flat_in);
     write_mapped_input(mapped_in);
 
@@ -787,13 +1356,62 @@ static void setup_files(void)
     CHECK_INT(config_load_file(&mapped_cfg, mapped_path, err, sizeof(err)), 0);
 }
 
+/* The live parts' Kafka: librdkafka's mock cluster, its topics filled,
+ * and the configs that point at it. Returns 0, or -1 without one. */
+static rd_kafka_t *mock_rk;
+static rd_kafka_mock_cluster_t *mock_mc;
+
+static int setup_kafka(void)
+{
+    char why[256];
+    rd_kafka_conf_t *conf = rd_kafka_conf_new();
+    /* The cluster's own client has no brokers to connect to: no notice of it. */
+    rd_kafka_conf_set(conf, "log_level", "4", why, sizeof(why));
+    mock_rk = rd_kafka_new(RD_KAFKA_PRODUCER, conf, why, sizeof(why));
+    mock_mc = mock_rk ? rd_kafka_mock_cluster_new(mock_rk, 1) : NULL;
+    CHECK(mock_mc != NULL);
+    if (mock_mc == NULL)
+        return -1;
+    static const struct {
+        const char *name;
+        int partitions;
+    } topics[] = {{"in", 2}, {"out", 1}, {"dead", 1}, {"hist", 2}, {"ctl", 1}};
+    for (size_t i = 0; i < sizeof(topics) / sizeof(topics[0]); i++)
+        rd_kafka_mock_topic_create(mock_mc, topics[i].name, topics[i].partitions, 1);
+    const char *bootstraps = rd_kafka_mock_cluster_bootstraps(mock_mc);
+    fill_input_topic(bootstraps);
+    fill_history_topic(bootstraps);
+    kafka_cfg = all_cfg;
+    snprintf(kafka_cfg.brokers, sizeof(kafka_cfg.brokers), "%s", bootstraps);
+    CHECK_INT(pipeline_dec_config(&kafka_cfg, &kafka_dc, err, sizeof(err)), 0);
+    hist_now_ms = -2 - sw_time_history_from_ms(&kafka_cfg, 0);
+
+    small_cfg = kafka_cfg;
+    sw_kafka_prop *kp = &small_cfg.kafka_props[small_cfg.n_kafka_props++];
+    snprintf(kp->key, sizeof(kp->key), "message.max.bytes");
+    snprintf(kp->value, sizeof(kp->value), "1000");
+    snprintf(big_output, sizeof(big_output), "{\"type\":\"status\",\"pad\":\"%*s\"}",
+             (int)sizeof(big_output) - 32, "");
+
+    run_kafka_cfg = kafka_cfg;
+    snprintf(run_kafka_cfg.input_topic, sizeof(run_kafka_cfg.input_topic), "in");
+    snprintf(run_kafka_cfg.output_topic, sizeof(run_kafka_cfg.output_topic), "out");
+    snprintf(run_kafka_cfg.dead_letter_topic, sizeof(run_kafka_cfg.dead_letter_topic), "dead");
+    snprintf(run_kafka_cfg.control_topic, sizeof(run_kafka_cfg.control_topic), "ctl");
+    snprintf(run_kafka_cfg.http_listen, sizeof(run_kafka_cfg.http_listen), "127.0.0.1:0");
+    stdin_cfg = all_cfg;
+    snprintf(stdin_cfg.http_listen, sizeof(stdin_cfg.http_listen), "127.0.0.1:0");
+    return 0;
+}
+
 static void remove_files(void)
 {
     static const char *const names[] = {
         "stderr", "all-options.json", "mapped.json", "flat.jsonl", "mapped.jsonl.gz",
         "acks.jsonl", "replay.ref.jsonl", "replay.out.jsonl", "replay-mapped.ref.jsonl",
         "report.in.jsonl", "report.text.ref", "report.html.ref", "report.json.soak.ref", "report.out",
-        "check.out", "check.ref"};
+        "check.out", "check.ref", "control.jsonl", "kreplay.ref.jsonl", "kreplay.out.jsonl",
+        "stdin.ref.jsonl", "stdin.out.jsonl"};
     char p[128];
     for (size_t i = 0; i < sizeof(names) / sizeof(names[0]); i++) {
         path_in(p, sizeof(p), names[i]);
@@ -822,6 +1440,8 @@ int main(void)
     setenv("SOAKWATCH_DEAD_LETTER_TOPIC", "", 1);
     loop = ev_loop_new(EVFLAG_AUTO);
     CHECK(loop != NULL);
+    if (setup_kafka() != 0)
+        return 1;
 
     static const struct {
         const char *name;
@@ -843,12 +1463,27 @@ int main(void)
         {"report_main --format text", path_report_text},
         {"report_main --format html", path_report_html},
         {"report_main --format json --soak", path_report_json_soak},
+        {"outbox_create + outbox_keep", path_outbox},
+        {"commit_init", path_commit},
+        {"sink_create (file)", path_sink_file},
+        {"sink_create (topic, mock cluster)", path_sink_topic},
+        {"sink (topic, an output refused)", path_sink_refused},
+        {"control_in_file + control_in_poll", path_control_file},
+        {"history_builder (take, finish)", path_history},
+        {"history_read (mock)", path_history_read},
+        {"source_create + start + drain (mock)", path_source},
+        {"kafka_replay_run (mock, provenance)", path_kafka_replay},
+        {"run_stdin (provenance, control, http)", path_run_stdin},
+        {"run_kafka (mock, provenance, control, http)", path_run_kafka},
     };
     for (size_t i = 0; i < sizeof(paths) / sizeof(paths[0]); i++)
         exercise(paths[i].name, paths[i].fn);
     printf("%d clean failures in all\n", failures_seen);
 
     free(ref_dump);
+    pipeline_dec_free(&kafka_dc);
+    rd_kafka_mock_cluster_destroy(mock_mc);
+    rd_kafka_destroy(mock_rk);
     ev_loop_destroy(loop);
     unsetenv("SOAKWATCH_BROKERS");
     unsetenv("SOAKWATCH_HTTP");
