@@ -17,6 +17,12 @@
 #include "config_input.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* a config file is small; refuse anything bigger */
+/* The rollback check's defaults (docs/semantics.md section 10): the plan's
+ * "Immediate Rollback (< 5 minutes)", its "feature_not_available". */
+#define ROLLBACK_VERIFY_WITHIN_S 300
+#define ROLLBACK_REASON "feature_not_available"
+#define ROLLBACK_UNAVAILABLE_MIN 1
+#define ROLLBACK_QUIET_S 60
 #define PATH_MAX_LEN 160
 
 /* ---- the key table ---------------------------------------------------- */
@@ -52,6 +58,13 @@ const cfg_key cfg_keys[] = {
     {"data_quality.max_watermark_lag_s", CK_INT, OFF(quality_max_watermark_lag_s), 1, 86400,
      0, 0, 0},
     {"provenance", CK_BOOL, OFF(provenance), 0, 0, 0, 0, 0},
+    {"rollback", CK_OBJ, 0, 0, 0, 0, 0, 0},
+    {"rollback.check", CK_BOOL, OFF(rollback_check), 0, 0, 0, 0, 0},
+    {"rollback.verify_within_s", CK_INT, OFF(rollback_verify_within_s), 1, CFG_MAX_WINDOW_S,
+     0, 0, 0},
+    {"rollback.reason", CK_STR, OFF(rollback_reason), 0, 0, 0, 0, 1},
+    {"rollback.unavailable_min", CK_INT, OFF(rollback_unavailable_min), 1, INT64_MAX, 0, 0, 0},
+    {"rollback.quiet_s", CK_INT, OFF(rollback_quiet_s), 1, CFG_MAX_WINDOW_S, 0, 0, 0},
     {"kafka", CK_OBJ, 0, 0, 0, 0, 0, 0},
     {"kafka.brokers", CK_STR, OFF(brokers), 0, 0, 0, 0, 0},
     {"kafka.input_topic", CK_STR, OFF(input_topic), 0, 0, 0, 0, 1},
@@ -161,6 +174,19 @@ void config_defaults(sw_config *cfg)
     strcpy(cfg->output_topic, "soakwatch.rollback");
     strcpy(cfg->group, "soakwatch");
     cfg->quality_max_watermark_lag_s = 60;
+    cfg->rollback_check = 1;
+    cfg->rollback_verify_within_s = ROLLBACK_VERIFY_WITHIN_S;
+    strcpy(cfg->rollback_reason, ROLLBACK_REASON);
+    cfg->rollback_unavailable_min = ROLLBACK_UNAVAILABLE_MIN;
+    cfg->rollback_quiet_s = ROLLBACK_QUIET_S;
+}
+
+int config_rollback_is_default(const sw_config *cfg)
+{
+    return cfg->rollback_check == 1 && cfg->rollback_verify_within_s == ROLLBACK_VERIFY_WITHIN_S &&
+           strcmp(cfg->rollback_reason, ROLLBACK_REASON) == 0 &&
+           cfg->rollback_unavailable_min == ROLLBACK_UNAVAILABLE_MIN &&
+           cfg->rollback_quiet_s == ROLLBACK_QUIET_S;
 }
 
 /* ---- shared helpers ---------------------------------------------------- */
@@ -500,13 +526,36 @@ static int windows_fit_check(const sw_config *cfg, char *errstr, size_t errlen)
     return 0;
 }
 
+/* The rollback check: a watch fits in what a restart rebuilds (the
+ * longest window), silence fits in a watch, and the reason is a label the
+ * windows count (when the check is on). */
+static int rollback_section_check(const sw_config *cfg, char *errstr, size_t errlen)
+{
+    int64_t longest = config_longest_window_s(cfg);
+    if (cfg->rollback_verify_within_s > longest)
+        return verr(errstr, errlen, "rollback.verify_within_s: %" PRId64 " must be at most the "
+                    "longest window (%" PRId64 " s)", cfg->rollback_verify_within_s, longest);
+    if (cfg->rollback_quiet_s > cfg->rollback_verify_within_s)
+        return verr(errstr, errlen, "rollback.quiet_s: %" PRId64 " must be at most "
+                    "rollback.verify_within_s (%" PRId64 ")", cfg->rollback_quiet_s,
+                    cfg->rollback_verify_within_s);
+    const char *reason = cfg->rollback_reason;
+    size_t n = strnlen(reason, SW_STR_MAX + 1);
+    if (cfg->rollback_check &&
+        (n > SW_STR_MAX || labels_lookup(&cfg->reasons, reason, n) >= cfg->reasons.n))
+        return verr(errstr, errlen, "rollback.reason: \"%.*s\" is not one of fallback_reasons "
+                    "(list it there, or set rollback.check to false)", (int)(n > 64 ? 64 : n),
+                    reason);
+    return 0;
+}
+
 int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
 {
     for (int k = 0; k < cfg_n_keys; k++)
         if (key_check(cfg, &cfg_keys[k], errstr, errlen))
             return -1;
     if (status_and_names_check(cfg, errstr, errlen) || sections_check(cfg, errstr, errlen) ||
-        windows_fit_check(cfg, errstr, errlen))
+        windows_fit_check(cfg, errstr, errlen) || rollback_section_check(cfg, errstr, errlen))
         return -1;
     return 0;
 }

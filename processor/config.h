@@ -171,6 +171,13 @@ typedef struct sw_config {
      * definition and the offsets of the data in their window */
     int provenance;
 
+    /* rollback check (docs/semantics.md section 10): after a firing,
+     * whether the flag went off */
+    int rollback_check;
+    int64_t rollback_verify_within_s;
+    char rollback_reason[SW_STR_MAX + 1]; /* one of fallback_reasons */
+    int64_t rollback_unavailable_min;
+    int64_t rollback_quiet_s;
     /* http (operations) */
     char http_listen[SW_STR_MAX + 1]; /* "" = off; "ADDR:PORT" */
 } sw_config;
@@ -194,6 +201,9 @@ void config_input_defaults(sw_input *in);
 
 /* Whether the input mapping is the built-in flat contract. */
 int config_input_is_flat(const sw_input *in);
+
+/* Whether the rollback section is the built-in one. */
+int config_rollback_is_default(const sw_config *cfg);
 
 /* Longest window any rule or status uses, in seconds. */
 int64_t config_longest_window_s(const sw_config *cfg);

@@ -150,6 +150,10 @@ void config_fingerprint(const sw_config *cfg, char out[17])
         const cfg_key *k = &cfg_keys[i];
         if (!semantic_key(k))
             continue;
+        /* The built-in rollback check keeps the fingerprints of configs
+         * that do not mention it, as the flat input does. */
+        if (strncmp(k->path, "rollback", 8) == 0 && config_rollback_is_default(cfg))
+            continue;
         const char *p = (const char *)cfg + k->off;
         switch (k->type) {
         case CK_OBJ:

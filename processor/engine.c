@@ -42,6 +42,19 @@ typedef struct rule_state {
     char acked_id[SW_RULE_NAME_MAX + 32];
 } rule_state;
 
+/* The rollback check of a rule's last firing (docs/semantics.md section
+ * 10): it follows the seconds from F while it is pending (not yet verified
+ * or given up) or awaiting the rule's resolution (the baseline). */
+typedef struct rb_watch {
+    uint8_t pending;
+    uint8_t awaiting_baseline;
+    int64_t fired_at;         /* F */
+    int64_t verified_at;      /* INT64_MIN: not verified */
+    const char *evidence;     /* of the verification, or NULL */
+    uint64_t unavailable;     /* u: fallbacks with rollback.reason in seconds F .. T-1 */
+    int64_t last_request;     /* the last second >= F with requests, or INT64_MIN */
+} rb_watch;
+
 typedef struct pending_ack {
     int64_t at_s;
     char id[SW_RULE_NAME_MAX + 32];
@@ -79,6 +92,10 @@ struct sw_engine {
     int64_t wall_s;           /* live: the wall clock, for input-behind; INT64_MIN unknown */
 
     rule_state rs[SW_MAX_RULES];
+    rb_watch watch[SW_MAX_RULES];
+    int8_t transition[SW_MAX_RULES]; /* at the instant being evaluated: 1 fired, -1 resolved */
+    int rb_reason;                   /* label index of rollback.reason */
+    uint64_t rb_emitted[SW_MAX_RULES][3]; /* rollback checks emitted, by state */
     double rule_value[SW_MAX_RULES];
     sw_corr *corr;            /* derived latency (input.correlate), or NULL */
     int blind_on;             /* mapped input: blind rules are reported */
@@ -220,6 +237,7 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
     if (rings_create(e, errstr, errlen) != 0)
         goto err;
     e->blind_on = !config_input_is_flat(&cfg->input);
+    e->rb_reason = labels_lookup(&cfg->reasons, cfg->rollback_reason, strlen(cfg->rollback_reason));
     if (cfg->input.correlate) {
         e->corr = corr_create(cfg->input.table_size, cfg->input.max_latency_ms);
         if (e->corr == NULL) {
@@ -344,6 +362,8 @@ static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int fi
     e->stats.outputs++;
     if (type == SW_OUT_TRIGGER)
         e->stats.triggers++;
+    else if (type == SW_OUT_ROLLBACK_CHECK)
+        e->stats.rollback_checks++;
     else
         e->stats.statuses++;
     if (e->emit)
@@ -582,9 +602,101 @@ static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int
     }
     if (!rule_step(e, r, T, cond, judged))
         return;
+    e->transition[r] = st->firing ? 1 : -1;
     t.firing = st->firing;
     if (emitting)
         emit_trigger(e, r, &t);
+}
+
+/* ---- the rollback check (docs/semantics.md section 10) ---------------- */
+
+/* At T the counts of second T-1 are final: every watch that began before
+ * T takes them. */
+static void watches_take_second(sw_engine *e, int64_t T)
+{
+    for (int r = 0; r < e->cfg->n_rules; r++) {
+        rb_watch *w = &e->watch[r];
+        if (!(w->pending || w->awaiting_baseline) || w->fired_at >= T)
+            continue;
+        if (e->rb_reason < WIN_MAX_LABELS + 1)
+            w->unavailable += e->second.reasons[e->rb_reason];
+        if (e->second.requests > 0)
+            w->last_request = T - 1;
+    }
+}
+
+/* q(T): consecutive seconds without requests ending at T-1, from F on. */
+static int64_t watch_quiet(const rb_watch *w, int64_t T)
+{
+    int64_t from = w->last_request == INT64_MIN ? w->fired_at : w->last_request + 1;
+    if (from < w->fired_at)
+        from = w->fired_at;
+    return T - from;
+}
+
+static void emit_check(sw_engine *e, int r, const rb_watch *w, int state, int64_t T,
+                       int emitting)
+{
+    if (!emitting)
+        return;
+    const sw_rule *rule = &e->cfg->rules[r];
+    sw_check_info c;
+    c.rule = rule;
+    c.state = state;
+    c.at_s = T;
+    c.fired_at_s = w->fired_at;
+    c.unavailable = w->unavailable;
+    c.quiet_s = watch_quiet(w, T);
+    c.evidence = state == SW_CHECK_NOT_VERIFIED ? NULL : w->evidence;
+    c.verified_at_s = w->verified_at;
+    buf_reset(&e->out);
+    int rc = e->text ? output_check_text(&e->out, e->cfg, &c)
+                     : output_check_json(&e->out, e->cfg, &c);
+    if (rc != 0) {
+        char what[SW_RULE_NAME_MAX + 32];
+        snprintf(what, sizeof(what), "rollback check of %s", rule->name);
+        render_failed(e, what, T);
+        return;
+    }
+    e->rb_emitted[r][state]++;
+    emit_buf(e, SW_OUT_ROLLBACK_CHECK, T, r, state, rule->name);
+}
+
+/* Rule r's watch at T, after every rule's transition: a firing replaces
+ * a pending watch (given up now) with a new one; a pending watch is
+ * verified, or given up at F + verify_within_s; a resolution reports the
+ * baseline of the last firing's watch. */
+static void watch_step(sw_engine *e, int r, int64_t T, int emitting)
+{
+    const sw_config *cfg = e->cfg;
+    rb_watch *w = &e->watch[r];
+    if (e->transition[r] > 0) {
+        if (w->pending)
+            emit_check(e, r, w, SW_CHECK_NOT_VERIFIED, T, emitting);
+        w->pending = w->awaiting_baseline = 1;
+        w->fired_at = T;
+        w->verified_at = INT64_MIN;
+        w->evidence = NULL;
+        w->unavailable = 0;
+        w->last_request = INT64_MIN;
+        return;
+    }
+    if (w->pending) {
+        int reason = w->unavailable >= (uint64_t)cfg->rollback_unavailable_min;
+        if (reason || watch_quiet(w, T) >= cfg->rollback_quiet_s) {
+            w->pending = 0;
+            w->verified_at = T;
+            w->evidence = reason ? cfg->rollback_reason : "no_requests";
+            emit_check(e, r, w, SW_CHECK_VERIFIED, T, emitting);
+        } else if (T >= w->fired_at + cfg->rollback_verify_within_s) {
+            w->pending = 0;
+            emit_check(e, r, w, SW_CHECK_NOT_VERIFIED, T, emitting);
+        }
+    }
+    if (e->transition[r] < 0 && w->awaiting_baseline) {
+        w->awaiting_baseline = 0;
+        emit_check(e, r, w, SW_CHECK_BASELINE, T, emitting);
+    }
 }
 
 /* The data-quality state of the status window (docs/semantics.md). */
@@ -686,8 +798,14 @@ static void eval_instant(sw_engine *e, int64_t T)
         apply_published(e);
     if (e->n_acks && e->acks[0].at_s <= T)
         apply_acks(e, T);
+    if (cfg->rollback_check)
+        watches_take_second(e, T);
+    memset(e->transition, 0, sizeof(e->transition));
     for (int r = 0; r < cfg->n_rules; r++)
         eval_rule(e, r, T, wms, have, emitting);
+    if (cfg->rollback_check)
+        for (int r = 0; r < cfg->n_rules; r++)
+            watch_step(e, r, T, emitting);
 
     if (T % cfg->status_interval_s != 0 || T < e->t0 + cfg->status_interval_s)
         return;
@@ -931,6 +1049,10 @@ int64_t sw_engine_next_instant(const sw_engine *e)
 int64_t sw_engine_t0(const sw_engine *e) { return e->t0; }
 const sw_engine_stats *sw_engine_stats_get(const sw_engine *e) { return &e->stats; }
 int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->rs[rule].firing; }
+uint64_t sw_engine_rollback_checks(const sw_engine *e, int rule, int state)
+{
+    return state >= 0 && state < 3 ? e->rb_emitted[rule][state] : 0;
+}
 const char *sw_engine_rule_blind(const sw_engine *e, int rule) { return e->rs[rule].blind; }
 uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule)
 {

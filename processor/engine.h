@@ -17,14 +17,18 @@
 #include "event.h"
 #include "win.h"
 
-typedef enum sw_out_type { SW_OUT_TRIGGER = 0, SW_OUT_STATUS = 1 } sw_out_type;
+typedef enum sw_out_type {
+    SW_OUT_TRIGGER = 0,
+    SW_OUT_STATUS = 1,
+    SW_OUT_ROLLBACK_CHECK = 2, /* docs/semantics.md section 10 */
+} sw_out_type;
 
 /* One output event, rendered. Borrowed: valid during the callback only. */
 typedef struct sw_output {
     sw_out_type type;
     int64_t at_s;        /* the instant T */
-    int rule;            /* trigger: index in cfg->rules; status: -1 */
-    int firing;          /* trigger: 1 firing, 0 resolved */
+    int rule;            /* trigger, rollback check: index in cfg->rules; status: -1 */
+    int firing;          /* trigger: 1 firing, 0 resolved; rollback check: its state */
     const char *key;     /* Kafka key: rule name or the flag key */
     const char *json;    /* one JSON object, no newline */
     size_t json_len;
@@ -48,6 +52,7 @@ typedef struct sw_engine_stats {
     uint64_t outputs;
     uint64_t triggers;
     uint64_t statuses;
+    uint64_t rollback_checks;
     uint64_t acks;           /* acknowledgements that released a latched rule */
     uint64_t acks_unmatched; /* naming no current firing */
     uint64_t render_failures; /* output events not emitted: larger than the 256 KiB cap */
@@ -148,6 +153,9 @@ const sw_engine_stats *sw_engine_stats_get(const sw_engine *e);
 
 /* Current state for metrics and /status. */
 int sw_engine_rule_firing(const sw_engine *e, int rule);
+/* Rollback checks of a rule emitted so far in one state: 0 verified,
+ * 1 not_verified, 2 baseline (enum sw_check_state of output.h). */
+uint64_t sw_engine_rollback_checks(const sw_engine *e, int rule, int state);
 /* The field a rule's window lacked at its last evaluation (docs/semantics.md
  * 9.7), or NULL; and at how many evaluations it was blind. */
 const char *sw_engine_rule_blind(const sw_engine *e, int rule);

@@ -234,6 +234,19 @@ static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
         sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, cfg->rules[r].threshold);
     keep_rc(&rc, f.rc);
 
+    if (cfg->rollback_check) {
+        static const char *const check_states[3] = {"verified", "not_verified", "baseline"};
+        fam_init(&f, out, "soakwatch_rollback_checks_total", "counter",
+                 "Rollback checks emitted (docs/semantics.md section 10), by rule and state.");
+        for (int r = 0; r < cfg->n_rules; r++)
+            for (int k = 0; k < 3; k++) {
+                char num[24];
+                snprintf(num, sizeof(num), "%" PRIu64, sw_engine_rollback_checks(e, r, k));
+                sample_text(&f, "rule", cfg->rules[r].name, "state", check_states[k], num);
+            }
+        keep_rc(&rc, f.rc);
+    }
+
     static const char *const colours[3] = {"green", "yellow", "red"};
     int st = sw_engine_status(e);
     if (st >= 0 && st <= 2) {

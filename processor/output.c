@@ -310,3 +310,63 @@ int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
     }
     return rc ? -ENOBUFS : 0;
 }
+
+/* ---- rollback checks (section 10) ---------------------------------------- */
+
+static const char *const check_states[] = {"verified", "not_verified", "baseline"};
+
+int output_check_json(sw_buf *b, const sw_config *cfg, const sw_check_info *c)
+{
+    const char *state = check_states[c->state];
+    char id[SW_RULE_NAME_MAX + 48];
+    snprintf(id, sizeof(id), "%s:%" PRId64 ":%s", c->rule->name, c->fired_at_s * 1000, state);
+    int rc = buf_puts(b, "{\"type\":\"rollback_check\",\"schema_version\":1,\"id\":");
+    rc |= buf_json_str(b, id);
+    rc |= buf_puts(b, ",\"rule\":");
+    rc |= buf_json_str(b, c->rule->name);
+    rc |= buf_puts(b, ",\"state\":");
+    rc |= buf_json_str(b, state);
+    rc |= buf_puts(b, ",");
+    rc |= put_at(b, c->at_s);
+    rc |= buf_puts(b, ",\"fired_at_ms\":");
+    rc |= buf_json_i64(b, c->fired_at_s * 1000);
+    rc |= buf_puts(b, ",\"verify_within_s\":");
+    rc |= buf_json_i64(b, cfg->rollback_verify_within_s);
+    rc |= buf_puts(b, ",\"unavailable\":");
+    rc |= buf_json_u64(b, c->unavailable);
+    rc |= buf_puts(b, ",\"quiet_s\":");
+    rc |= buf_json_i64(b, c->quiet_s);
+    rc |= buf_puts(b, ",\"evidence\":");
+    rc |= c->evidence ? buf_json_str(b, c->evidence) : buf_puts(b, "null");
+    rc |= buf_puts(b, ",\"verified_at_ms\":");
+    rc |= c->verified_at_s == INT64_MIN ? buf_puts(b, "null")
+                                        : buf_json_i64(b, c->verified_at_s * 1000);
+    rc |= buf_puts(b, ",\"feature\":");
+    rc |= buf_json_str(b, cfg->feature);
+    rc |= buf_puts(b, c->state == SW_CHECK_NOT_VERIFIED ? ",\"action\":\"escalate\"}"
+                                                        : ",\"action\":\"none\"}");
+    return rc ? -ENOBUFS : 0;
+}
+
+int output_check_text(sw_buf *b, const sw_config *cfg, const sw_check_info *c)
+{
+    static const char *const upper[] = {"VERIFIED", "NOT_VERIFIED", "BASELINE"};
+    char ts[40], fired[40], ver[40];
+    dec_rfc3339_format(c->at_s * 1000, ts, sizeof(ts));
+    dec_rfc3339_format(c->fired_at_s * 1000, fired, sizeof(fired));
+    int rc = buf_printf(b, "%s %-8s %s: fired %s; %s %" PRIu64 ", no requests for %" PRId64 " s",
+                        ts, upper[c->state], c->rule->name, fired, cfg->rollback_reason,
+                        c->unavailable, c->quiet_s);
+    if (c->state == SW_CHECK_VERIFIED) {
+        rc |= buf_printf(b, "; evidence %s", c->evidence ? c->evidence : "null");
+    } else if (c->state == SW_CHECK_NOT_VERIFIED) {
+        rc |= buf_printf(b, "; not verified within %" PRId64 " s -> escalate",
+                         cfg->rollback_verify_within_s);
+    } else if (c->verified_at_s != INT64_MIN) {
+        dec_rfc3339_format(c->verified_at_s * 1000, ver, sizeof(ver));
+        rc |= buf_printf(b, "; verified at %s", ver);
+    } else {
+        rc |= buf_puts(b, "; not verified");
+    }
+    return rc ? -ENOBUFS : 0;
+}

@@ -65,6 +65,21 @@ typedef struct sw_status_info {
     int n_blind;
 } sw_status_info;
 
+/* The states of a rollback check (docs/semantics.md section 10). */
+enum sw_check_state { SW_CHECK_VERIFIED = 0, SW_CHECK_NOT_VERIFIED, SW_CHECK_BASELINE };
+
+/* A rollback check: what the engine knows of one watch at T. */
+typedef struct sw_check_info {
+    const sw_rule *rule;
+    int state;               /* enum sw_check_state */
+    int64_t at_s;            /* the instant T */
+    int64_t fired_at_s;      /* F */
+    uint64_t unavailable;    /* u(T) */
+    int64_t quiet_s;         /* q(T) */
+    const char *evidence;    /* NULL: null */
+    int64_t verified_at_s;   /* INT64_MIN: null */
+} sw_check_info;
+
 /* Append the event to b (no newline). Return 0, or -ENOBUFS when the
  * buffer's cap was hit or memory ran out: b then holds a partial event
  * that must not be used. */
@@ -72,6 +87,8 @@ int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *
 int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s);
 int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);
 int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s);
+int output_check_json(sw_buf *b, const sw_config *cfg, const sw_check_info *c);
+int output_check_text(sw_buf *b, const sw_config *cfg, const sw_check_info *c);
 
 /* The window metrics object of section 4 (used by status and /status);
  * observed_s >= 0 adds how much of a window not observed whole was. */

@@ -134,7 +134,7 @@ static void produce(sw_sink *s, int kind, const char *key, size_t key_len, const
 
 void sink_output(void *ud, const sw_output *o)
 {
-    static const char trig[] = "rollback_trigger", stat[] = "status";
+    static const char *const types[] = {"rollback_trigger", "status", "rollback_check"};
     sw_sink *s = ud;
     s->c->outputs_written++;
     if (s->out && (fwrite(o->json, 1, o->json_len, s->out) != o->json_len ||
@@ -142,9 +142,9 @@ void sink_output(void *ud, const sw_output *o)
         s->write_failed = 1;
     if (s->prod == NULL)
         return;
-    int t = o->type == SW_OUT_TRIGGER;
+    const char *type = types[o->type];
     kafka_header h[2] = {
-        {"type", t ? trig : stat, t ? sizeof(trig) - 1 : sizeof(stat) - 1},
+        {"type", type, strlen(type)},
         {"schema_version", "1", 1},
     };
     produce(s, KIND_OUTPUT, o->key, strlen(o->key), o->json, o->json_len, h, 2);

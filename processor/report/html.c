@@ -548,6 +548,36 @@ static void html_trigger_table(sw_buf *b, const rp_report *r)
     buf_puts(b, "\n");
 }
 
+/* The rollback checks (docs/semantics.md section 10): did the flag go off. */
+static void html_check_table(sw_buf *b, const rp_report *r)
+{
+    enum { MAX_ROWS = 100 };
+    if (r->n_ck == 0)
+        return;
+    buf_puts(b, "<h2>Rollback checks</h2><table><tr><th class='l'>Rule</th>"
+                "<th class='l'>Fired (UTC)</th><th class='l'>Check</th><th class='l'>At (UTC)</th>"
+                "<th>Unavailable</th><th>Without requests</th><th class='l'>Evidence</th></tr>");
+    size_t rows = 0;
+    for (; rows < r->n_ck && rows < MAX_ROWS; rows++) {
+        const rp_check *c = &r->ck[rows];
+        char at[32], fired[32];
+        rp_fmt_utc(c->at_ms, TF_DHMS, at, sizeof(at));
+        rp_fmt_utc(c->fired_at_ms, TF_DHMS, fired, sizeof(fired));
+        buf_puts(b, "<tr><td class='l'>");
+        html_esc(b, c->rule);
+        buf_printf(b, "</td><td class='l'>%s</td><td class='l%s'>%s</td><td class='l'>%s</td>"
+                   "<td>%" PRId64 "</td><td>%" PRId64 " s</td><td class='l'>", fired,
+                   c->state == 1 ? " fail" : "", rp_check_states[c->state], at, c->unavailable,
+                   c->quiet_s);
+        html_esc(b, c->evidence[0] ? c->evidence : "-");
+        buf_puts(b, "</td></tr>");
+    }
+    buf_puts(b, "</table>");
+    if (r->n_ck > rows)
+        buf_printf(b, "<p class='cap'>and %zu more checks</p>", r->n_ck - rows);
+    buf_puts(b, "\n");
+}
+
 static void html_header(sw_buf *b, const rp_report *r, const ch_axis *ax)
 {
     char from[32], to[32];
@@ -578,6 +608,7 @@ static void html_header(sw_buf *b, const rp_report *r, const ch_axis *ax)
     }
     buf_puts(b, "</ul>\n");
     html_trigger_table(b, r);
+    html_check_table(b, r);
 }
 
 static void html_status_band(sw_buf *b, const rp_report *r, const ch_axis *ax)

@@ -64,6 +64,28 @@ static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
     buf_puts(b, "}");
 }
 
+static void json_check(sw_buf *b, const rp_report *r, const rp_check *c)
+{
+    buf_puts(b, "{\"rule\":");
+    buf_json_str(b, c->rule);
+    buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"at\":", rp_check_states[c->state],
+               c->at_ms);
+    json_time(b, c->at_ms);
+    buf_printf(b, ",\"hour\":%zu,\"fired_at_ms\":%" PRId64 ",\"unavailable\":%" PRId64
+               ",\"quiet_s\":%" PRId64 ",\"evidence\":",
+               rp_hour_index(r, c->at_ms) + 1, c->fired_at_ms, c->unavailable, c->quiet_s);
+    if (c->evidence[0])
+        buf_json_str(b, c->evidence);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ",\"verified_at_ms\":");
+    if (c->verified_at_ms >= 0)
+        buf_printf(b, "%" PRId64, c->verified_at_ms);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, "}");
+}
+
 int rp_render_soak_json(sw_buf *b, const rp_report *r)
 {
     buf_printf(b, "{\"verdict\":\"%s\",\"hours\":%zu,\"complete_hours\":%d,"
@@ -147,6 +169,11 @@ int rp_render_json(sw_buf *b, const rp_report *r)
     for (size_t i = 0; i < r->n_tr; i++) {
         buf_puts(b, i ? ",\n" : "\n");
         json_trigger(b, r, &r->tr[i]);
+    }
+    buf_puts(b, "],\n\"rollback_checks\":[");
+    for (size_t i = 0; i < r->n_ck; i++) {
+        buf_puts(b, i ? ",\n" : "\n");
+        json_check(b, r, &r->ck[i]);
     }
     buf_puts(b, "],\n\"soak\":");
     rp_render_soak_json(b, r);

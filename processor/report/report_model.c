@@ -24,6 +24,7 @@ void rp_report_free(rp_report *r)
     free(r->st);
     free(r->labels);
     free(r->tr);
+    free(r->ck);
     free(r->hours);
     memset(r, 0, sizeof(*r));
 }
@@ -331,6 +332,55 @@ static int parse_trigger(rp_report *r, const json_t *o, uint32_t seq)
     return 0;
 }
 
+const char *const rp_check_states[3] = {"verified", "not_verified", "baseline"};
+
+static int get_ms(const json_t *v, int64_t *out)
+{
+    if (!json_is_integer(v) || json_integer_value(v) <= 0 || json_integer_value(v) > SW_TS_MAX_MS)
+        return -1;
+    *out = json_integer_value(v);
+    return 0;
+}
+
+/* Parse a rollback_check event into r->ck. Returns 0, -1, -ENOMEM. */
+static int parse_check(rp_report *r, const json_t *o, uint32_t seq)
+{
+    rp_check c;
+    memset(&c, 0, sizeof(c));
+    const json_t *state = json_object_get(o, "state");
+    const json_t *ev = json_object_get(o, "evidence");
+    const json_t *ver = json_object_get(o, "verified_at_ms");
+    if (get_ms(json_object_get(o, "at_ms"), &c.at_ms) ||
+        get_ms(json_object_get(o, "fired_at_ms"), &c.fired_at_ms) || !json_is_string(state) ||
+        copy_str(c.rule, sizeof(c.rule), json_object_get(o, "rule")))
+        return -1;
+    c.state = -1;
+    for (int k = 0; k < 3; k++)
+        if (strcmp(json_string_value(state), rp_check_states[k]) == 0)
+            c.state = k;
+    if (c.state < 0 || (!json_is_null(ev) && copy_str(c.evidence, sizeof(c.evidence), ev)))
+        return -1;
+    c.verified_at_ms = -1;
+    if (!json_is_null(ver) && get_ms(ver, &c.verified_at_ms))
+        return -1;
+    const json_t *u = json_object_get(o, "unavailable"), *q = json_object_get(o, "quiet_s");
+    const json_t *w = json_object_get(o, "verify_within_s");
+    c.unavailable = json_is_integer(u) ? json_integer_value(u) : -1;
+    c.quiet_s = json_is_integer(q) ? json_integer_value(q) : -1;
+    c.verify_within_s = json_is_integer(w) ? json_integer_value(w) : -1;
+    c.seq = seq;
+    if (r->n_ck == r->cap_ck) {
+        size_t nc = r->cap_ck ? r->cap_ck * 2 : 16;
+        rp_check *nk = realloc(r->ck, nc * sizeof(*nk));
+        if (nk == NULL)
+            return -ENOMEM;
+        r->ck = nk;
+        r->cap_ck = nc;
+    }
+    r->ck[r->n_ck++] = c;
+    return 0;
+}
+
 static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
 {
     json_error_t jerr;
@@ -343,6 +393,8 @@ static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
         rc = parse_status(r, o, seq);
     else if (json_is_object(o) && type && strcmp(type, "rollback_trigger") == 0)
         rc = parse_trigger(r, o, seq);
+    else if (json_is_object(o) && type && strcmp(type, "rollback_check") == 0)
+        rc = parse_check(r, o, seq);
     json_decref(o);
     return rc;
 }
@@ -440,6 +492,14 @@ static int cmp_trigger(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
+static int cmp_check(const void *a, const void *b)
+{
+    const rp_check *x = a, *y = b;
+    if (x->at_ms != y->at_ms)
+        return x->at_ms < y->at_ms ? -1 : 1;
+    return x->seq < y->seq ? -1 : x->seq > y->seq;
+}
+
 /* Orders pointers to triggers by rule, then time. */
 static int cmp_by_rule(const void *a, const void *b)
 {
@@ -476,6 +536,21 @@ int rp_normalise(rp_report *r)
             r->tr[k++] = r->tr[i];
     }
     r->n_tr = k;
+
+    /* Rollback checks: in time order, each (rule, firing, state) once. */
+    if (r->n_ck > 1)
+        qsort(r->ck, r->n_ck, sizeof(*r->ck), cmp_check);
+    k = 0;
+    for (size_t i = 0; i < r->n_ck; i++) {
+        int dup = 0;
+        for (size_t j = k; j-- > 0 && r->ck[j].at_ms == r->ck[i].at_ms;)
+            if (r->ck[j].state == r->ck[i].state && r->ck[j].fired_at_ms == r->ck[i].fired_at_ms &&
+                strcmp(r->ck[j].rule, r->ck[i].rule) == 0)
+                dup = 1;
+        if (!dup)
+            r->ck[k++] = r->ck[i];
+    }
+    r->n_ck = k;
 
     if (r->n_tr > 1) {
         rp_trigger **by_rule = malloc(r->n_tr * sizeof(*by_rule));

@@ -69,6 +69,17 @@ typedef struct rp_trigger {
     char op[4];
 } rp_trigger;
 
+/* A rollback check (docs/semantics.md section 10). */
+typedef struct rp_check {
+    int64_t at_ms, fired_at_ms;
+    int64_t verified_at_ms; /* -1: null */
+    int64_t unavailable, quiet_s, verify_within_s;
+    uint32_t seq;
+    int state;              /* 0 verified, 1 not_verified, 2 baseline */
+    char rule[RP_NAME_MAX + 1];
+    char evidence[RP_NAME_MAX + 1]; /* "" for null */
+} rp_check;
+
 typedef struct rp_hour {
     int64_t start_ms;
     int64_t covered_s;    /* seconds of the hour inside a used window */
@@ -98,6 +109,8 @@ typedef struct rp_report {
     size_t n_labels, cap_labels;
     rp_trigger *tr;
     size_t n_tr, cap_tr;
+    rp_check *ck;
+    size_t n_ck, cap_ck;
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
     uint64_t lines, skipped;
@@ -117,6 +130,7 @@ typedef struct rp_report {
 enum { TF_HMS, TF_HM, TF_DHM, TF_DHMS, TF_MD };
 
 /* ---- the model (report_model.c) ---- */
+extern const char *const rp_check_states[3]; /* "verified", "not_verified", "baseline" */
 size_t rp_hour_index(const rp_report *r, int64_t at_ms);
 void rp_fmt_hour_range(const rp_report *r, size_t i, char *out, size_t cap);
 void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap);

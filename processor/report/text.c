@@ -78,6 +78,30 @@ static void note_trigger(sw_buf *b, const rp_report *r, size_t i, size_t h)
     }
 }
 
+/* One rollback check as a note: "error_rate_high rollback NOT VERIFIED at
+ * 09:26:20 (fired 09:21:20; 0 unavailable, 0 s without requests):
+ * escalate". */
+static void note_check(sw_buf *b, const rp_check *c)
+{
+    char at[16], fired[16], ver[16];
+    rp_fmt_utc(c->at_ms, TF_HMS, at, sizeof(at));
+    rp_fmt_utc(c->fired_at_ms, TF_HMS, fired, sizeof(fired));
+    static const char *const words[3] = {"verified", "NOT VERIFIED", "baseline"};
+    buf_printf(b, "%s rollback %s at %s (fired %s; %" PRId64 " unavailable, %" PRId64
+               " s without requests)", c->rule, words[c->state], at, fired, c->unavailable,
+               c->quiet_s);
+    if (c->state == 0 && c->evidence[0])
+        buf_printf(b, " by %s", c->evidence);
+    else if (c->state == 1)
+        buf_puts(b, ": escalate");
+    else if (c->state == 2 && c->verified_at_ms >= 0) {
+        rp_fmt_utc(c->verified_at_ms, TF_HMS, ver, sizeof(ver));
+        buf_printf(b, ": verified at %s", ver);
+    } else if (c->state == 2) {
+        buf_puts(b, ": not verified");
+    }
+}
+
 static void render_hour_text(sw_buf *b, const rp_report *r, size_t h, size_t *next_tr)
 {
     const rp_hour *H = &r->hours[h];
@@ -129,6 +153,13 @@ static void render_hour_text(sw_buf *b, const rp_report *r, size_t h, size_t *ne
             note_trigger(b, r, *next_tr, h);
         }
         (*next_tr)++;
+    }
+    for (size_t i = 0; i < r->n_ck; i++) {
+        if (rp_hour_index(r, r->ck[i].at_ms) != h)
+            continue;
+        if (any++)
+            buf_puts(b, "; ");
+        note_check(b, &r->ck[i]);
     }
     if (!any)
         buf_puts(b, "none");

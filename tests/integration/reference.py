@@ -1,6 +1,7 @@
 #!/usr/bin/env python3
 """An independent reading of soakwatch's contract (docs/semantics.md,
-sections 1-7 and the mapped input of section 9) for file replay, written to
+sections 1-7, the mapped input of section 9 and the rollback check of
+section 10) for file replay, written to
 be checked by eye rather than to be fast: every window is recomputed at
 every instant by summing the per-second buckets it covers, and percentiles
 are exact nearest-rank values.
@@ -56,11 +57,13 @@ DEFAULTS = {
         {"name": "zero_requests", "metric": "requests", "op": "==", "threshold": 0,
          "window_s": 1800, "min_samples": 0},
     ],
+    "rollback": {"check": True, "verify_within_s": 300, "reason": "feature_not_available",
+                 "unavailable_min": 1, "quiet_s": 60},
 }
 
 RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples"}
 TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
-            "strategies", "fallback_reasons", "feature", "rules", "input"}
+            "strategies", "fallback_reasons", "feature", "rules", "input", "rollback"}
 
 TS_MAX_MS = 253402300799999
 REJECT_NAMES = ["too_large", "envelope", "invalid_json", "not_object", "event", "ts", "duration",
@@ -90,7 +93,7 @@ def make_config(overrides=None):
             raise ValueError("reference: unsupported config key %r" % key)
         if key == "input":
             cfg["input"] = input_config(val)
-        elif key in ("status", "events"):
+        elif key in ("status", "events", "rollback"):
             for k, v in val.items():
                 if k not in cfg[key]:
                     raise ValueError("reference: unsupported config key %s.%s" % (key, k))
@@ -958,6 +961,24 @@ class Buckets:
             samples = self.count("obs_outcomes", T, W)
         return (None if value is None else float(value)), samples
 
+    def seconds(self, lo, hi):
+        """Indexes of the seconds lo .. hi-1 that the buckets hold."""
+        return range(max(lo - self.base, 0), max(min(hi - self.base, len(self.durations)), 0))
+
+    def reason_count(self, reason, lo, hi):
+        """Fallbacks with `reason` (weighted) in seconds lo .. hi-1."""
+        return sum(self.reasons[i][reason] for i in self.seconds(lo, hi) if self.reasons[i])
+
+    def quiet(self, lo, hi):
+        """Consecutive seconds without requests ending at hi-1, none before lo."""
+        n = 0
+        for s in range(hi - 1, lo - 1, -1):
+            i = s - self.base
+            if 0 <= i < len(self.durations) and self.arr["requests"][i] > 0:
+                break
+            n += 1
+        return n
+
     def blind(self, rule, T):
         """9.7: the missing field when the rule's primary window at T holds
         traffic it should judge but none of it carries the field."""
@@ -1112,8 +1133,10 @@ def evaluate(accepted, t0, max_second, cfg):
     firing = [False] * len(rules)
     blind_instants = Counter()
     outputs = []
+    watches = [None] * len(rules)  # section 10: the watch of each rule's last firing
     for T in range(t0, max_second + 2):
         blind_now = []
+        changed = [None] * len(rules)
         for i, rule in enumerate(rules):
             W = rule["window_s"]
             if T - W < t0:
@@ -1123,11 +1146,15 @@ def evaluate(accepted, t0, max_second, cfg):
                     and OPS[rule["op"]](value, float(rule["threshold"])))
             if cond != firing[i]:
                 firing[i] = cond
+                changed[i] = "firing" if cond else "resolved"
                 outputs.append(trigger_event(rule, T, cond, value, samples, cfg))
             missing = b.blind(rule, T) if mapped else None
             if missing:
                 blind_now.append({"rule": rule["name"], "missing": missing})
                 blind_instants[rule["name"]] += 1
+        if cfg["rollback"]["check"]:
+            for i, rule in enumerate(rules):
+                outputs.extend(rollback_checks(b, rule, watches, i, changed[i], T, cfg))
         interval = st["interval_s"]
         if T % interval == 0 and T >= t0 + interval:
             outputs.append(status_event(b, T, t0, [r["name"] for r, f in zip(rules, firing) if f],
@@ -1146,6 +1173,57 @@ def trigger_event(rule, T, firing, value, samples, cfg):
         "metric": rule["metric"], "op": rule["op"], "threshold": rule["threshold"],
         "value": value, "samples": samples, "feature": cfg["feature"],
         "action": "disable_flag" if firing else "none",
+    }
+
+
+def rollback_checks(b, rule, watches, i, change, T, cfg):
+    """Section 10 at instant T for rule i, after every rule's transition:
+    the check events, in order. watches[i] is the watch of the rule's last
+    firing: {"F", "verdict" (None while pending), "verified_at",
+    "evidence", "baseline" (reported)}, kept while it can still report."""
+    rb = cfg["rollback"]
+    out = []
+    w = watches[i]
+    if change == "firing":
+        if w is not None and w["verdict"] is None:
+            out.append(check_event(b, rule, w, "not_verified", T, cfg))
+        watches[i] = {"F": T, "verdict": None, "verified_at": None, "evidence": None,
+                      "baseline": False}
+        return out
+    if w is None:
+        return out
+    F = w["F"]
+    if w["verdict"] is None and F < T <= F + rb["verify_within_s"]:
+        u = b.reason_count(rb["reason"], F, T)
+        q = b.quiet(F, T)
+        if u >= rb["unavailable_min"] or q >= rb["quiet_s"]:
+            w["verdict"] = "verified"
+            w["verified_at"] = T
+            w["evidence"] = rb["reason"] if u >= rb["unavailable_min"] else "no_requests"
+            out.append(check_event(b, rule, w, "verified", T, cfg))
+        elif T == F + rb["verify_within_s"]:
+            w["verdict"] = "not_verified"
+            out.append(check_event(b, rule, w, "not_verified", T, cfg))
+    if change == "resolved" and not w["baseline"]:
+        w["baseline"] = True
+        out.append(check_event(b, rule, w, "baseline", T, cfg))
+    return out
+
+
+def check_event(b, rule, w, state, T, cfg):
+    rb = cfg["rollback"]
+    F = w["F"]
+    return {
+        "type": "rollback_check", "schema_version": 1,
+        "id": "%s:%d:%s" % (rule["name"], F * 1000, state),
+        "rule": rule["name"], "state": state,
+        "at_ms": T * 1000, "at": format_rfc3339_ms(T * 1000),
+        "fired_at_ms": F * 1000, "verify_within_s": rb["verify_within_s"],
+        "unavailable": b.reason_count(rb["reason"], F, T), "quiet_s": b.quiet(F, T),
+        "evidence": None if state == "not_verified" else w["evidence"],
+        "verified_at_ms": None if w["verified_at"] is None else w["verified_at"] * 1000,
+        "feature": cfg["feature"],
+        "action": "escalate" if state == "not_verified" else "none",
     }
 
 

@@ -46,6 +46,7 @@ CONTRACT_METRICS = {
     "soakwatch_fetch_wakeups_total", "soakwatch_input_interruptions_total",
     "soakwatch_rule_blind", "soakwatch_events_filtered_total", "soakwatch_correlate_total",
     "soakwatch_input_overflow_total",
+    "soakwatch_rollback_checks_total",
 }
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 

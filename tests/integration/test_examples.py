@@ -94,10 +94,14 @@ def test_text_format_one_line_per_event(expected):
         if ev["type"] == "rollback_trigger":
             word = "FIRING" if ev["state"] == "firing" else "RESOLVED"
             assert word in line and ev["rule"] in line, (line, ev["id"])
+        elif ev["type"] == "rollback_check":
+            word = ev["state"].upper()
+            assert word in line and ev["rule"] in line, (line, ev["id"])
         else:
             word = ev["status"].upper()
             assert word in line, (line, ev["at"])
-        others = {"FIRING", "RESOLVED", "GREEN", "YELLOW", "RED"} - {word}
+        others = {"FIRING", "RESOLVED", "GREEN", "YELLOW", "RED", "VERIFIED", "NOT_VERIFIED",
+                  "BASELINE"} - {word}
         assert not [w for w in others if w in line.split()], line
         assert ev["at"] in line, line
 
@@ -120,10 +124,12 @@ def _validator(name):
 
 def test_output_validates_against_schemas(replayed, expected):
     got, _ = replayed
-    trigger = _validator("rollback-trigger.schema.json")
-    status = _validator("status.schema.json")
+    by_type = {"rollback_trigger": _validator("rollback-trigger.schema.json"),
+               "rollback_check": _validator("rollback-check.schema.json"),
+               "status": _validator("status.schema.json")}
+    assert {ev.get("type") for ev in got} == set(by_type)  # the incident has all three
     for i, ev in enumerate(got + expected):
-        v = trigger if ev.get("type") == "rollback_trigger" else status
+        v = by_type[ev.get("type")]
         errors = sorted(v.iter_errors(ev), key=str)
         assert not errors, "event %d: %s" % (i, errors[0].message)
 

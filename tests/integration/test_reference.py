@@ -425,7 +425,8 @@ def test_labels_and_time_constraint(tmp_path):
     # successes carrying a boolean: 3 (the fallback's does not count), 2 true
     assert w["time_constraint_success_rate"] == 2 / 3
     # configured lists: a name left out counts as other
-    cfg = {"strategies": ["none"], "fallback_reasons": ["plan_not_found"]}
+    cfg = {"strategies": ["none"], "fallback_reasons": ["plan_not_found"],
+           "rollback": {"reason": "plan_not_found"}}  # section 10: a listed reason
     res = agree(lines, tmp_path, cfg)
     w = res.outputs[-1]["windows"]["300"]
     assert w["strategies"] == {"none": 2, "other": 3}
@@ -521,7 +522,7 @@ def test_event_names_and_feature_are_config(tmp_path):
     res = agree(lines, tmp_path, cfg)
     assert res.summary["ignored"] == 1  # the default requested name is no longer known
     assert res.summary["accepted"] == 4
-    assert [(e["id"], e["feature"]) for e in res.outputs] == [
+    assert [(e["id"], e["feature"]) for e in res.outputs if e["type"] == "rollback_trigger"] == [
         ("any:%d" % ((BASE + 1) * 1000), "flag.x"), ("any:%d" % ((BASE + 2) * 1000), "flag.x"),
         ("any:%d" % ((BASE + 4) * 1000), "flag.x")]
 

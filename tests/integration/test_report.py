@@ -523,6 +523,58 @@ def test_notes_across_hours_and_a_trigger_still_firing(tmp_path):
         "still firing at the end of the input")
 
 
+def check(rule, state, at_ms, fired_ms, unavailable=0, quiet_s=0, evidence=None,
+          verified_at_ms=None):
+    """A rollback check (docs/semantics.md section 10)."""
+    return {"type": "rollback_check", "schema_version": 1,
+            "id": "%s:%d:%s" % (rule, fired_ms, state), "rule": rule, "state": state,
+            "at_ms": at_ms, "at": iso(at_ms), "fired_at_ms": fired_ms, "verify_within_s": 300,
+            "unavailable": unavailable, "quiet_s": quiet_s, "evidence": evidence,
+            "verified_at_ms": verified_at_ms, "feature": "feature.stream5_time_crunch_mode",
+            "action": "escalate" if state == "not_verified" else "none"}
+
+
+def test_rollback_checks_are_read_and_listed(tmp_path):
+    fire, res = T0 + 20 * MIN, T0 + 30 * MIN
+    ver = fire + 40000
+    trig = [trigger("error_rate_high", "firing", fire),
+            trigger("error_rate_high", "resolved", res)]
+    checks = [check("error_rate_high", "verified", ver, fire, 3, 0, "feature_not_available",
+                    ver),
+              check("error_rate_high", "baseline", res, fire, 9, 0, "feature_not_available",
+                    ver),
+              check("latency_high", "not_verified", T0 + HOUR + 5 * MIN, T0 + HOUR)]
+    evs = events(2, triggers=trig) + checks
+    evs.append(checks[0])  # redelivered: told once
+    src = write(tmp_path, evs)
+    p = run("--input", src)
+    assert p.returncode == 0 and p.stderr == "", p.stderr  # nothing skipped
+    blocks = p.stdout.strip().split("\n\n")
+    assert blocks[0].splitlines()[-1] == (
+        "Notes: error_rate_high FIRING at 10:20:00 (error_rate 0.35 > 0.1 over 300 s, "
+        "40 samples); resolved at 10:30:00; "
+        "error_rate_high rollback verified at 10:20:40 (fired 10:20:00; 3 unavailable, "
+        "0 s without requests) by feature_not_available; "
+        "error_rate_high rollback baseline at 10:30:00 (fired 10:20:00; 9 unavailable, "
+        "0 s without requests): verified at 10:20:40")
+    assert blocks[1].splitlines()[-1] == (
+        "Notes: latency_high rollback NOT VERIFIED at 11:05:00 (fired 11:00:00; 0 unavailable, "
+        "0 s without requests): escalate")
+    doc = json.loads(run("--input", src, "--format", "json").stdout)
+    assert doc["input"]["skipped_lines"] == 0
+    assert [(c["rule"], c["state"], c["hour"], c["evidence"]) for c in doc["rollback_checks"]] == [
+        ("error_rate_high", "verified", 1, "feature_not_available"),
+        ("error_rate_high", "baseline", 1, "feature_not_available"),
+        ("latency_high", "not_verified", 2, None)]
+    assert doc["rollback_checks"][0]["verified_at_ms"] == ver
+    html = run("--input", src, "--format", "html").stdout
+    assert "<h2>Rollback checks</h2>" in html
+    assert html.count("<td class='l fail'>not_verified</td>") == 1
+    # the verdict reads the triggers, as before
+    code, _, crit = soak_json(src)
+    assert code == 1
+
+
 def test_config_sets_the_targets(tmp_path):
     cfg = tmp_path / "config.json"
     cfg.write_text(json.dumps({"status": {"success_rate_min": 0.97, "latency_mean_max_ms": 900}}))

@@ -15,7 +15,7 @@ SRC = pathlib.Path(os.environ.get("SOAKWATCH_SRC", pathlib.Path(__file__).resolv
 BIN = os.environ.get("SOAKWATCH_BIN", "")
 SCHEMAS = SRC / "schemas"
 EXAMPLES = [SRC / "examples" / "config.default.json", SRC / "examples" / "config.backtest-8pct.json"]
-NAMES = ["config", "input-event", "rollback-trigger", "status"]
+NAMES = ["config", "input-event", "rollback-trigger", "status", "rollback-check"]
 
 
 def schema(name):
@@ -176,6 +176,12 @@ TRIGGER = {"type": "rollback_trigger", "schema_version": 1, "id": "error_rate_hi
            "window_end_ms": 1795165674000, "metric": "error_rate", "op": ">", "threshold": 0.1,
            "value": 0.15, "samples": 900, "feature": "feature.stream5_time_crunch_mode",
            "action": "disable_flag"}
+CHECK = {"type": "rollback_check", "schema_version": 1,
+         "id": "error_rate_high:1795165674000:verified", "rule": "error_rate_high",
+         "state": "verified", "at_ms": 1795165700000, "at": "2026-11-20T09:08:20.000Z",
+         "fired_at_ms": 1795165674000, "verify_within_s": 300, "unavailable": 4, "quiet_s": 0,
+         "evidence": "feature_not_available", "verified_at_ms": 1795165700000,
+         "feature": "feature.stream5_time_crunch_mode", "action": "none"}
 
 
 DROP = object()  # changed(doc, key=DROP) removes the key
@@ -224,6 +230,28 @@ def test_output_events_by_hand():
     ]
     for doc in bad_trigger:
         assert list(validator("rollback-trigger").iter_errors(doc)), doc
+    # section 10: the rollback check
+    check = validator("rollback-check")
+    check.validate(CHECK)
+    check.validate(changed(CHECK, id="error_rate_high:1795165674000:not_verified",
+                           state="not_verified", evidence=None, verified_at_ms=None,
+                           action="escalate"))
+    check.validate(changed(CHECK, id="error_rate_high:1795165674000:baseline", state="baseline",
+                           evidence=None, verified_at_ms=None))
+    check.validate(changed(CHECK, id="error_rate_high:1795165674000:baseline", state="baseline"))
+    bad_check = [
+        changed(CHECK, id="error_rate_high:1795165674000"),
+        changed(CHECK, state="pending"),
+        changed(CHECK, action="escalate"),  # verified: none
+        changed(CHECK, state="not_verified", id="error_rate_high:1795165674000:not_verified"),
+        changed(CHECK, evidence=None),  # verified says by what
+        changed(CHECK, unavailable=-1),
+        changed(CHECK, quiet_s=DROP),
+        changed(CHECK, type="rollback_trigger"),
+        changed(CHECK, extra=1),
+    ]
+    for doc in bad_check:
+        assert list(check.iter_errors(doc)), doc
 
 
 def soakwatch_checks_configs():

@@ -119,6 +119,11 @@ static void test_defaults(void)
     CHECK_STR(cfg.http_listen, "");
     CHECK_INT(cfg.quality_enabled, 0);
     CHECK_INT(cfg.provenance, 0);
+    CHECK_INT(cfg.rollback_check, 1);
+    CHECK_INT(cfg.rollback_verify_within_s, 300);
+    CHECK_STR(cfg.rollback_reason, "feature_not_available");
+    CHECK_INT(cfg.rollback_unavailable_min, 1);
+    CHECK_INT(cfg.rollback_quiet_s, 60);
     CHECK_INT(config_longest_window_s(&cfg), 1800);
     CHECK_INT(config_validate(&cfg, err, sizeof(err)), 0);
     CHECK_STR(config_metric_name(M_TIME_CONSTRAINT_SUCCESS_RATE), "time_constraint_success_rate");
@@ -149,6 +154,8 @@ static const char every_key[] =
     " \"feature\": \"flag.x\","
     " \"data_quality\": {\"enabled\": true, \"max_watermark_lag_s\": 90},"
     " \"provenance\": true,"
+    " \"rollback\": {\"check\": true, \"verify_within_s\": 120, \"reason\": \"boom\","
+    "   \"unavailable_min\": 3, \"quiet_s\": 30},"
     " \"kafka\": {\"brokers\": \"k1:9092,k2:9092\", \"input_topic\": \"in\","
     "   \"output_topic\": \"out\", \"group\": \"g\", \"dead_letter_topic\": \"dlq\","
     "   \"properties\": {\"security.protocol\": \"SASL_SSL\", \"client.id\": \"sw\"}},"
@@ -207,6 +214,11 @@ static void test_every_key_overrides(void)
     CHECK_INT(cfg.quality_enabled, 1);
     CHECK_INT(cfg.quality_max_watermark_lag_s, 90);
     CHECK_INT(cfg.provenance, 1);
+    CHECK_INT(cfg.rollback_check, 1);
+    CHECK_INT(cfg.rollback_verify_within_s, 120);
+    CHECK_STR(cfg.rollback_reason, "boom");
+    CHECK_INT(cfg.rollback_unavailable_min, 3);
+    CHECK_INT(cfg.rollback_quiet_s, 30);
     CHECK_STR(cfg.brokers, "k1:9092,k2:9092");
     CHECK_STR(cfg.input_topic, "in");
     CHECK_STR(cfg.output_topic, "out");
@@ -375,6 +387,28 @@ static void test_cross_field(void)
                       " \"threshold\": 0.1, \"window_s\": 60,"
                       " \"windows_s\": [60, 120, 180, 240]}]}",
                       "config: rules[0].windows_s: at most 3 windows");
+    /* The rollback check (docs/semantics.md section 10). */
+    CHECK_REFUSED("{\"rollback\": {\"verify_within_s\": 1801}}",
+                  "config: rollback.verify_within_s: 1801 must be at most the longest window "
+                  "(1800 s)");
+    CHECK_INT(load("{\"rollback\": {\"verify_within_s\": 1800}}"), 0);
+    CHECK_REFUSED("{\"rollback\": {\"verify_within_s\": 0}}",
+                  "config: rollback.verify_within_s: 0 out of range 1..86400");
+    CHECK_REFUSED("{\"rollback\": {\"quiet_s\": 301}}",
+                  "config: rollback.quiet_s: 301 must be at most rollback.verify_within_s (300)");
+    CHECK_INT(load("{\"rollback\": {\"quiet_s\": 300}}"), 0);
+    CHECK_REFUSED("{\"rollback\": {\"unavailable_min\": 0}}",
+                  "config: rollback.unavailable_min: 0 out of range: must be >= 1");
+    CHECK_REFUSED("{\"rollback\": {\"reason\": \"nope\"}}",
+                  "config: rollback.reason: \"nope\" is not one of fallback_reasons (list it "
+                  "there, or set rollback.check to false)");
+    CHECK_REFUSED("{\"fallback_reasons\": [\"boom\"]}",
+                  "config: rollback.reason: \"feature_not_available\" is not one of "
+                  "fallback_reasons (list it there, or set rollback.check to false)");
+    CHECK_INT(load("{\"fallback_reasons\": [\"boom\"], \"rollback\": {\"check\": false}}"), 0);
+    CHECK_REFUSED("{\"rollback\": {\"check\": 1}}",
+                  "config: rollback.check: expected a boolean, got integer");
+    CHECK_REFUSED("{\"rollback\": {\"when\": 1}}", "config: rollback.when: unknown key");
 }
 
 static void test_rules(void)
@@ -602,7 +636,8 @@ static void test_fingerprint(void)
     cfg.rules[1] = t;
     config_fingerprint(&cfg, b);
     CHECK(strcmp(a, b) != 0);
-    CHECK_INT(load("{\"fallback_reasons\": [\"internal_error\"]}"), 0);
+    CHECK_INT(load("{\"fallback_reasons\": [\"internal_error\"],"
+                   " \"rollback\": {\"reason\": \"internal_error\"}}"), 0);
     config_fingerprint(&cfg, b);
     CHECK(strcmp(a, b) != 0);
 }
@@ -633,7 +668,8 @@ static void test_dump(void)
 {
     check_roundtrip("{}");
     check_roundtrip(every_key);
-    check_roundtrip("{\"rules\": [], \"strategies\": [], \"fallback_reasons\": []}");
+    check_roundtrip("{\"rules\": [], \"strategies\": [], \"fallback_reasons\": [],"
+                    " \"rollback\": {\"check\": false}}");
     check_roundtrip("{\"rules\": [{\"name\": \"t\", \"metric\": \"latency_p95_ms\", \"op\": \"<=\","
                     " \"threshold\": -0.0, \"window_s\": 1, \"min_samples\": 9007199254740993},"
                     " {\"name\": \"u\", \"metric\": \"time_constraint_success_rate\","

@@ -65,6 +65,23 @@ int main(void)
     CHECK_INT(h.published[1], 1);
     history_builder_destroy(b);
 
+    /* a rollback check (docs/semantics.md section 10) names a rule and a
+     * state, but is no transition: only its instant counts */
+    b = history_builder_create(&cfg);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[\"%s\"]}", r0);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_check\",\"at_ms\":65000,\"rule\":\"%s\","
+             "\"state\":\"verified\",\"fired_at_ms\":50000}", r0);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_check\",\"at_ms\":66000,\"rule\":\"%s\","
+             "\"state\":\"not_verified\",\"fired_at_ms\":50000}", r1);
+    take(b, s);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.last_at_ms, 66000);
+    CHECK_INT(h.published[0], 1);
+    CHECK_INT(h.published[1], 0);
+    history_builder_destroy(b);
+
     /* more transitions than kept: the latest decide */
     b = history_builder_create(&cfg);
     for (int i = 0; i < MAX_HISTORY_TRIGGERS * 2 + 1; i++) {

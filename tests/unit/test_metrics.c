@@ -329,6 +329,11 @@ static void test_render(void)
     CHECK_LINE(t, "soakwatch_rule_threshold{rule=\"success_rate_low\"} 0.9");
     CHECK_LINE(t, "soakwatch_rule_threshold{rule=\"latency_high\"} 5000");
     CHECK_LINE(t, "soakwatch_rule_threshold{rule=\"zero_requests\"} 0");
+    /* Section 10: no rollback check yet, each state of each rule at 0. */
+    CHECK_LINE(t, "# TYPE soakwatch_rollback_checks_total counter");
+    CHECK_LINE(t, "soakwatch_rollback_checks_total{rule=\"error_rate_high\",state=\"verified\"} 0");
+    CHECK_LINE(t, "soakwatch_rollback_checks_total{rule=\"zero_requests\",state=\"not_verified\"} 0");
+    CHECK_LINE(t, "soakwatch_rollback_checks_total{rule=\"latency_high\",state=\"baseline\"} 0");
     /* First status at B+60 (t0 + status interval): not yet. */
     CHECK_NO(t, "soakwatch_status");
     CHECK_LINE(t, "soakwatch_event_time_seconds 1800000010");
