@@ -15,6 +15,7 @@
 
 #include "config_env.h"
 #include "config_input.h"
+#include "config_soak.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* a config file is small; refuse anything bigger */
 /* The rollback check's defaults (docs/semantics.md section 10): the plan's
@@ -75,6 +76,7 @@ const cfg_key cfg_keys[] = {
     {"kafka.properties", CK_PROPS, 0, 0, 0, 0, 0, 0},
     {"http", CK_OBJ, 0, 0, 0, 0, 0, 0},
     {"http.listen", CK_STR, OFF(http_listen), 0, 0, 0, 0, 0},
+    {"soak", CK_SOAK, OFF(soak), 0, 0, 0, 0, 0},
 };
 const int cfg_n_keys = (int)(sizeof(cfg_keys) / sizeof(cfg_keys[0]));
 
@@ -157,6 +159,7 @@ void config_defaults(sw_config *cfg)
     for (size_t i = 0; i < sizeof(default_reasons) / sizeof(default_reasons[0]); i++)
         labels_add(&cfg->reasons, default_reasons[i]);
     config_input_defaults(&cfg->input);
+    config_soak_defaults(&cfg->soak);
     strcpy(cfg->feature, "feature.stream5_time_crunch_mode");
     cfg->n_rules = (int)(sizeof(default_rules) / sizeof(default_rules[0]));
     for (int i = 0; i < cfg->n_rules; i++) {
@@ -1022,6 +1025,10 @@ static int load_object(const cfg_loader *l, const char *base, const json_t *obj,
             break;
         case CK_INPUT:
             if (config_input_load(v, (sw_input *)(void *)dst, l->src, l->err, l->errlen))
+                return -1;
+            break;
+        case CK_SOAK:
+            if (config_soak_load(v, (sw_soak *)(void *)dst, l->src, l->err, l->errlen))
                 return -1;
             break;
         }

@@ -122,6 +122,20 @@ typedef struct sw_kafka_prop {
     char value[SW_STR_MAX + 1];
 } sw_kafka_prop;
 
+/* The soak cadence (docs/semantics.md section 11); off unless `soak` is
+ * present. Targets are strict, as the plan writes them. */
+typedef struct sw_soak {
+    int enabled;
+    int64_t start_ms;                 /* INT64_MIN: not given */
+    int64_t hours;                    /* the soak's length (48) */
+    char title[SW_STR_MAX + 1];       /* "Stream5 Staging Update" */
+    char dashboard_url[SW_STR_MAX + 1]; /* "" = none */
+    double success_rate_min;          /* pass when success_rate > this (0.95) */
+    double latency_mean_max_ms;       /* pass when latency_mean_ms < this (2000) */
+    double error_rate_max;            /* pass when error_rate < this (0.05) */
+    double compression_success_min;  /* pass when time_constraint_success_rate > this (0.8) */
+} sw_soak;
+
 typedef struct sw_config {
     /* time (SEMANTICS section 3) */
     int64_t allowed_lateness_s;
@@ -178,8 +192,11 @@ typedef struct sw_config {
     char rollback_reason[SW_STR_MAX + 1]; /* one of fallback_reasons */
     int64_t rollback_unavailable_min;
     int64_t rollback_quiet_s;
+
     /* http (operations) */
     char http_listen[SW_STR_MAX + 1]; /* "" = off; "ADDR:PORT" */
+
+    sw_soak soak; /* section 11 */
 } sw_config;
 
 /* Fill cfg with the built-in defaults (the runbook's rules). */

@@ -42,6 +42,7 @@ typedef enum cfg_key_type {
     CK_RULES,    /* the rule list */
     CK_PROPS,    /* the Kafka properties */
     CK_INPUT,    /* the input mapping (config_input.c) */
+    CK_SOAK,     /* the soak cadence (config_soak.c) */
 } cfg_key_type;
 
 /* One key of the file format. The JSON Schema mirrors this table. */

@@ -29,6 +29,8 @@ typedef struct sw_counters {
     uint64_t fetch_wakeups;                 /* librdkafka's fetcher woken after its queue filled */
     uint64_t input_interruptions;           /* broker connections lost while consuming */
     uint64_t input_overflow;                /* events of one message beyond a staging ring */
+    int64_t soak_hour;                      /* last soak hour updated: 0 none yet, -1 off */
+    int soak_last_status;                   /* its worst status: 0 green..2 red, -1 none */
 } sw_counters;
 
 #endif

@@ -21,6 +21,7 @@ typedef enum sw_out_type {
     SW_OUT_TRIGGER = 0,
     SW_OUT_STATUS = 1,
     SW_OUT_ROLLBACK_CHECK = 2, /* docs/semantics.md section 10 */
+    SW_OUT_SOAK_UPDATE = 3,    /* section 11: emitted by processor/report/soak.c */
 } sw_out_type;
 
 /* One output event, rendered. Borrowed: valid during the callback only. */

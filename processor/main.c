@@ -11,11 +11,13 @@
 
 #include "config.h"
 #include "config_env.h"
+#include "config_soak.h"
 #include "event.h"
 #include "input_check.h"
 #include "live/live.h"
 #include "replay.h"
 #include "report/report.h"
+#include "report/soak.h"
 
 static const char usage_text[] =
     "usage: soakwatch <command> [options]\n"
@@ -24,7 +26,8 @@ static const char usage_text[] =
     "\n"
     "commands:\n"
     "  replay [--config FILE] [--input PATH|-] [--output PATH|-] [--format json|text]\n"
-    "         [--control FILE] [--start TIME] [--progress|--no-progress]\n"
+    "         [--control FILE] [--start TIME] [--soak-start TIME]\n"
+    "         [--progress|--no-progress]\n"
     "         Replay a JSON Lines file (plain or gzip; default stdin) and write the\n"
     "         output events (default stdout). A summary line goes to stderr;\n"
     "         progress too when stderr is a terminal. --start: coverage starts there\n"
@@ -36,7 +39,8 @@ static const char usage_text[] =
     "         Replay a recorded Kafka topic; TIME is RFC 3339 or epoch milliseconds.\n"
     "  run [--config FILE] [--brokers LIST] [--input-topic T] [--output-topic T]\n"
     "      [--group G] [--dead-letter-topic T] [--control-topic T] [--http ADDR:PORT]\n"
-    "  run [--config FILE] [--control FILE] [--http ADDR:PORT]\n"
+    "      [--soak-start TIME]\n"
+    "  run [--config FILE] [--control FILE] [--http ADDR:PORT] [--soak-start TIME]\n"
     "         Live: Kafka to Kafka; with no brokers, stdin to stdout. Acknowledgements\n"
     "         of latched triggers: messages on --control-topic, or lines appended to\n"
     "         the --control file on stdin.\n"
@@ -143,6 +147,7 @@ enum {
     OPT_CONFIG = 1000, OPT_INPUT, OPT_OUTPUT, OPT_FORMAT, OPT_BROKERS, OPT_TOPIC,
     OPT_FROM, OPT_TO, OPT_OUTPUT_TOPIC, OPT_INPUT_TOPIC, OPT_GROUP, OPT_DLT, OPT_HTTP,
     OPT_PROGRESS, OPT_NO_PROGRESS, OPT_CONTROL, OPT_CONTROL_TOPIC, OPT_START,
+    OPT_SOAK_START,
 };
 
 static const struct option long_opts[] = {
@@ -164,13 +169,14 @@ static const struct option long_opts[] = {
     {"control", required_argument, NULL, OPT_CONTROL},
     {"control-topic", required_argument, NULL, OPT_CONTROL_TOPIC},
     {"start", required_argument, NULL, OPT_START},
+    {"soak-start", required_argument, NULL, OPT_SOAK_START},
     {NULL, 0, NULL, 0},
 };
 
 typedef struct cli_args {
     const char *config, *input, *output, *format, *brokers, *topic, *from, *to;
     const char *output_topic, *input_topic, *group, *dlt, *http, *control, *control_topic;
-    const char *start;
+    const char *start, *soak_start;
     int progress;
 } cli_args;
 
@@ -204,6 +210,7 @@ static int parse_args(int argc, char **argv, cli_args *a)
         case OPT_CONTROL: a->control = optarg; break;
         case OPT_CONTROL_TOPIC: a->control_topic = optarg; break;
         case OPT_START: a->start = optarg; break;
+        case OPT_SOAK_START: a->soak_start = optarg; break;
         case ':':
             return usage_error("%s needs a value", argv[optind - 1]);
         default:
@@ -215,6 +222,41 @@ static int parse_args(int argc, char **argv, cli_args *a)
     if (a->format && strcmp(a->format, "json") != 0 && strcmp(a->format, "text") != 0)
         return usage_error("--format must be json or text, not %s", a->format);
     return 0;
+}
+
+/* --soak-start TIME: the cadence on, from TIME (section 11). Returns 0, or
+ * 2 after a usage message. */
+static int soak_start_arg(sw_config *cfg, const char *arg)
+{
+    int64_t ms = 0;
+    if (arg == NULL)
+        return 0;
+    if (config_soak_parse_start(arg, &ms) != 0)
+        return usage_error("--soak-start: not RFC 3339 or epoch milliseconds: %s", arg);
+    cfg->soak.enabled = 1;
+    cfg->soak.start_ms = ms;
+    return 0;
+}
+
+/* File replay, followed by the soak cadence when it is on. */
+static int file_replay_soak(const sw_config *cfg, const cli_args *a, int text, int64_t start_ms)
+{
+    file_replay_opts o = {a->input, a->output, text, a->progress, a->control, start_ms};
+    file_replay_follower follow = {soak_emit, NULL, soak_attach};
+    soak_follower *f = NULL;
+    if (cfg->soak.enabled) {
+        char err[200];
+        f = soak_create(cfg, err, sizeof(err));
+        if (f == NULL) {
+            fprintf(stderr, "soakwatch: %s\n", err);
+            return 1;
+        }
+        soak_set_text(f, text);
+        follow.ud = f;
+    }
+    int rc = file_replay_run_followed(cfg, &o, f ? &follow : NULL);
+    soak_destroy(f);
+    return rc;
 }
 
 static int cmd_replay(int argc, char **argv)
@@ -241,9 +283,12 @@ static int cmd_replay(int argc, char **argv)
         free(cfg);
         return usage_error("--start: not RFC 3339 or epoch milliseconds: %s", a.start);
     }
+    if (soak_start_arg(cfg, a.soak_start) != 0) {
+        free(cfg);
+        return 2;
+    }
     if (!kafka) {
-        file_replay_opts o = {a.input, a.output, text, a.progress, a.control, start_ms};
-        rc = file_replay_run(cfg, &o);
+        rc = file_replay_soak(cfg, &a, text, start_ms);
         free(cfg);
         return rc;
     }
@@ -319,7 +364,8 @@ static int cmd_run(int argc, char **argv)
         (a.group && set_str(cfg->group, "--group", a.group)) ||
         (a.dlt && set_str(cfg->dead_letter_topic, "--dead-letter-topic", a.dlt)) ||
         (a.control_topic && set_str(cfg->control_topic, "--control-topic", a.control_topic)) ||
-        (a.http && set_str(cfg->http_listen, "--http", a.http)))
+        (a.http && set_str(cfg->http_listen, "--http", a.http)) ||
+        soak_start_arg(cfg, a.soak_start) != 0)
         goto out;
     char err[512];
     if (config_validate(cfg, err, sizeof(err)) != 0) {

@@ -390,6 +390,24 @@ static int render_live_gauges(const sw_counters *c, sw_buf *out)
     return rc;
 }
 
+/* The soak cadence (docs/semantics.md section 11), once it has started. */
+static int render_soak(const sw_counters *c, sw_buf *out)
+{
+    fam f;
+    int rc = 0;
+    if (c->soak_hour < 0)
+        return 0;
+    fam_init(&f, out, "soakwatch_soak_hour", "gauge",
+             "Hour of the soak whose period the last soak_update closed (0: none yet).");
+    sample_i64(&f, NULL, NULL, c->soak_hour);
+    keep_rc(&rc, f.rc);
+    fam_init(&f, out, "soakwatch_soak_last_update_status", "gauge",
+             "Worst status of the last soak period: 0 green, 1 yellow, 2 red, -1 none.");
+    sample_i64(&f, NULL, NULL, c->soak_last_status);
+    keep_rc(&rc, f.rc);
+    return rc;
+}
+
 static int render_counters(const sw_engine *e, const sw_counters *c, sw_buf *out)
 {
     static const sw_engine_stats none;
@@ -412,6 +430,8 @@ int metrics_render(const sw_engine *e, const sw_config *cfg, const sw_counters *
         keep_rc(&rc, render_rules(e, cfg, out));
     }
     keep_rc(&rc, render_counters(e, c, out));
+    if (cfg->soak.enabled)
+        keep_rc(&rc, render_soak(c, out));
 
     fam f;
     fam_init(&f, out, "soakwatch_ready", "gauge",

@@ -145,6 +145,7 @@ static void sink_emit(void *ud, const sw_output *o)
 typedef struct replay {
     const sw_config *cfg;
     const file_replay_opts *o;
+    const file_replay_follower *follow; /* NULL: none */
     sw_ack_list acks;
     gzFile in;
     FILE *out;              /* NULL until opened; may be stdout */
@@ -243,12 +244,16 @@ static int replay_start_engine(replay *r)
     r->sink.out = r->out;
     r->sink.counters = &r->counters;
     r->sink.write_failed = 0;
+    const file_replay_follower *f = r->follow;
     if (pipeline_dec_config(r->cfg, &r->dc, err, sizeof(err)) == 0)
-        r->e = sw_engine_create(r->cfg, sink_emit, &r->sink, err, sizeof(err));
+        r->e = sw_engine_create(r->cfg, f ? f->emit : sink_emit, f ? f->ud : &r->sink, err,
+                                sizeof(err));
     if (r->e == NULL) {
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;
     }
+    if (f)
+        f->bind(f->ud, r->e, &r->counters, sink_emit, &r->sink);
     sw_engine_set_text(r->e, r->o->text);
     if (r->o->start_ms != INT64_MIN)
         sw_engine_set_watch_start(r->e, sw_floor_div(r->o->start_ms, 1000));
@@ -386,10 +391,17 @@ static int replay_release(replay *r, int rc)
 
 int file_replay_run(const sw_config *cfg, const file_replay_opts *o)
 {
+    return file_replay_run_followed(cfg, o, NULL);
+}
+
+int file_replay_run_followed(const sw_config *cfg, const file_replay_opts *o,
+                             const file_replay_follower *f)
+{
     replay r;
     memset(&r, 0, sizeof(r));
     r.cfg = cfg;
     r.o = o;
+    r.follow = f;
     int rc = replay_open(&r);
     if (rc == 0)
         rc = replay_start_engine(&r);

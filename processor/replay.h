@@ -6,6 +6,8 @@
 #include <stdint.h>
 
 #include "config.h"
+#include "counters.h"
+#include "engine.h"
 
 typedef struct file_replay_opts {
     const char *input;   /* path, or "-" / NULL for stdin */
@@ -17,8 +19,21 @@ typedef struct file_replay_opts {
                             or INT64_MIN: at the first event */
 } file_replay_opts;
 
+/* A follower of the output stream (the soak cadence, wired by main.c,
+ * since processor/ does not reach up into processor/report/): the engine
+ * emits into emit(ud), and bind hands it the engine, the counters and the
+ * sink it passes everything on to. */
+typedef struct file_replay_follower {
+    sw_emit_fn emit;
+    void *ud;
+    void (*bind)(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud);
+} file_replay_follower;
+
 /* Returns the process exit status: 0, 2 when a file cannot be opened (one
  * line on stderr naming it), 1 when writing the output fails. */
 int file_replay_run(const sw_config *cfg, const file_replay_opts *o);
+/* The same, with a follower of the output stream (NULL: none). */
+int file_replay_run_followed(const sw_config *cfg, const file_replay_opts *o,
+                             const file_replay_follower *f);
 
 #endif

@@ -24,6 +24,7 @@ struct history_builder {
     const sw_config *cfg;
     sw_history h;
     int64_t status_at;
+    int64_t soak_at;       /* the latest soak_update taken, -1: none */
     int short_of_memory;   /* an event went unread: the history is unknown */
     size_t n_trig;
     hist_trigger trig[MAX_HISTORY_TRIGGERS];
@@ -35,7 +36,9 @@ history_builder *history_builder_create(const sw_config *cfg)
     if (b) {
         b->cfg = cfg;
         b->h.last_at_ms = -1;
+        b->h.soak_start_ms = -1;
         b->status_at = -1;
+        b->soak_at = -1;
     }
     return b;
 }
@@ -78,6 +81,16 @@ static void take_status(history_builder *b, const json_t *o, int64_t at_ms)
     }
 }
 
+/* The soak a restart carries on (docs/semantics.md section 11). */
+static void take_soak(history_builder *b, const json_t *o, int64_t at_ms)
+{
+    const json_t *s = json_object_get(o, "soak_start_ms");
+    if (at_ms <= b->soak_at || !json_is_integer(s))
+        return;
+    b->soak_at = at_ms;
+    b->h.soak_start_ms = json_integer_value(s);
+}
+
 static void take_trigger(history_builder *b, const json_t *o, int64_t at_ms)
 {
     int r = rule_index(b->cfg, json_object_get(o, "rule"));
@@ -116,6 +129,8 @@ void history_builder_take(history_builder *b, const char *json, size_t len)
             take_status(b, o, at_ms);
         else if (strcmp(json_string_value(type), "rollback_trigger") == 0)
             take_trigger(b, o, at_ms);
+        else if (strcmp(json_string_value(type), "soak_update") == 0)
+            take_soak(b, o, at_ms);
     }
     json_decref(o);
 }
@@ -123,6 +138,7 @@ void history_builder_take(history_builder *b, const char *json, size_t len)
 static void no_history(sw_history *out)
 {
     out->last_at_ms = -1;
+    out->soak_start_ms = -1;
     memset(out->published, 0, sizeof(out->published));
 }
 

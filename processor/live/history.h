@@ -23,6 +23,7 @@
 typedef struct sw_history {
     int64_t last_at_ms;                /* -1: nothing published in the span */
     uint8_t published[SW_MAX_RULES];   /* firing as last published */
+    int64_t soak_start_ms;             /* of the latest soak_update in the span; -1: none */
 } sw_history;
 
 /* Read topic's recent history as of now (now_fn: the clock, for the

@@ -22,6 +22,7 @@
 #include "../engine_time.h"
 #include "../event.h"
 #include "../pipeline.h"
+#include "../report/soak.h"
 #include "loop.h"
 #include "sink.h"
 #include "source.h"
@@ -38,6 +39,7 @@ typedef struct replay {
     sw_sink *sink;
     sw_source *src;
     sw_engine *e;
+    soak_follower *soak; /* the soak cadence (section 11), NULL when off */
     int64_t to_s;         /* stop once every instant up to it is evaluated; -1 none */
     int complete;         /* read to the end, or up to to_s */
     int progress;         /* a terminal: say how far it got every second */
@@ -113,8 +115,17 @@ static int open_parts(replay *r)
     source_hooks h = {r, loop_now_ms, busy, no_dead_letters};
     if ((r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||
         (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (r->e = sw_engine_create(cfg, sink_output, r->sink, r->err, sizeof(r->err))) == NULL)
+        (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
+        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
+                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
+                                 sizeof(r->err))) == NULL)
         return -1;
+    int64_t from_s = sw_floor_div(o->from_ms + 999, 1000);
+    if (r->soak) {
+        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
+        soak_set_publish_from(r->soak, from_s); /* a live run's soak began where it published */
+        soak_set_text(r->soak, o->text);
+    }
     if (cfg->provenance &&
         sw_engine_set_sources(r->e, source_partitions(r->src), "partitions") != 0) {
         snprintf(r->err, sizeof(r->err), "out of memory");
@@ -123,7 +134,7 @@ static int open_parts(replay *r)
     if (source_start(r->src, r->e, r->err, sizeof(r->err)) != 0)
         return -1;
     r->to_s = o->to_ms < 0 ? -1 : sw_floor_div(o->to_ms, 1000);
-    sw_engine_set_emit_range(r->e, sw_floor_div(o->from_ms + 999, 1000), r->to_s, NULL);
+    sw_engine_set_emit_range(r->e, from_s, r->to_s, NULL);
     sw_engine_set_text(r->e, o->text);
     return 0;
 }
@@ -187,6 +198,7 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
     source_destroy(r->src);
     sink_destroy(r->sink);
     sw_engine_destroy(r->e);
+    soak_destroy(r->soak);
     pipeline_dec_free(&r->dc);
     free(r);
     return rc;

@@ -20,6 +20,7 @@
 #include "../engine_time.h"
 #include "../event.h"
 #include "../pipeline.h"
+#include "../report/soak.h"
 #include "commit.h"
 #include "control_in.h"
 #include "history.h"
@@ -39,6 +40,7 @@ typedef struct run {
     sw_source *src;
     sw_control_in *ctl;
     sw_engine *e;
+    soak_follower *soak; /* the soak cadence (section 11), NULL when off */
     sw_commit cm;
     int watching;   /* every partition has been read to its end once */
     int restart;    /* the input topic changed shape: start over */
@@ -164,8 +166,21 @@ static int open_parts(run *r)
         history_read(cfg, cfg->output_topic, loop_now_ms, NULL, &hist, r->err,
                      sizeof(r->err)) != 0 ||
         (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (r->e = sw_engine_create(cfg, sink_output, r->sink, r->err, sizeof(r->err))) == NULL)
+        (cfg->soak.enabled &&
+         (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
+        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
+                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
+                                 sizeof(r->err))) == NULL)
         goto fail;
+    /* Publish after what the topic holds (the downtime included); a fresh
+     * deployment publishes from now, every rule as not firing. */
+    int64_t from = sw_time_first_publish_s(cfg, hist.last_at_ms, now_ms);
+    if (r->soak) {
+        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
+        soak_set_publish_from(r->soak, from);
+        if (cfg->soak.start_ms == INT64_MIN && hist.soak_start_ms >= 0)
+            soak_set_start(r->soak, hist.soak_start_ms); /* carry on the same soak */
+    }
     int n = source_partitions(r->src);
     if ((cfg->provenance && sw_engine_set_sources(r->e, n, "partitions") != 0) ||
         commit_init(&r->cm, n) != 0) {
@@ -174,9 +189,6 @@ static int open_parts(run *r)
     }
     if (source_start(r->src, r->e, r->err, sizeof(r->err)) != 0)
         goto fail;
-    /* Publish after what the topic holds (the downtime included); a fresh
-     * deployment publishes from now, every rule as not firing. */
-    int64_t from = sw_time_first_publish_s(cfg, hist.last_at_ms, now_ms);
     sw_engine_set_emit_range(r->e, from, -1, hist.published);
     fprintf(stderr, "soakwatch: reading %s (%d partitions) from %" PRId64
             " s back; publishing to %s from %" PRId64 "\n", cfg->input_topic, n,
@@ -200,6 +212,7 @@ static void close_parts(run *r)
     source_destroy(r->src);
     sink_destroy(r->sink);
     sw_engine_destroy(r->e);
+    soak_destroy(r->soak);
     commit_free(&r->cm);
     pipeline_dec_free(&r->dc);
 }

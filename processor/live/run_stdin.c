@@ -20,6 +20,7 @@
 #include "../engine_time.h"
 #include "../event.h"
 #include "../pipeline.h"
+#include "../report/soak.h"
 #include "control_in.h"
 #include "loop.h"
 #include "sink.h"
@@ -34,6 +35,7 @@ typedef struct run {
     dec_config dc;
     sw_sink *sink;
     sw_engine *e;
+    soak_follower *soak; /* the soak cadence (section 11), NULL when off */
     sw_control_in *ctl;
     ev_io stdin_io;
     ev_stat ctl_stat;
@@ -169,11 +171,16 @@ static int open_parts(run *r)
     r->line = malloc(cfg->max_message_bytes + 2);
     if (r->line == NULL ||
         (r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (r->e = sw_engine_create(cfg, sink_output, r->sink, r->err, sizeof(r->err))) == NULL ||
+        (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
+        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
+                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
+                                 sizeof(r->err))) == NULL ||
         (cfg->provenance && sw_engine_set_sources(r->e, 1, "lines") != 0)) {
         fprintf(stderr, "soakwatch: %s\n", r->line && r->sink && !r->e ? r->err : "out of memory");
         return 1;
     }
+    if (r->soak)
+        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
     if (r->ctl_path) {
         r->ctl = control_in_file(cfg, r->ctl_path, &r->c);
         if (r->ctl == NULL) {
@@ -250,6 +257,7 @@ int run_stdin(const sw_config *cfg, const char *control_path)
     }
     control_in_destroy(r->ctl);
     sw_engine_destroy(r->e);
+    soak_destroy(r->soak);
     sink_destroy(r->sink);
     pipeline_dec_free(&r->dc);
     free(r->line);

@@ -134,7 +134,8 @@ static void produce(sw_sink *s, int kind, const char *key, size_t key_len, const
 
 void sink_output(void *ud, const sw_output *o)
 {
-    static const char *const types[] = {"rollback_trigger", "status", "rollback_check"};
+    static const char *const types[] = {"rollback_trigger", "status", "rollback_check",
+                                        "soak_update"};
     sw_sink *s = ud;
     s->c->outputs_written++;
     if (s->out && (fwrite(o->json, 1, o->json_len, s->out) != o->json_len ||

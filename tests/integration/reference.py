@@ -63,7 +63,11 @@ DEFAULTS = {
 
 RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples"}
 TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
-            "strategies", "fallback_reasons", "feature", "rules", "input", "rollback"}
+            "strategies", "fallback_reasons", "feature", "rules", "input", "rollback", "soak"}
+SOAK_DEFAULTS = {"start": None, "hours": 48, "title": "Stream5 Staging Update",
+                 "dashboard_url": "",
+                 "targets": {"success_rate_min": 0.95, "latency_mean_max_ms": 2000,
+                             "error_rate_max": 0.05, "compression_success_min": 0.80}}
 
 TS_MAX_MS = 253402300799999
 REJECT_NAMES = ["too_large", "envelope", "invalid_json", "not_object", "event", "ts", "duration",
@@ -88,10 +92,13 @@ def make_config(overrides=None):
     contract, byte for byte), else the section read by input_config()."""
     cfg = json.loads(json.dumps(DEFAULTS))
     cfg["input"] = None
+    cfg["soak"] = None
     for key, val in (overrides or {}).items():
         if key not in TOP_KEYS:
             raise ValueError("reference: unsupported config key %r" % key)
-        if key == "input":
+        if key == "soak":
+            cfg["soak"] = soak_config(val)
+        elif key == "input":
             cfg["input"] = input_config(val)
         elif key in ("status", "events", "rollback"):
             for k, v in val.items():
@@ -1046,7 +1053,7 @@ def split_lines(data):
     return out
 
 
-def replay(lines, config=None, start_s=None):
+def replay(lines, config=None, start_s=None, soak_start_ms=None):
     """Replay lines (bytes, as split_lines cuts them: no line end; empty
     ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict).
     start_s: the watch start of a live run (section 3, live mode; `replay
@@ -1067,6 +1074,12 @@ def replay(lines, config=None, start_s=None):
     lateness, max_gap = cfg["allowed_lateness_s"], cfg["max_gap_s"]
     accepted = []
     t0 = max_second = None
+    # late and rejected input as the soak notes count it (section 11): the
+    # last instant evaluated when each was read (None: none yet)
+    troubles = {"late": [], "rejected": []}
+
+    def trouble(kind):
+        troubles[kind].append(None if max_second is None else max_second - lateness)
     for raw in lines:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogatepass")
@@ -1081,10 +1094,12 @@ def replay(lines, config=None, start_s=None):
                 continue
             if verdict != "ok":
                 summary["rejected"][verdict] = summary["rejected"].get(verdict, 0) + 1
+                trouble("rejected")
                 continue
             ts = ev["ts_ms"]
             if ts < 0 or ts > TS_MAX_MS:
                 summary["out_of_range"] += 1
+                trouble("rejected")
                 continue
             sec = ts // 1000
             if t0 is None and start_s is not None and sec > start_s:
@@ -1092,9 +1107,11 @@ def replay(lines, config=None, start_s=None):
             if max_second is not None:
                 if sec > max_second + max_gap:
                     summary["out_of_range"] += 1
+                    trouble("rejected")
                     continue
                 if sec < max_second - lateness:
                     summary["late"] += 1
+                    trouble("late")
                     continue
             if t0 is None:
                 t0 = max_second = sec
@@ -1114,6 +1131,9 @@ def replay(lines, config=None, start_s=None):
         # evaluating every instant after reading everything gives what an
         # interleaved evaluation gives.
         outputs, blind = evaluate(accepted, t0, max_second, cfg)
+        if cfg["soak"] is not None:
+            outputs = soak_updates(outputs, accepted, t0, max_second, cfg, troubles,
+                                   soak_start_ms)
     summary["written"] = len(outputs)
     if pairs is not None:
         summary["pairs"] = dict(pairs.counts)
@@ -1256,6 +1276,203 @@ def status_event(b, T, t0, firing_names, cfg, blind=()):
     return event
 
 
+# ---- section 11: the soak cadence --------------------------------------------
+
+SOAK_PHASES = [  # (last hour of the phase, name, focus, the plan's metric telemetry cannot give)
+    (1, "Initial Deployment Verification", "Deployment confirmation and initial metrics", None),
+    (2, "Load Testing Initiation", "Begin load testing and performance validation",
+     "Memory Usage: not measured by soakwatch (Target: <80%)"),
+    (4, "Extended Load Testing", "Sustained load testing and stability", None),
+    (6, "Integration Testing", "Frontend integration and user flow testing",
+     "Integration Tests: not reported by the telemetry"),
+    (8, "Stability Validation", "Extended stability and performance optimization",
+     "Uptime: not measured by soakwatch (Target: >99%)"),
+    (12, "Extended Stability", "24-hour stability validation", None),
+    (24, "Daily Assessment", "First 24-hour assessment and Week 2 preparation", None),
+    (None, "Final Validation", "Complete 48-hour validation and final decision", None),
+]
+SOAK_MAX_NOTES = 32
+COLOURS = ["green", "yellow", "red"]
+
+
+def soak_config(val):
+    s = json.loads(json.dumps(SOAK_DEFAULTS))
+    if val is None:
+        return None
+    for k, v in val.items():
+        if k not in s:
+            raise ValueError("reference: unsupported config key soak.%s" % k)
+        if k == "targets":
+            s["targets"].update(v)
+        elif k == "start" and isinstance(v, str):
+            s["start"] = parse_rfc3339(v)
+        else:
+            s[k] = v
+    return s
+
+
+def soak_phase(hour_to):
+    for upto, name, focus, extra in SOAK_PHASES:
+        if upto is None or hour_to <= upto:
+            return name, focus, extra
+
+
+def soak_hours(hours):
+    """The hours that end a period: 1..8, then every 4th, and the last."""
+    out = [h for h in range(1, min(hours, 8) + 1)]
+    h = 12
+    while h < hours:
+        out.append(h)
+        h += 4
+    if hours > 8:
+        out.append(hours)
+    return out
+
+
+def _pct(v):
+    return "%.2f%%" % (v * 100.0)
+
+
+def soak_text(ev, s, extra):
+    lines = ["\U0001f550 %s - Hour %d" % (s["title"], ev["hour_to"]), "",
+             "\U0001f4ca Key Metrics:"]
+    labels = {"success_rate": "Success Rate", "latency_mean_ms": "Response Time",
+              "error_rate": "Error Rate", "time_constraint_success_rate": "Compression Success"}
+    for c in ev["checks"]:
+        ms = c["name"] == "latency_mean_ms"
+        if c["value"] is None:
+            val = "n/a"
+        else:
+            val = "%.3fs" % (c["value"] / 1000.0) if ms else _pct(c["value"])
+        target = ("%s%gs" % (c["op"], c["target"] / 1000.0) if ms
+                  else "%s%g%%" % (c["op"], c["target"] * 100.0))
+        mark = {None: "\u2796 not judged", True: "\u2705", False: "\u274c"}[c["pass"]]
+        lines.append("- %s: %s (Target: %s) %s" % (labels[c["name"]], val, target, mark))
+    lines.append("- Requests: %d requests" % ev["requests"])
+    if extra:
+        lines.append("- " + extra)
+    lines.append("")
+    lines.append("\U0001f50d Status: " + (ev["status"].capitalize() if ev["status"]
+                                            else "none in this period"))
+    notes = ["%s %s at %s" % (t["rule"], t["state"], format_rfc3339_ms(t["at_ms"]))
+             for t in ev["notes"]["triggers"]]
+    n = ev["notes"]
+    if n["triggers_omitted"]:
+        notes.append("%d more rule transitions" % n["triggers_omitted"])
+    if n["uncovered_s"]:
+        notes.append("coverage began %d s into the period" % n["uncovered_s"])
+    if n["late"]:
+        notes.append("%d late events" % n["late"])
+    if n["rejected"]:
+        notes.append("%d rejected inputs" % n["rejected"])
+    lines.append("\U0001f4dd Notes: " + ("; ".join(notes) if notes else "none"))
+    nx = ev["next"]
+    if nx is None:
+        lines.append("\u23ed\ufe0f Next: none, this is the final update")
+    else:
+        hrs = ("Hour %d" % nx["hour_to"] if nx["hour_to"] == nx["hour_from"] + 1
+               else "Hours %d-%d" % (nx["hour_from"] + 1, nx["hour_to"]))
+        lines.append("\u23ed\ufe0f Next: %s: %s (%s)" % (hrs, nx["phase"], nx["focus"]))
+    lines.append("")
+    lines.append("Dashboard: " + (s["dashboard_url"] or "not configured"))
+    return "\n".join(lines)
+
+
+def soak_event(U, S, hf, ht, c, statuses, trig, late, rejected, t0, nxt, cfg):
+    s, tg = cfg["soak"], cfg["soak"]["targets"]
+    m = {name: scalar_metric(name, c) for name in
+         ("requests", "outcomes", "successes", "errors", "success_rate", "error_rate",
+          "latency_mean_ms", "time_constraint_success_rate")}
+    checks = []
+    for name, op, target in (("success_rate", ">", tg["success_rate_min"]),
+                             ("latency_mean_ms", "<", tg["latency_mean_max_ms"]),
+                             ("error_rate", "<", tg["error_rate_max"]),
+                             ("time_constraint_success_rate", ">", tg["compression_success_min"])):
+        v = m[name]
+        ok = None if v is None else (v > target if op == ">" else v < target)
+        checks.append({"name": name, "value": v, "op": op, "target": target, "pass": ok})
+    ps = S + 3600 * hf
+    name, focus, extra = soak_phase(ht)
+    ev = {"type": "soak_update", "schema_version": 1, "at_ms": U * 1000,
+          "at": format_rfc3339_ms(U * 1000), "soak_start_ms": S * 1000,
+          "hour_from": hf, "hour_to": ht, "period_start_ms": ps * 1000,
+          "period_end_ms": U * 1000, "phase": name, "focus": focus}
+    ev.update(m)
+    ev["status"] = max(statuses, key=COLOURS.index) if statuses else None
+    ev["checks"] = checks
+    ev["notes"] = {"triggers": [{"id": t["id"], "rule": t["rule"], "state": t["state"],
+                                 "at_ms": t["at_ms"]} for t in trig[:SOAK_MAX_NOTES]],
+                   "triggers_omitted": max(len(trig) - SOAK_MAX_NOTES, 0),
+                   "uncovered_s": max(t0 - ps, 0), "late": late, "rejected": rejected}
+    ev["next"] = None
+    if nxt is not None:
+        nname, nfocus, _ = soak_phase(nxt)
+        ev["next"] = {"hour_from": ht, "hour_to": nxt, "phase": nname, "focus": nfocus}
+    ev["text"] = soak_text(ev, s, extra)
+    return ev
+
+
+def soak_updates(outputs, accepted, t0, max_second, cfg, troubles, soak_start_ms=None):
+    """Section 11: the outputs with a soak_update after the events of each
+    period end U = S + 3600 h that a replay evaluates (t0 <= U <= max_second + 1)."""
+    s = cfg["soak"]
+    unit = cfg["status"]["interval_s"]
+    start = soak_start_ms if soak_start_ms is not None else s["start"]
+    base = -(-start // 1000) if start is not None else t0
+    S = -(-base // unit) * unit
+    hours = soak_hours(s["hours"])
+    ends = [(i, S + 3600 * h) for i, h in enumerate(hours)]
+    ends = [(i, U) for i, U in ends if t0 <= U <= max_second + 1]
+    result = []
+    k = 0
+    prev_U = None
+    for i, U in ends:
+        hf = hours[i - 1] if i > 0 else 0
+        ht = hours[i]
+        ps = S + 3600 * hf
+        c = Counter()
+        for sec, ev in accepted:
+            if ps <= sec < U:
+                _soak_add(c, ev, cfg)
+        statuses = [o["status"] for o in outputs
+                    if o["type"] == "status" and ps * 1000 < o["at_ms"] <= U * 1000]
+        trig = [o for o in outputs
+                if o["type"] == "rollback_trigger" and ps * 1000 < o["at_ms"] <= U * 1000]
+        # input read while U was not yet evaluated, and after the previous update was
+        counted = lambda lst: sum(1 for e in lst if (e is None or e < U) and
+                                  (prev_U is None or (e is not None and e >= prev_U)))
+        late, rejected = counted(troubles["late"]), counted(troubles["rejected"])
+        nxt = hours[i + 1] if i + 1 < len(hours) else None
+        ev = soak_event(U, S, hf, ht, c, statuses, trig, late, rejected, t0, nxt, cfg)
+        while k < len(outputs) and outputs[k]["at_ms"] <= U * 1000:
+            result.append(outputs[k])
+            k += 1
+        result.append(ev)
+        prev_U = U
+    result.extend(outputs[k:])
+    return result
+
+
+def _soak_add(c, ev, cfg):
+    error_reasons = cfg["input"]["error_reasons"] if cfg["input"] else ["internal_error"]
+    w = ev.get("weight", 1)
+    kind = ev["kind"]
+    if kind == "requested":
+        c["requests"] += w
+    elif kind in ("succeeded", "fallback"):
+        c["outcomes"] += w
+        if ev["duration_ms"] is not None:
+            c["lat_us"] += w * duration_us(ev["duration_ms"])
+            c["lat_n"] += w
+        if is_error(ev, error_reasons):
+            c["errors"] += w
+        if kind == "succeeded":
+            c["successes"] += w
+            if ev["tc"] is not None:
+                c["tc_known"] += w
+                c["tc_true"] += w if ev["tc"] else 0
+
+
 # ---- rendering -----------------------------------------------------------------------
 
 def _plain(v):
@@ -1359,6 +1576,8 @@ def main(argv=None):
     ap.add_argument("--config", help="JSON config overriding the defaults")
     ap.add_argument("--input", default="-")
     ap.add_argument("--output", default="-")
+    ap.add_argument("--soak-start", type=int, default=None,
+                    help="the soak starts here (epoch milliseconds); turns the cadence on")
     ap.add_argument("--start", type=int, default=None,
                     help="coverage starts at this second at the latest (epoch seconds)")
     a = ap.parse_args(argv)
@@ -1366,7 +1585,10 @@ def main(argv=None):
     if a.config:
         with open(a.config) as f:
             config = json.load(f)
-    res = replay(split_lines(read_input(a.input)), config, a.start)
+    if a.soak_start is not None:
+        config = dict(config or {})
+        config.setdefault("soak", {})
+    res = replay(split_lines(read_input(a.input)), config, a.start, a.soak_start)
     out = sys.stdout if a.output == "-" else open(a.output, "w")
     for ev in res.outputs:
         out.write(dumps(ev) + "\n")

@@ -45,8 +45,8 @@ CONTRACT_METRICS = {
     "soakwatch_start_time_seconds", "soakwatch_input_pauses_total",
     "soakwatch_fetch_wakeups_total", "soakwatch_input_interruptions_total",
     "soakwatch_rule_blind", "soakwatch_events_filtered_total", "soakwatch_correlate_total",
-    "soakwatch_input_overflow_total",
     "soakwatch_rollback_checks_total",
+    "soakwatch_input_overflow_total", "soakwatch_soak_hour", "soakwatch_soak_last_update_status",
 }
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 

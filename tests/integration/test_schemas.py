@@ -15,7 +15,7 @@ SRC = pathlib.Path(os.environ.get("SOAKWATCH_SRC", pathlib.Path(__file__).resolv
 BIN = os.environ.get("SOAKWATCH_BIN", "")
 SCHEMAS = SRC / "schemas"
 EXAMPLES = [SRC / "examples" / "config.default.json", SRC / "examples" / "config.backtest-8pct.json"]
-NAMES = ["config", "input-event", "rollback-trigger", "status", "rollback-check"]
+NAMES = ["config", "input-event", "rollback-trigger", "status", "rollback-check", "soak-update"]
 
 
 def schema(name):
