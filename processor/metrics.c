@@ -305,6 +305,7 @@ static int render_flow_counters(const sw_engine_stats *st, const sw_counters *c,
     fam_init(&f, out, "soakwatch_outputs_total", "counter", "Output events emitted, by type.");
     sample_u64(&f, "type", "rollback_trigger", st->triggers);
     sample_u64(&f, "type", "status", st->statuses);
+    sample_u64(&f, "type", "rollback_check", st->rollback_checks);
     keep_rc(&rc, f.rc);
 
     counter_u64(&rc, out, "soakwatch_output_delivery_failures_total",

@@ -504,6 +504,27 @@ PROMTOOL_TESTS = textwrap.dedent("""\
             alertname: SoakwatchNotReady
             exp_alerts:
               - exp_labels: {severity: warning, job: soakwatch, instance: a}
+      # A rollback not seen to take effect (docs/semantics.md section 10),
+      # counted by two replicas: one alert, for 15 minutes.
+      - interval: 1m
+        input_series:
+          - series: 'soakwatch_rollback_checks_total{job="soakwatch",instance="a",rule="error_rate_high",state="not_verified"}'
+            values: '0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'
+          - series: 'soakwatch_rollback_checks_total{job="soakwatch",instance="b",rule="error_rate_high",state="not_verified"}'
+            values: '0 0 0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'
+          - series: 'soakwatch_rollback_checks_total{job="soakwatch",instance="a",rule="error_rate_high",state="verified"}'
+            values: '0 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1 1'
+        alert_rule_test:
+          - eval_time: 2m
+            alertname: SoakwatchRollbackNotVerified
+            exp_alerts: []
+          - eval_time: 4m
+            alertname: SoakwatchRollbackNotVerified
+            exp_alerts:
+              - exp_labels: {severity: critical, rule: error_rate_high}
+          - eval_time: 20m
+            alertname: SoakwatchRollbackNotVerified
+            exp_alerts: []
       # One delivery failure is enough.
       - interval: 1m
         input_series:

@@ -390,6 +390,7 @@ static void test_render(void)
     CHECK_LINE(t, line);
     CHECK_LINE(t, "soakwatch_outputs_total{type=\"rollback_trigger\"} 0");
     CHECK_LINE(t, "soakwatch_outputs_total{type=\"status\"} 1");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"rollback_check\"} 0");
     CHECK_LINE(t, "soakwatch_output_delivery_failures_total 4");
     CHECK_LINE(t, "soakwatch_dead_lettered_total 3");
     CHECK_LINE(t, "soakwatch_messages_total 12");
