@@ -54,6 +54,7 @@ struct sw_source {
     int resync;              /* seek every partition once the queue is empty */
     int more;                /* the last drain stopped at its budget */
     int paused;              /* the last drain stopped for outputs */
+    uint64_t seen;           /* handed_on when the hooks were last asked */
     int topic_gone;          /* the topic was found missing: 1 seen, 2 said */
     int64_t topic_check_ms;  /* when the topic was last looked at */
     char err[512];
@@ -215,20 +216,36 @@ static void reject(sw_source *s, int p, int64_t offset, const char *key, size_t 
     s->h.reject(s->h.ud, &r);
 }
 
-/* Release what the merge lets go into the engine. */
+/* What this run has handed to the sink so far: outputs back up only when
+ * it grows, so the hooks are asked again only then. */
+static uint64_t handed_on(const sw_source *s)
+{
+    return s->c->outputs_written + s->c->dead_lettered;
+}
+
+/* Release what the merge lets go into the engine, while outputs are not
+ * backed up. */
 static void release(sw_source *s)
 {
     merge_item it;
     int64_t t = now(s);
     if (!s->bounded)
         sw_time_now(s->e, t);
-    while (!s->h.busy(s->h.ud) && merge_pop(s->m, t, s->idle_ms, &it)) {
+    uint64_t seen = handed_on(s);
+    if (s->h.busy(s->h.ud))
+        return;
+    while (merge_pop(s->m, t, s->idle_ms, &it)) {
         if (sw_engine_push_from(s->e, &it.ev, it.part, it.offset) == SW_OUT_OF_RANGE) {
             /* Out of range only against the events before it: its bytes are
              * gone by now, its time and origin are kept. */
             char v[64];
             int n = snprintf(v, sizeof(v), "{\"ts\":%" PRId64 "}", it.ev.ts_ms);
             reject(s, it.part, it.offset, NULL, 0, v, (size_t)n, "out_of_range");
+        }
+        if (handed_on(s) != seen) {
+            seen = handed_on(s);
+            if (s->h.busy(s->h.ud))
+                return;
         }
     }
 }
@@ -450,9 +467,14 @@ static void settle(sw_source *s)
 }
 
 /* Whether reading must stop for outputs; stopping forgets the ends (the
- * idle clock must not move past input that was never read). */
-static int pause_for_outputs(sw_source *s)
+ * idle clock must not move past input that was never read). While reading,
+ * outputs can back up only when something was handed on: the hook is asked
+ * at the start of a drain (fresh) and then only then. */
+static int pause_for_outputs(sw_source *s, int fresh)
 {
+    if (!fresh && !s->paused && handed_on(s) == s->seen)
+        return 0;
+    s->seen = handed_on(s);
     int was = s->paused;
     s->paused = s->h.busy(s->h.ud);
     if (s->paused && !was && !s->bounded)
@@ -499,7 +521,7 @@ int source_drain(sw_source *s)
     take_held(s, t);
     resume_drained(s);
     watch_fill(s);
-    while (!pause_for_outputs(s)) {
+    for (int fresh = 1; !pause_for_outputs(s, fresh); fresh = 0) {
         if (budget-- == 0) {
             s->more = 1;
             break;
