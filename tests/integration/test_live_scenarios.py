@@ -91,7 +91,7 @@ def test_live_equals_file_replay(brokers, tmp_path, name):
         o = json.loads(m["payload"])
         assert m["headers"]["schema_version"] == "1"
         assert m["headers"]["type"] == o["type"]
-        assert m["key"] == (o["rule"] if o["type"] == "rollback_trigger"
+        assert m["key"] == (o["rule"] if o["type"] in ("rollback_trigger", "rollback_check")
                             else "feature.stream5_time_crunch_mode")
 
     # Everything read was committed once delivered: the ends of the input.
