@@ -858,6 +858,7 @@ int rp_render_html(sw_buf *b, const rp_report *r)
         chart_time_constraint(&c);
         chart_labels(&c);
         html_hour_table(b, r);
+        rp_render_soak_rows_html(b, r);
         buf_puts(b, "</body></html>\n");
         rc = rp_render_result(b);
     }

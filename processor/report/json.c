@@ -175,7 +175,9 @@ int rp_render_json(sw_buf *b, const rp_report *r)
         buf_puts(b, i ? ",\n" : "\n");
         json_check(b, r, &r->ck[i]);
     }
-    buf_puts(b, "],\n\"soak\":");
+    buf_puts(b, "],\n\"soak_updates\":");
+    rp_render_soak_rows_json(b, r);
+    buf_puts(b, ",\n\"soak\":");
     rp_render_soak_json(b, r);
     buf_puts(b, "}\n");
     return rp_render_result(b);

@@ -108,8 +108,10 @@ static int build_report(rp_report *r, const report_args *a)
     }
     if (rc == 0)
         rc = rp_build_hours(r);
-    if (rc == 0)
+    if (rc == 0) {
+        rp_build_soak(r);
         rp_judge_soak(r);
+    }
     return rc;
 }
 

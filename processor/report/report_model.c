@@ -25,6 +25,7 @@ void rp_report_free(rp_report *r)
     free(r->labels);
     free(r->tr);
     free(r->ck);
+    free(r->sk);
     free(r->hours);
     memset(r, 0, sizeof(*r));
 }
@@ -395,6 +396,8 @@ static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
         rc = parse_trigger(r, o, seq);
     else if (json_is_object(o) && type && strcmp(type, "rollback_check") == 0)
         rc = parse_check(r, o, seq);
+    else if (json_is_object(o) && type && strcmp(type, "soak_update") == 0)
+        rc = rp_parse_soak(r, o, seq);
     json_decref(o);
     return rc;
 }

@@ -80,6 +80,22 @@ typedef struct rp_check {
     char evidence[RP_NAME_MAX + 1]; /* "" for null */
 } rp_check;
 
+/* A soak_update (docs/semantics.md section 11) as written, and the same
+ * period tiled again from the statuses (soak_report.c). */
+typedef struct rp_soak {
+    int64_t at_ms, soak_start_ms, period_start_ms;
+    int64_t hour_from, hour_to;
+    uint32_t seq;
+    int status;                                  /* LV_* or LV_NONE */
+    uint64_t requests, outcomes, successes, errors;
+    double success_rate, error_rate, lat_mean;   /* NAN = null */
+    /* tiled from the statuses of (period_start, at] */
+    int64_t covered_s, cursor_ms;
+    int t_worst;
+    uint64_t t_requests, t_outcomes, t_successes, t_errors;
+    double t_lat_sum, t_success_rate, t_error_rate, t_lat_mean;
+} rp_soak;
+
 typedef struct rp_hour {
     int64_t start_ms;
     int64_t covered_s;    /* seconds of the hour inside a used window */
@@ -111,6 +127,8 @@ typedef struct rp_report {
     size_t n_tr, cap_tr;
     rp_check *ck;
     size_t n_ck, cap_ck;
+    rp_soak *sk;
+    size_t n_sk, cap_sk;
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
     uint64_t lines, skipped;
@@ -151,6 +169,14 @@ static inline int rp_render_result(const sw_buf *b)
 {
     return b->failed ? -ENOBUFS : 0;
 }
+
+/* ---- the soak cadence (soak_report.c) ---- */
+struct json_t;
+int rp_parse_soak(rp_report *r, const struct json_t *o, uint32_t seq);
+void rp_build_soak(rp_report *r);
+int rp_render_soak_rows_text(sw_buf *b, const rp_report *r);
+int rp_render_soak_rows_json(sw_buf *b, const rp_report *r);
+int rp_render_soak_rows_html(sw_buf *b, const rp_report *r);
 
 /* ---- text (text.c) ---- */
 void rp_fmt_num(double v, char *out, size_t cap);

@@ -306,3 +306,37 @@ def test_check_config_prints_the_section(tmp_path):
     again = tmp_path / "again.json"
     again.write_text(p.stdout)
     assert subprocess.run([BIN, "check-config", str(again)]).returncode == 0
+
+
+# ---- the report ------------------------------------------------------------------------
+
+def test_report_tiles_the_same_periods(tmp_path):
+    """soakwatch report recomputes each update's period from the status
+    windows (tiled from soak_start_ms): the same sums, rates and worst
+    status; one row per update in text, JSON and HTML."""
+    lines = (traffic(0, H) + traffic(2 * H, 9 * H + 30, error_from=3 * H, error_to=3 * H + 900))
+    _, out_lines = run_c(lines, cfg(hours=9), tmp_path)
+    out = tmp_path / "out.jsonl"
+    out.write_text("\n".join(out_lines) + "\n")
+    got = updates([json.loads(x) for x in out_lines])
+    assert len(got) == 9
+
+    def report(fmt):
+        return subprocess.run([BIN, "report", "--input", str(out), "--format", fmt],
+                              capture_output=True, text=True, check=True).stdout
+
+    rows = json.loads(report("json"))["soak_updates"]
+    assert len(rows) == len(got)
+    for u, row in zip(got, rows):
+        t = row["tiled"]
+        assert row["agrees"] and t["covered_s"] == u["period_end_ms"] // 1000 - u["period_start_ms"] // 1000
+        for k in ("requests", "outcomes", "successes", "errors", "success_rate", "error_rate",
+                  "status"):
+            assert t[k] == u[k], (u["hour_to"], k)
+        if u["latency_mean_ms"] is None:
+            assert t["latency_mean_ms"] is None
+        else:
+            assert abs(t["latency_mean_ms"] - u["latency_mean_ms"]) <= 1e-9 * u["latency_mean_ms"]
+    text = report("text")
+    assert text.count("statuses agree") == len(got)
+    assert report("html").count("<td>agree</td>") == len(got)

@@ -1,0 +1,218 @@
+/* soak_report.c: the soak cadence in `soakwatch report`: each soak_update
+ * event (docs/semantics.md section 11) read as written, the same period
+ * tiled again from the status windows (so that the report checks the
+ * updates against the statuses), and one row per update in text, JSON and
+ * HTML. Invariant: a row's tiled sums use non-overlapping status windows
+ * inside its period only; covered_s says how much of the period they
+ * cover, and the sums equal the update's when it is all of it. */
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "report_model.h"
+
+static int64_t int_of(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_integer(v) ? (int64_t)json_integer_value(v) : -1;
+}
+
+static double num_of(const json_t *o, const char *key)
+{
+    const json_t *v = json_object_get(o, key);
+    return json_is_number(v) ? json_number_value(v) : NAN;
+}
+
+static int level_of_status(const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s == NULL)
+        return LV_NONE;
+    if (strcmp(s, "green") == 0)
+        return LV_GREEN;
+    if (strcmp(s, "yellow") == 0)
+        return LV_YELLOW;
+    return strcmp(s, "red") == 0 ? LV_RED : LV_NONE;
+}
+
+/* Parse a soak_update into r->sk. Returns 0, -1 (not one), -ENOMEM. */
+int rp_parse_soak(rp_report *r, const json_t *o, uint32_t seq)
+{
+    rp_soak k;
+    memset(&k, 0, sizeof(k));
+    k.at_ms = int_of(o, "at_ms");
+    k.soak_start_ms = int_of(o, "soak_start_ms");
+    k.period_start_ms = int_of(o, "period_start_ms");
+    k.hour_from = int_of(o, "hour_from");
+    k.hour_to = int_of(o, "hour_to");
+    int64_t counts[4] = {int_of(o, "requests"), int_of(o, "outcomes"), int_of(o, "successes"),
+                         int_of(o, "errors")};
+    if (k.at_ms < 0 || k.period_start_ms < 0 || k.period_start_ms >= k.at_ms || k.hour_to < 1 ||
+        counts[0] < 0 || counts[1] < 0 || counts[2] < 0 || counts[3] < 0)
+        return -1;
+    k.requests = (uint64_t)counts[0];
+    k.outcomes = (uint64_t)counts[1];
+    k.successes = (uint64_t)counts[2];
+    k.errors = (uint64_t)counts[3];
+    k.success_rate = num_of(o, "success_rate");
+    k.error_rate = num_of(o, "error_rate");
+    k.lat_mean = num_of(o, "latency_mean_ms");
+    k.status = level_of_status(json_object_get(o, "status"));
+    k.seq = seq;
+    if (r->n_sk == r->cap_sk) {
+        size_t cap = r->cap_sk ? 2 * r->cap_sk : 64;
+        rp_soak *p = realloc(r->sk, cap * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        r->sk = p;
+        r->cap_sk = cap;
+    }
+    r->sk[r->n_sk++] = k;
+    return 0;
+}
+
+/* Sum the statuses of (period_start, at] into k the way the hours are
+ * tiled: a status is used when one of its windows starts at or after the
+ * part of the period covered so far (the longest such window). */
+static void tile_one(const rp_report *r, rp_soak *k)
+{
+    k->cursor_ms = k->period_start_ms;
+    k->t_worst = LV_NONE;
+    for (size_t i = 0; i < r->n_st; i++) {
+        const rp_status *s = &r->st[i];
+        if (s->at_ms <= k->period_start_ms || s->at_ms > k->at_ms)
+            continue;
+        if (s->level > k->t_worst)
+            k->t_worst = s->level;
+        for (int t = s->n_tiles - 1; t >= 0; t--) {
+            const rp_tile *w = &s->tiles[t];
+            if (s->at_ms - (int64_t)w->window_s * 1000 < k->cursor_ms)
+                continue;
+            k->cursor_ms = s->at_ms;
+            k->covered_s += w->window_s;
+            k->t_requests += w->requests;
+            k->t_outcomes += w->outcomes;
+            k->t_successes += w->successes;
+            k->t_errors += w->errors;
+            if (w->outcomes)
+                k->t_lat_sum += w->lat_mean * w->outcomes;
+            break;
+        }
+    }
+    k->t_success_rate = k->t_error_rate = k->t_lat_mean = NAN;
+    if (k->t_outcomes) {
+        k->t_success_rate = (double)k->t_successes / (double)k->t_outcomes;
+        k->t_error_rate = (double)k->t_errors / (double)k->t_outcomes;
+        k->t_lat_mean = k->t_lat_sum / (double)k->t_outcomes;
+    }
+}
+
+void rp_build_soak(rp_report *r)
+{
+    for (size_t i = 0; i < r->n_sk; i++)
+        tile_one(r, &r->sk[i]);
+}
+
+/* Whether the tiled sums cover the period and agree with the update. */
+static int agrees(const rp_soak *k)
+{
+    return k->covered_s * 1000 == k->at_ms - k->period_start_ms &&
+           k->t_requests == k->requests && k->t_outcomes == k->outcomes &&
+           k->t_successes == k->successes && k->t_errors == k->errors && k->t_worst == k->status;
+}
+
+static void hours_text(char *out, size_t cap, const rp_soak *k)
+{
+    if (k->hour_to == k->hour_from + 1)
+        snprintf(out, cap, "hour %" PRId64, k->hour_to);
+    else
+        snprintf(out, cap, "hours %" PRId64 "-%" PRId64, k->hour_from + 1, k->hour_to);
+}
+
+int rp_render_soak_rows_text(sw_buf *b, const rp_report *r)
+{
+    if (r->n_sk == 0)
+        return 0;
+    buf_puts(b, "\nSoak updates (the plan's cadence)\n");
+    for (size_t i = 0; i < r->n_sk; i++) {
+        const rp_soak *k = &r->sk[i];
+        char at[40], hrs[48], sr[32], er[32], lat[32];
+        rp_fmt_utc(k->at_ms, TF_DHM, at, sizeof(at));
+        hours_text(hrs, sizeof(hrs), k);
+        rp_pct(k->success_rate, sr, sizeof(sr));
+        rp_pct(k->error_rate, er, sizeof(er));
+        rp_fmt_num(k->lat_mean, lat, sizeof(lat));
+        buf_printf(b, "  %s  %-11s %8" PRIu64 " requests  success %s  errors %s  "
+                   "latency %s ms  %-6s  %s\n",
+                   at, hrs, k->requests, sr, er, lat,
+                   k->status == LV_NONE ? "-" : rp_level_name(k->status),
+                   agrees(k) ? "statuses agree" : "statuses do not cover it");
+    }
+    return rp_render_result(b);
+}
+
+static void json_dbl(sw_buf *b, double v)
+{
+    buf_json_double(b, v);
+}
+
+int rp_render_soak_rows_json(sw_buf *b, const rp_report *r)
+{
+    buf_puts(b, "[");
+    for (size_t i = 0; i < r->n_sk; i++) {
+        const rp_soak *k = &r->sk[i];
+        buf_printf(b, "%s\n{\"at_ms\":%" PRId64 ",\"hour_from\":%" PRId64 ",\"hour_to\":%" PRId64
+                   ",\"requests\":%" PRIu64 ",\"outcomes\":%" PRIu64 ",\"successes\":%" PRIu64
+                   ",\"errors\":%" PRIu64 ",\"status\":",
+                   i ? "," : "", k->at_ms, k->hour_from, k->hour_to, k->requests, k->outcomes,
+                   k->successes, k->errors);
+        if (k->status == LV_NONE)
+            buf_puts(b, "null");
+        else
+            buf_json_str(b, rp_level_name(k->status));
+        buf_printf(b, ",\"tiled\":{\"covered_s\":%" PRId64 ",\"requests\":%" PRIu64
+                   ",\"outcomes\":%" PRIu64 ",\"successes\":%" PRIu64 ",\"errors\":%" PRIu64
+                   ",\"success_rate\":",
+                   k->covered_s, k->t_requests, k->t_outcomes, k->t_successes, k->t_errors);
+        json_dbl(b, k->t_success_rate);
+        buf_puts(b, ",\"error_rate\":");
+        json_dbl(b, k->t_error_rate);
+        buf_puts(b, ",\"latency_mean_ms\":");
+        json_dbl(b, k->t_lat_mean);
+        buf_puts(b, ",\"status\":");
+        if (k->t_worst == LV_NONE)
+            buf_puts(b, "null");
+        else
+            buf_json_str(b, rp_level_name(k->t_worst));
+        buf_printf(b, "},\"agrees\":%s}", agrees(k) ? "true" : "false");
+    }
+    buf_puts(b, "]");
+    return rp_render_result(b);
+}
+
+int rp_render_soak_rows_html(sw_buf *b, const rp_report *r)
+{
+    if (r->n_sk == 0)
+        return 0;
+    buf_puts(b, "<h2>Soak updates</h2>\n<table><tr><th>at (UTC)</th><th>hours</th>"
+                "<th>requests</th><th>success</th><th>errors</th><th>latency (ms)</th>"
+                "<th>status</th><th>statuses</th></tr>\n");
+    for (size_t i = 0; i < r->n_sk; i++) {
+        const rp_soak *k = &r->sk[i];
+        char at[40], hrs[48], sr[32], er[32], lat[32];
+        rp_fmt_utc(k->at_ms, TF_DHM, at, sizeof(at));
+        hours_text(hrs, sizeof(hrs), k);
+        rp_pct(k->success_rate, sr, sizeof(sr));
+        rp_pct(k->error_rate, er, sizeof(er));
+        rp_fmt_num(k->lat_mean, lat, sizeof(lat));
+        buf_printf(b, "<tr><td>%s</td><td>%s</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td>"
+                   "<td>%s</td><td>%s</td><td>%s</td></tr>\n",
+                   at, hrs, k->requests, sr, er, lat,
+                   k->status == LV_NONE ? "-" : rp_level_name(k->status),
+                   agrees(k) ? "agree" : "do not cover it");
+    }
+    buf_puts(b, "</table>\n");
+    return rp_render_result(b);
+}

@@ -1,0 +1,137 @@
+/* test_soak.c: the soak cadence (docs/semantics.md section 11) followed
+ * from the engine: the hours of the cadence, and an emit range that begins
+ * between two updates, as after a restart: the updates after it are the
+ * ones an uninterrupted run writes, byte for byte, the one before it is not
+ * written, and the triggers and statuses before the range still count in
+ * the period. */
+#include <stdint.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "check.h"
+#include "config.h"
+#include "config_soak.h"
+#include "counters.h"
+#include "engine.h"
+#include "event.h"
+#include "report/soak.h"
+
+#define MAXOUT 64
+#define H 3600
+#define BASE INT64_C(1795161600) /* a multiple of 60 */
+
+typedef struct run_out {
+    int n;
+    char *json[MAXOUT];
+    int64_t at[MAXOUT];
+} run_out;
+
+static void capture(void *ud, const sw_output *o)
+{
+    run_out *r = ud;
+    if (o->type != SW_OUT_SOAK_UPDATE || r->n >= MAXOUT)
+        return;
+    r->json[r->n] = strndup(o->json, o->json_len);
+    r->at[r->n++] = o->at_s;
+}
+
+static sw_event ev_at(int kind, int64_t s, int error)
+{
+    sw_event ev;
+    memset(&ev, 0, sizeof(ev));
+    ev.kind = (uint8_t)kind;
+    ev.ts_ms = s * 1000;
+    ev.tc = -1;
+    ev.strategy = LABEL_NONE;
+    ev.reason = LABEL_NONE;
+    if (kind == SW_EV_SUCCEEDED || kind == SW_EV_FALLBACK) {
+        ev.has_duration = 1;
+        ev.duration_ms = 300;
+        ev.reason_error = (uint8_t)error;
+        ev.informed = (uint8_t)error;
+    }
+    return ev;
+}
+
+/* 3.5 hours of a request and an outcome every 5 s, errors only from
+ * 1:20 to 1:30 (error_rate_high fires and resolves in hour 2); emitting
+ * from emit_from_s (INT64_MIN: all). */
+static void run(const sw_config *cfg, int64_t emit_from_s, run_out *out)
+{
+    char err[256];
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    memset(out, 0, sizeof(*out));
+    soak_follower *f = soak_create(cfg, err, sizeof(err));
+    sw_engine *e = f ? sw_engine_create(cfg, soak_emit, f, err, sizeof(err)) : NULL;
+    CHECK(e != NULL);
+    if (e == NULL)
+        return;
+    soak_bind(f, e, &c, capture, out);
+    if (emit_from_s != INT64_MIN)
+        sw_engine_set_emit_range(e, emit_from_s, -1, NULL);
+    for (int64_t s = 0; s < 3 * H + H / 2; s += 5) {
+        sw_event r = ev_at(SW_EV_REQUESTED, BASE + s, 0);
+        sw_engine_push(e, &r);
+        int bad = s >= H + 1200 && s < H + 1800;
+        sw_event o = ev_at(bad ? SW_EV_FALLBACK : SW_EV_SUCCEEDED, BASE + s, bad);
+        sw_engine_push(e, &o);
+    }
+    sw_engine_finish(e);
+    CHECK_INT(c.soak_hour, 3);
+    sw_engine_destroy(e);
+    soak_destroy(f);
+}
+
+static void test_hours(void)
+{
+    int64_t want48[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 0};
+    int64_t h = 0;
+    for (int i = 0; i < 19; i++) {
+        h = soak_next_hour(h, 48);
+        CHECK_INT(h, want48[i]);
+    }
+    CHECK_INT(soak_next_hour(8, 10), 10);
+    CHECK_INT(soak_next_hour(8, 13), 12);
+    CHECK_INT(soak_next_hour(12, 13), 13);
+    CHECK_INT(soak_next_hour(13, 13), 0);
+    CHECK_INT(soak_next_hour(4, 5), 5);
+    CHECK_INT(soak_next_hour(5, 5), 0);
+}
+
+static void test_restart_between_updates(void)
+{
+    static sw_config cfg;
+    config_defaults(&cfg);
+    cfg.soak.enabled = 1;
+    cfg.soak.hours = 3;
+    run_out all, later;
+    run(&cfg, INT64_MIN, &all);
+    /* From 1:50 on: after the update of hour 1, after the firing (1:20+)
+     * and the resolution of error_rate_high, before the update of hour 2. */
+    run(&cfg, BASE + H + 3000, &later);
+    CHECK_INT(all.n, 3);
+    CHECK_INT(later.n, 2);
+    if (all.n == 3 && later.n == 2) {
+        CHECK_INT(all.at[1], BASE + 2 * H);
+        CHECK_INT(later.at[0], BASE + 2 * H);
+        CHECK(strcmp(all.json[1], later.json[0]) == 0);
+        CHECK(strcmp(all.json[2], later.json[1]) == 0);
+        CHECK(strstr(later.json[0], "\"status\":\"red\"") != NULL);
+        CHECK(strstr(later.json[0], "\"rule\":\"error_rate_high\",\"state\":\"firing\"") != NULL);
+        CHECK(strstr(later.json[0], "\"rule\":\"error_rate_high\",\"state\":\"resolved\"") !=
+              NULL);
+        CHECK(strstr(all.json[0], "\"hour_from\":0,\"hour_to\":1") != NULL);
+    }
+    for (int i = 0; i < all.n; i++)
+        free(all.json[i]);
+    for (int i = 0; i < later.n; i++)
+        free(later.json[i]);
+}
+
+int main(void)
+{
+    test_hours();
+    test_restart_between_updates();
+    return check_failures ? 1 : 0;
+}
