@@ -167,6 +167,20 @@ def test_firing_again_while_pending(tmp_path):
     assert len(set(ids)) == len(ids)
 
 
+def test_firing_again_ends_the_watch_even_when_it_would_verify(tmp_path):
+    # the flag's answer comes in second 8, with the error that fires the rule
+    # again at 9: the first watch ends as not_verified at 9 (u = 1 then), and
+    # the answer, before the new F, does not count for the new watch
+    lines = steady(0, 40) + [err(4), err(8), fna(8)]
+    res = agree(timed(lines), tmp_path, config())
+    assert [e for e in events(res) if e[0] != "trigger"] == [
+        ("baseline", 6, 5, 0, 0, None, None, "none"),
+        ("not_verified", 9, 5, 1, 0, None, None, "escalate"),
+        ("baseline", 10, 9, 0, 0, None, None, "none"),
+        ("not_verified", 19, 9, 0, 0, None, None, "escalate"),
+    ]
+
+
 def test_firing_again_after_verification(tmp_path):
     lines = steady(0, 40) + [err(4), fna(5), err(8)]
     res = agree(timed(lines), tmp_path, config())
