@@ -21,6 +21,7 @@ partitions by event time gives the engine the same seconds as the file.
 """
 import json
 import os
+import subprocess
 import sys
 import time
 
@@ -133,3 +134,39 @@ def check_dead_letters(brokers, lines, t_in, dlt, stderr):
         topic, part, off = m["headers"]["soakwatch.source"].rsplit("/", 2)
         assert topic == t_in
         assert src[(int(part), int(off))] == m["payload"]
+
+
+def test_live_soak_update_equals_file_replay(brokers, tmp_path):
+    """The soak cadence live (docs/semantics.md section 11): with soak.start
+    an hour before a moment inside the scenario, the update of hour 1 falls
+    in it; live publishes it like a file replay writes it, after the
+    statuses of its instant, keyed by the flag with header type
+    soak_update."""
+    name = "error_burst"
+    lines, path, t_in, t_out = setup_scenario(brokers, tmp_path, name, sc.SCENARIOS[name])
+    first = min(json.loads(x)["ts"] for x in lines if x.startswith("{"))
+    last = sc.max_second(lines)
+    mid = (first // 1000 + last) // 2
+    start_ms = (mid - 60 - 3600) * 1000  # S, U = S + 1 h: within a minute before mid
+    conf = tmp_path / "soak.json"
+    conf.write_text(json.dumps({"soak": {"start": start_ms, "hours": 1}}))
+    r = subprocess.run([sc.BIN, "replay", "--config", str(conf), "--input", path],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    want = r.stdout.splitlines()
+    soak = [w for w in want if '"soak_update"' in w]
+    assert len(soak) == 1 and json.loads(soak[0])["at_ms"] > first
+    run = sc.Run(tmp_path, ["--config", str(conf), "--brokers", brokers, "--input-topic", t_in,
+                            "--output-topic", t_out, "--group", sc.fresh_name("g")])
+
+    def published():
+        msgs = sc.consume_all(brokers, t_out)[1:]
+        return [m for m in msgs if json.loads(m["payload"])["at_ms"] // 1000 <= last + 1]
+
+    got = sc.wait_until(lambda: len(published()) >= len(want) and published(), 90)
+    assert run.alive(), run.stderr()
+    rc, _ = run.stop()
+    assert rc == 0, run.stderr()
+    assert [m["payload"] for m in got] == want
+    m = [m for m in got if m["headers"]["type"] == "soak_update"]
+    assert len(m) == 1 and m[0]["key"] == "feature.stream5_time_crunch_mode"

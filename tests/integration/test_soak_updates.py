@@ -340,3 +340,47 @@ def test_report_tiles_the_same_periods(tmp_path):
     text = report("text")
     assert text.count("statuses agree") == len(got)
     assert report("html").count("<td>agree</td>") == len(got)
+
+
+# ---- live on stdin: the update and /metrics ---------------------------------------------
+
+def test_run_on_stdin_publishes_the_update_and_metrics(tmp_path):
+    """soakwatch run writes the same update as replay, and /metrics says
+    which hour the last update closed and its status."""
+    import threading
+    import time
+    import urllib.request
+    sys.path.insert(0, str(HERE))
+    import scenarios as sc
+
+    now = int(time.time())
+    first = (now - 3600 - 300) // 60 * 60
+    lines = [json.loads(x) for x in traffic(0, 3600 + 240)]
+    for d in lines:
+        d["ts"] += (first - BASE) * 1000
+    lines = [json.dumps(d) for d in lines]
+    c = cfg(hours=1, start=first * 1000)
+    conf = tmp_path / "c.json"
+    conf.write_text(json.dumps(c))
+    want = [x for x in run_c(lines, c, tmp_path)[1] if '"soak_update"' in x]
+    assert len(want) == 1
+    port = sc.free_port()
+    p = subprocess.Popen([BIN, "run", "--config", str(conf), "--http", "127.0.0.1:%d" % port],
+                         stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+    got = []
+    reader = threading.Thread(target=lambda: got.extend(p.stdout), daemon=True)
+    reader.start()
+    try:
+        p.stdin.write(("\n".join(lines) + "\n").encode())
+        p.stdin.flush()
+        deadline = time.monotonic() + 30
+        while time.monotonic() < deadline and not any(b'"soak_update"' in x for x in got):
+            time.sleep(0.2)
+        assert [x.decode().rstrip("\n") for x in got if b'"soak_update"' in x] == want
+        with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
+            metrics = r.read().decode().splitlines()
+        assert "soakwatch_soak_hour 1" in metrics
+        assert "soakwatch_soak_last_update_status 0" in metrics
+    finally:
+        p.stdin.close()
+        p.wait(timeout=30)
