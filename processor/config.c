@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "config_alertmanager.h"
 #include "config_env.h"
 #include "config_input.h"
 #include "config_soak.h"
@@ -77,6 +78,7 @@ const cfg_key cfg_keys[] = {
     {"http", CK_OBJ, 0, 0, 0, 0, 0, 0},
     {"http.listen", CK_STR, OFF(http_listen), 0, 0, 0, 0, 0},
     {"soak", CK_SOAK, OFF(soak), 0, 0, 0, 0, 0},
+    {"alertmanager", CK_ALERTMANAGER, OFF(alertmanager), 0, 0, 0, 0, 0},
 };
 const int cfg_n_keys = (int)(sizeof(cfg_keys) / sizeof(cfg_keys[0]));
 
@@ -160,6 +162,7 @@ void config_defaults(sw_config *cfg)
         labels_add(&cfg->reasons, default_reasons[i]);
     config_input_defaults(&cfg->input);
     config_soak_defaults(&cfg->soak);
+    config_am_defaults(&cfg->alertmanager);
     strcpy(cfg->feature, "feature.stream5_time_crunch_mode");
     cfg->n_rules = (int)(sizeof(default_rules) / sizeof(default_rules[0]));
     for (int i = 0; i < cfg->n_rules; i++) {
@@ -1029,6 +1032,10 @@ static int load_object(const cfg_loader *l, const char *base, const json_t *obj,
             break;
         case CK_SOAK:
             if (config_soak_load(v, (sw_soak *)(void *)dst, l->src, l->err, l->errlen))
+                return -1;
+            break;
+        case CK_ALERTMANAGER:
+            if (config_am_load(v, (sw_alertmanager *)(void *)dst, l->src, l->err, l->errlen))
                 return -1;
             break;
         }

@@ -136,6 +136,18 @@ typedef struct sw_soak {
     double compression_success_min;  /* pass when time_constraint_success_rate > this (0.8) */
 } sw_soak;
 
+/* Prometheus Alertmanager as a destination (docs/operations.md,
+ * "Alertmanager"); off unless `alertmanager` is present. */
+#define SW_AM_MAX_URLS 4
+typedef struct sw_alertmanager {
+    int enabled;
+    int n_urls;
+    char urls[SW_AM_MAX_URLS][SW_STR_MAX + 1]; /* base URLs: http://alertmanager:9093 */
+    int64_t resend_s;                          /* active alerts posted again (60) */
+    int64_t timeout_ms;                        /* one POST (5000) */
+    char generator_url[SW_STR_MAX + 1];        /* "" = none */
+} sw_alertmanager;
+
 typedef struct sw_config {
     /* time (SEMANTICS section 3) */
     int64_t allowed_lateness_s;
@@ -197,6 +209,8 @@ typedef struct sw_config {
     char http_listen[SW_STR_MAX + 1]; /* "" = off; "ADDR:PORT" */
 
     sw_soak soak; /* section 11 */
+
+    sw_alertmanager alertmanager; /* where alerts go besides the output stream */
 } sw_config;
 
 /* Fill cfg with the built-in defaults (the runbook's rules). */

@@ -3,6 +3,7 @@
  * fingerprint and the dump walk the key table of config.c, so a key added
  * there is hashed and printed without touching this file. */
 #include "config_env.h"
+#include "config_alertmanager.h"
 #include "config_input.h"
 #include "config_soak.h"
 
@@ -210,6 +211,8 @@ void config_fingerprint(const sw_config *cfg, char out[17])
             break;
         case CK_SOAK:
             break; /* the cadence reads the stream; it changes no trigger or status */
+        case CK_ALERTMANAGER:
+            break; /* a destination, like kafka and http: where alerts go */
         case CK_RULES:
             h = fnv_i64(h, "rules", cfg->n_rules);
             for (int r = 0; r < cfg->n_rules && r < SW_MAX_RULES; r++)
@@ -332,6 +335,8 @@ static json_t *dump_value(const sw_config *cfg, const cfg_key *k)
         return config_input_dump(&cfg->input);
     case CK_SOAK:
         return config_soak_dump(&cfg->soak);
+    case CK_ALERTMANAGER:
+        return config_am_dump(&cfg->alertmanager);
     case CK_PROPS: {
         json_t *o = json_object();
         for (int i = 0; o && i < cfg->n_kafka_props && i < SW_MAX_KAFKA_PROPS; i++)
@@ -394,7 +399,8 @@ int config_dump_json(const sw_config *cfg, char **out)
     int rc = 0;
     for (int i = 0; i < cfg_n_keys && rc == 0; i++) {
         const cfg_key *k = &cfg_keys[i];
-        if (k->type == CK_SOAK && !cfg->soak.enabled)
+        if ((k->type == CK_SOAK && !cfg->soak.enabled) ||
+            (k->type == CK_ALERTMANAGER && !cfg->alertmanager.enabled))
             continue; /* off: absent, as in a file without it */
         /* The parent object comes earlier in the table: "status" before
          * "status.window_s". */

@@ -31,6 +31,8 @@ typedef struct sw_counters {
     uint64_t input_overflow;                /* events of one message beyond a staging ring */
     int64_t soak_hour;                      /* last soak hour updated: 0 none yet, -1 off */
     int soak_last_status;                   /* its worst status: 0 green..2 red, -1 none */
+    int am_enabled;                         /* alerts are posted to Alertmanager */
+    uint64_t am_posts_ok, am_posts_failed;  /* its HTTP POSTs, by outcome */
 } sw_counters;
 
 #endif

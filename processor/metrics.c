@@ -327,6 +327,13 @@ static int render_flow_counters(const sw_engine_stats *st, const sw_counters *c,
     counter_u64(&rc, out, "soakwatch_messages_total",
                 "Input messages or lines read.",
                 c->messages);
+    if (c->am_enabled) {
+        fam_init(&f, out, "soakwatch_alertmanager_posts_total", "counter",
+                 "HTTP POSTs of alerts to Alertmanager, by outcome.");
+        sample_u64(&f, "result", "ok", c->am_posts_ok);
+        sample_u64(&f, "result", "failed", c->am_posts_failed);
+        keep_rc(&rc, f.rc);
+    }
     return rc;
 }
 

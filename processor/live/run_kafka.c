@@ -21,6 +21,7 @@
 #include "../event.h"
 #include "../pipeline.h"
 #include "../report/soak.h"
+#include "alerts.h"
 #include "commit.h"
 #include "control_in.h"
 #include "history.h"
@@ -41,6 +42,7 @@ typedef struct run {
     sw_control_in *ctl;
     sw_engine *e;
     soak_follower *soak; /* the soak cadence (section 11), NULL when off */
+    sw_alerts *alerts;   /* Alertmanager, NULL when off */
     sw_commit cm;
     int watching;   /* every partition has been read to its end once */
     int restart;    /* the input topic changed shape: start over */
@@ -123,6 +125,8 @@ static int hook(sw_loop *lp, void *ud, int tick)
 {
     run *r = ud;
     sink_serve(r->sink);
+    if (r->alerts)
+        alerts_serve(r->alerts, loop_now_ms(NULL)); /* changes at once */
     if (r->ctl && control_in_poll(r->ctl, r->e, loop_now_ms(NULL)))
         loop_stop(lp, 1);
     if ((!source_paused(r->src) || sink_drained(r->sink) || tick) && source_drain(r->src))
@@ -151,6 +155,35 @@ static void shut_down(run *r)
     fputc('\n', stderr);
 }
 
+static int rule_firing(const void *e, int rule)
+{
+    return sw_engine_rule_firing(e, rule);
+}
+
+/* The outputs' way: engine -> soak cadence -> alerts -> sink, each but the
+ * sink when it is on. Returns 0, or -1 with r->err. */
+static int open_stages(run *r)
+{
+    const sw_config *cfg = r->cfg;
+    if (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL)
+        return -1;
+    r->c.am_enabled = cfg->alertmanager.enabled;
+    if (cfg->alertmanager.enabled &&
+        (r->alerts = alerts_create(cfg, &r->c, NULL, NULL, r->err, sizeof(r->err))) == NULL)
+        return -1;
+    sw_emit_fn to_sink = r->alerts ? alerts_output : sink_output;
+    void *to_sink_ud = r->alerts ? (void *)r->alerts : (void *)r->sink;
+    if ((r->e = sw_engine_create(cfg, r->soak ? soak_emit : to_sink,
+                                 r->soak ? (void *)r->soak : to_sink_ud, r->err,
+                                 sizeof(r->err))) == NULL)
+        return -1;
+    if (r->soak)
+        soak_bind(r->soak, r->e, &r->c, to_sink, to_sink_ud);
+    if (r->alerts)
+        alerts_bind(r->alerts, sink_output, r->sink, rule_firing, r->e);
+    return 0;
+}
+
 /* Output topic history, input, engine, control topic. Returns 0, or -1
  * with one line on stderr. */
 static int open_parts(run *r)
@@ -166,17 +199,12 @@ static int open_parts(run *r)
         history_read(cfg, cfg->output_topic, loop_now_ms, NULL, &hist, r->err,
                      sizeof(r->err)) != 0 ||
         (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (cfg->soak.enabled &&
-         (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
-        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
-                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
-                                 sizeof(r->err))) == NULL)
+        open_stages(r) != 0)
         goto fail;
     /* Publish after what the topic holds (the downtime included); a fresh
      * deployment publishes from now, every rule as not firing. */
     int64_t from = sw_time_first_publish_s(cfg, hist.last_at_ms, now_ms);
     if (r->soak) {
-        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
         soak_set_publish_from(r->soak, from);
         if (cfg->soak.start_ms == INT64_MIN && hist.soak_start_ms >= 0)
             soak_set_start(r->soak, hist.soak_start_ms); /* carry on the same soak */
@@ -211,6 +239,7 @@ static void close_parts(run *r)
     control_in_destroy(r->ctl);
     source_destroy(r->src);
     sink_destroy(r->sink);
+    alerts_destroy(r->alerts);
     sw_engine_destroy(r->e);
     soak_destroy(r->soak);
     commit_free(&r->cm);

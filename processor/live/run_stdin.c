@@ -21,6 +21,7 @@
 #include "../event.h"
 #include "../pipeline.h"
 #include "../report/soak.h"
+#include "alerts.h"
 #include "control_in.h"
 #include "loop.h"
 #include "sink.h"
@@ -36,6 +37,7 @@ typedef struct run {
     sw_sink *sink;
     sw_engine *e;
     soak_follower *soak; /* the soak cadence (section 11), NULL when off */
+    sw_alerts *alerts;   /* Alertmanager, NULL when off */
     sw_control_in *ctl;
     ev_io stdin_io;
     ev_stat ctl_stat;
@@ -138,6 +140,8 @@ static void on_ctl_stat(struct ev_loop *loop, ev_stat *w, int revents)
 static int hook(sw_loop *lp, void *ud, int tick)
 {
     run *r = ud;
+    if (r->alerts)
+        alerts_serve(r->alerts, loop_now_ms(NULL)); /* changes at once */
     if (!tick)
         return 0;
     int64_t now_ms = loop_now_ms(NULL);
@@ -163,6 +167,35 @@ static int hook(sw_loop *lp, void *ud, int tick)
     return 0;
 }
 
+static int rule_firing(const void *e, int rule)
+{
+    return sw_engine_rule_firing(e, rule);
+}
+
+/* The outputs' way: engine -> soak cadence -> alerts -> sink, each but the
+ * sink when it is on. */
+static int open_stages(run *r)
+{
+    const sw_config *cfg = r->cfg;
+    if (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL)
+        return -1;
+    r->c.am_enabled = cfg->alertmanager.enabled;
+    if (cfg->alertmanager.enabled &&
+        (r->alerts = alerts_create(cfg, &r->c, NULL, NULL, r->err, sizeof(r->err))) == NULL)
+        return -1;
+    sw_emit_fn to_sink = r->alerts ? alerts_output : sink_output;
+    void *to_sink_ud = r->alerts ? (void *)r->alerts : (void *)r->sink;
+    if ((r->e = sw_engine_create(cfg, r->soak ? soak_emit : to_sink,
+                                 r->soak ? (void *)r->soak : to_sink_ud, r->err,
+                                 sizeof(r->err))) == NULL)
+        return -1;
+    if (r->soak)
+        soak_bind(r->soak, r->e, &r->c, to_sink, to_sink_ud);
+    if (r->alerts)
+        alerts_bind(r->alerts, sink_output, r->sink, rule_firing, r->e);
+    return 0;
+}
+
 /* Engine, sink, control file. Returns 0 or an exit status. */
 static int open_parts(run *r)
 {
@@ -171,16 +204,11 @@ static int open_parts(run *r)
     r->line = malloc(cfg->max_message_bytes + 2);
     if (r->line == NULL ||
         (r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
-        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
-                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
-                                 sizeof(r->err))) == NULL ||
+        open_stages(r) != 0 ||
         (cfg->provenance && sw_engine_set_sources(r->e, 1, "lines") != 0)) {
         fprintf(stderr, "soakwatch: %s\n", r->line && r->sink && !r->e ? r->err : "out of memory");
         return 1;
     }
-    if (r->soak)
-        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
     if (r->ctl_path) {
         r->ctl = control_in_file(cfg, r->ctl_path, &r->c);
         if (r->ctl == NULL) {
@@ -256,6 +284,7 @@ int run_stdin(const sw_config *cfg, const char *control_path)
         loop_destroy(&r->lp);
     }
     control_in_destroy(r->ctl);
+    alerts_destroy(r->alerts);
     sw_engine_destroy(r->e);
     soak_destroy(r->soak);
     sink_destroy(r->sink);

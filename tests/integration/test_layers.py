@@ -6,7 +6,7 @@ Layers, bottom up:
   windows/                      the pure window library
   processor/*.c|h               mechanisms: decoder, engine, merge, kafka, ...
   processor/report/             the report (model, renderers, command)
-  processor/live/ parts         outbox, sink, commit, history, control_in, source
+  processor/live/ parts         outbox, sink, commit, history, control_in, source, alerts
   processor/live/loop           the loop the drivers share
   processor/live/ drivers       run_kafka, run_stdin, kafka_replay
   processor/main.c              wiring
@@ -16,7 +16,7 @@ import re
 
 ROOT = os.environ.get("SOAKWATCH_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-PARTS = {"outbox", "sink", "commit", "history", "control_in", "source", "parts"}
+PARTS = {"outbox", "sink", "commit", "history", "control_in", "source", "alerts", "parts"}
 DRIVERS = {"run_kafka", "run_stdin", "kafka_replay", "live"}
 
 

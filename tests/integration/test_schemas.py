@@ -90,6 +90,15 @@ def bad_configs():
         ("long string", {"feature": "f" * 256}, "feature"),
         ("bad listen", {"http": {"listen": "9464"}}, "http.listen"),
         ("two status windows", {"status": {"windows_s": [300, 600]}}, "status.windows_s"),
+        ("alertmanager without urls", {"alertmanager": {}}, "alertmanager.urls"),
+        ("alertmanager url without scheme", {"alertmanager": {"urls": ["am:9093"]}},
+         "alertmanager.urls[0]"),
+        ("alertmanager five urls", {"alertmanager": {"urls": ["http://a"] * 5}},
+         "alertmanager.urls"),
+        ("alertmanager resend 0", {"alertmanager": {"urls": ["http://a"], "resend_s": 0}},
+         "alertmanager.resend_s"),
+        ("alertmanager unknown key", {"alertmanager": {"urls": ["http://a"], "url": "x"}},
+         "alertmanager.url"),
     ]
 
 

@@ -1218,8 +1218,53 @@ static void test_input_dump(void)
     free(doc);
 }
 
+/* The alertmanager section: off by default, read with its defaults,
+ * refused by key, dumped, and outside the fingerprint (a destination). */
+static void test_alertmanager(void)
+{
+    char a[17], b[17];
+    config_defaults(&cfg);
+    CHECK_INT(cfg.alertmanager.enabled, 0);
+    config_fingerprint(&cfg, a);
+    CHECK_INT(load("{\"alertmanager\": {\"urls\": [\"http://am-0:9093/\", \"https://am-1\"]}}"), 0);
+    CHECK_INT(cfg.alertmanager.enabled, 1);
+    CHECK_INT(cfg.alertmanager.n_urls, 2);
+    CHECK_STR(cfg.alertmanager.urls[0], "http://am-0:9093");
+    CHECK_STR(cfg.alertmanager.urls[1], "https://am-1");
+    CHECK_INT(cfg.alertmanager.resend_s, 60);
+    CHECK_INT(cfg.alertmanager.timeout_ms, 5000);
+    CHECK_STR(cfg.alertmanager.generator_url, "");
+    config_fingerprint(&cfg, b);
+    CHECK_STR(a, b);
+    char *dump = NULL;
+    CHECK_INT(config_dump_json(&cfg, &dump), 0);
+    CHECK(dump && strstr(dump, "\"alertmanager\"") && strstr(dump, "\"resend_s\": 60"));
+    free(dump);
+    CHECK_INT(load("{\"alertmanager\": {\"urls\": [\"http://a\"], \"resend_s\": 30,"
+                   " \"timeout_ms\": 800, \"generator_url\": \"http://sw/status\"}}"), 0);
+    CHECK_INT(cfg.alertmanager.resend_s, 30);
+    CHECK_INT(cfg.alertmanager.timeout_ms, 800);
+    CHECK_STR(cfg.alertmanager.generator_url, "http://sw/status");
+    CHECK_INT(load("{\"alertmanager\": null}"), 0);
+    CHECK_INT(cfg.alertmanager.enabled, 0);
+    CHECK_REFUSED("{\"alertmanager\": {}}", "config: alertmanager.urls: required (1..4 URLs)");
+    CHECK_REFUSED("{\"alertmanager\": {\"urls\": []}}",
+                  "config: alertmanager.urls: expected an array of 1..4 URLs");
+    CHECK_REFUSED("{\"alertmanager\": {\"urls\": [\"am:9093\"]}}",
+                  "config: alertmanager.urls[0]: expected an http:// or https:// URL");
+    CHECK_REFUSED("{\"alertmanager\": {\"urls\": [\"http://a\"], \"resend_s\": 0}}",
+                  "config: alertmanager.resend_s: expected an integer 1..86400");
+    CHECK_REFUSED("{\"alertmanager\": {\"urls\": [\"http://a\"], \"timeout_ms\": 60001}}",
+                  "config: alertmanager.timeout_ms: expected an integer 1..60000");
+    CHECK_REFUSED("{\"alertmanager\": {\"urls\": [\"http://a\"], \"url\": 1}}",
+                  "config: alertmanager.url: unknown key");
+    CHECK_REFUSED("{\"alertmanager\": [1]}",
+                  "config: alertmanager: expected an object (or null: off)");
+}
+
 int main(void)
 {
+    test_alertmanager();
     test_defaults();
     test_every_key_overrides();
     test_unknown_keys();
