@@ -45,6 +45,11 @@ int64_t sw_time_history_from_ms(const sw_config *cfg, int64_t now_ms)
 {
     int64_t back_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s +
                      3 * cfg->status_interval_s;
+    /* The soak cadence: far enough to find the latest update (at most 4
+     * hours apart), so that a restart carries on the same soak. */
+    int64_t soak_s = 4 * 3600 + 3 * cfg->status_interval_s;
+    if (cfg->soak.enabled && soak_s > back_s)
+        back_s = soak_s;
     return now_ms - back_s * 1000;
 }
 

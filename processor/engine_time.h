@@ -38,7 +38,9 @@ int sw_time_idle(sw_engine *e, int64_t now_ms, int64_t quiet_since_ms);
 int64_t sw_time_rebuild_from_ms(const sw_config *cfg, int64_t from_ms);
 
 /* Where a restart at now_ms starts reading the output topic's history: the
- * longest window, the lateness and three status intervals back. */
+ * longest window, the lateness and three status intervals back; with the
+ * soak cadence on, at least 4 hours and three intervals (the latest
+ * soak_update, docs/semantics.md section 11). */
 int64_t sw_time_history_from_ms(const sw_config *cfg, int64_t now_ms);
 
 /* The first instant a run starting at now_ms publishes: the one after the

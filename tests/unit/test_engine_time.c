@@ -42,6 +42,11 @@ static void test_spans(const sw_config *cfg)
     CHECK_INT(sw_time_rebuild_from_ms(cfg, 10000000), 10000000 - (1800 + L + 60) * 1000);
     CHECK_INT(sw_time_history_from_ms(cfg, 10000000),
               10000000 - (1800 + L + 3 * cfg->status_interval_s) * 1000);
+    /* the soak cadence: back to the latest update, at most 4 hours ago */
+    sw_config soak = *cfg;
+    soak.soak.enabled = 1;
+    CHECK_INT(sw_time_history_from_ms(&soak, 100000000),
+              100000000 - (4 * 3600 + 3 * cfg->status_interval_s) * 1000);
     /* after what the topic holds, else now minus the lateness */
     CHECK_INT(sw_time_first_publish_s(cfg, 5000999, 9000000), 5001);
     CHECK_INT(sw_time_first_publish_s(cfg, -1, 9000500), 9000 - L);

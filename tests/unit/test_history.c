@@ -92,5 +92,20 @@ int main(void)
     history_builder_finish(b, &h);
     CHECK_INT(h.published[0], 1); /* the last one, i even: firing */
     history_builder_destroy(b);
+
+    /* the soak a restart carries on: the latest soak_update's start,
+     * whatever order they were read in (docs/semantics.md section 11) */
+    b = history_builder_create(&cfg);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.soak_start_ms, -1);
+    history_builder_destroy(b);
+    b = history_builder_create(&cfg);
+    take(b, "{\"type\":\"soak_update\",\"at_ms\":7200000,\"soak_start_ms\":60000}");
+    take(b, "{\"type\":\"soak_update\",\"at_ms\":3600000,\"soak_start_ms\":120000}");
+    take(b, "{\"type\":\"soak_update\",\"at_ms\":9000000,\"soak_start_ms\":\"x\"}");
+    history_builder_finish(b, &h);
+    CHECK_INT(h.soak_start_ms, 60000);
+    CHECK_INT(h.last_at_ms, 9000000);
+    history_builder_destroy(b);
     CHECK_DONE();
 }
