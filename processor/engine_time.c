@@ -38,6 +38,11 @@ int sw_time_idle(sw_engine *e, int64_t now_ms, int64_t quiet_since_ms)
 int64_t sw_time_rebuild_from_ms(const sw_config *cfg, int64_t from_ms)
 {
     int64_t back_s = config_longest_window_s(cfg) + cfg->allowed_lateness_s + SW_REBUILD_MARGIN_S;
+    /* A rollback check still pending at from_ms began at a firing up to
+     * verify_within_s before it, which its rule decided over a whole
+     * window before that: rebuild far enough back to evaluate it. */
+    if (cfg->rollback_check)
+        back_s += cfg->rollback_verify_within_s;
     return from_ms - back_s * 1000;
 }
 

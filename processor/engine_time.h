@@ -34,7 +34,9 @@ int sw_time_out_of_range(const sw_config *cfg, int64_t ts_ms, int64_t now_ms);
 int sw_time_idle(sw_engine *e, int64_t now_ms, int64_t quiet_since_ms);
 
 /* Where a run that publishes from from_ms starts reading input by record
- * time: the longest window, the lateness and a margin before it. */
+ * time: the longest window, the lateness and a margin before it, and with
+ * rollback checks on, verify_within_s more (every watch pending at from_ms
+ * is rebuilt: docs/semantics.md section 10). */
 int64_t sw_time_rebuild_from_ms(const sw_config *cfg, int64_t from_ms);
 
 /* Where a restart at now_ms starts reading the output topic's history: the

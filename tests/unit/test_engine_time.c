@@ -39,7 +39,12 @@ static void test_spans(const sw_config *cfg)
     int64_t longest = config_longest_window_s(cfg);
     int64_t L = cfg->allowed_lateness_s;
     CHECK_INT(longest, 1800);
-    CHECK_INT(sw_time_rebuild_from_ms(cfg, 10000000), 10000000 - (1800 + L + 60) * 1000);
+    sw_config c2 = *cfg;
+    c2.rollback_check = 1;
+    c2.rollback_verify_within_s = 300;
+    CHECK_INT(sw_time_rebuild_from_ms(&c2, 10000000), 10000000 - (1800 + L + 60 + 300) * 1000);
+    c2.rollback_check = 0;
+    CHECK_INT(sw_time_rebuild_from_ms(&c2, 10000000), 10000000 - (1800 + L + 60) * 1000);
     CHECK_INT(sw_time_history_from_ms(cfg, 10000000),
               10000000 - (1800 + L + 3 * cfg->status_interval_s) * 1000);
     /* the soak cadence: back to the latest update, at most 4 hours ago */
