@@ -532,15 +532,12 @@ static int windows_fit_check(const sw_config *cfg, char *errstr, size_t errlen)
     return 0;
 }
 
-/* The rollback check: a watch fits in what a restart rebuilds (the
- * longest window), silence fits in a watch, and the reason is a label the
- * windows count (when the check is on). */
+/* The rollback check: silence fits in a watch, and the reason is a label
+ * the windows count (when the check is on). A restart rebuilds
+ * verify_within_s further back (engine_time.c), so a watch of any length
+ * is rebuilt. */
 static int rollback_section_check(const sw_config *cfg, char *errstr, size_t errlen)
 {
-    int64_t longest = config_longest_window_s(cfg);
-    if (cfg->rollback_verify_within_s > longest)
-        return verr(errstr, errlen, "rollback.verify_within_s: %" PRId64 " must be at most the "
-                    "longest window (%" PRId64 " s)", cfg->rollback_verify_within_s, longest);
     if (cfg->rollback_quiet_s > cfg->rollback_verify_within_s)
         return verr(errstr, errlen, "rollback.quiet_s: %" PRId64 " must be at most "
                     "rollback.verify_within_s (%" PRId64 ")", cfg->rollback_quiet_s,
