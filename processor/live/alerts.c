@@ -210,9 +210,10 @@ static void take_check(sw_alerts *a, const sw_output *o)
     changed(a, x);
 }
 
-/* A status: every rule the engine says is firing has its alert, also when
- * its firing was published before a restart and is not emitted again. */
-static void take_status(sw_alerts *a, const sw_output *o)
+/* At every output: each rule the engine says is firing has its alert, also
+ * when its firing was published before a restart and is not emitted again
+ * (its start is then the first instant the restarted run emits). */
+static void sync_firing(sw_alerts *a, const sw_output *o)
 {
     if (a->firing == NULL)
         return;
@@ -234,12 +235,11 @@ static void take_status(sw_alerts *a, const sw_output *o)
 void alerts_output(void *ud, const sw_output *o)
 {
     sw_alerts *a = ud;
+    sync_firing(a, o);
     if (o->type == SW_OUT_TRIGGER && o->rule >= 0 && o->rule < a->n_rules)
         take_trigger(a, o);
     else if (o->type == SW_OUT_ROLLBACK_CHECK && o->rule >= 0 && o->rule < a->n_rules)
         take_check(a, o);
-    else if (o->type == SW_OUT_STATUS)
-        take_status(a, o);
     if (a->next)
         a->next(a->next_ud, o);
 }

@@ -38,7 +38,7 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
  * are posted again or its resolve_timeout passes. Accepts NULL. */
 void alerts_destroy(sw_alerts *a);
 
-/* Where outputs go next, and what is firing (read at each status, so that
+/* Where outputs go next, and what is firing (read at each output, so that
  * a restart that fires nothing again still posts what fires). */
 void alerts_bind(sw_alerts *a, sw_emit_fn next, void *next_ud, alerts_firing_fn firing,
                  const void *firing_ud);
