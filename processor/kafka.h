@@ -22,7 +22,7 @@ struct kafka_header;
  * opaque given to kafka_produce; the message's value, key and first
  * headers (at most KAFKA_DR_HEADERS), so that a failed one can be produced
  * again as it was. All borrowed: valid during the call only. */
-#define KAFKA_DR_HEADERS 4
+#define KAFKA_DR_HEADERS 8
 typedef void (*kafka_dr_fn)(void *ud, int ok, const char *errstr, void *opaque,
                             const char *value, size_t len, const char *key, size_t key_len,
                             const struct kafka_header *headers, int n_headers);

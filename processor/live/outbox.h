@@ -13,7 +13,7 @@
 
 #include "../kafka.h"
 
-#define OUTBOX_HEADERS 2
+#define OUTBOX_HEADERS 8 /* every header of an output or a dead letter */
 
 typedef struct outbox_item {
     char *mem; /* value, key and header texts: one allocation */

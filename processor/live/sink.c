@@ -8,6 +8,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "../event.h"
 #include "../kafka.h"
 #include "outbox.h"
 
@@ -25,6 +26,7 @@ struct sw_sink {
     outbox_item *retry;   /* scratch for sink_retry: the outbox's cap */
     uint64_t produced;    /* attempts */
     uint64_t answered;    /* attempts acknowledged or failed (kept) */
+    char ce_source[SW_STR_MAX + 16]; /* /soakwatch/FEATURE */
     char err[512];
 };
 
@@ -77,6 +79,7 @@ sw_sink *sink_create(const sw_config *cfg, const sink_opts *o, sw_counters *c, c
     s->cfg = cfg;
     s->c = c;
     s->out = o->out;
+    snprintf(s->ce_source, sizeof(s->ce_source), "/soakwatch/%s", cfg->feature);
     s->topic = o->topic;
     s->dl_topic = o->dead_letter_topic && o->dead_letter_topic[0] ? o->dead_letter_topic : NULL;
     if (o->topic) {
@@ -132,6 +135,27 @@ static void produce(sw_sink *s, int kind, const char *key, size_t key_len, const
     }
 }
 
+/* The event's id for ce_id: its own `id` field, which follows the first two
+ * fields when it has one (rule names are [A-Za-z0-9_.-], so the id needs no
+ * unescaping), else TYPE:AT_MS (a status or soak update is known by its
+ * instant). */
+static size_t event_id(const sw_output *o, const char *type, char *out, size_t cap)
+{
+    char pre[96];
+    int n = snprintf(pre, sizeof(pre), "{\"type\":\"%s\",\"schema_version\":1,\"id\":\"", type);
+    if (n > 0 && (size_t)n < o->json_len && memcmp(o->json, pre, (size_t)n) == 0) {
+        const char *p = o->json + n, *end = o->json + o->json_len;
+        const char *q = memchr(p, '"', (size_t)(end - p));
+        if (q && (size_t)(q - p) < cap) {
+            memcpy(out, p, (size_t)(q - p));
+            out[q - p] = '\0';
+            return (size_t)(q - p);
+        }
+    }
+    n = snprintf(out, cap, "%s:%" PRId64, type, o->at_s * 1000);
+    return n > 0 ? (size_t)n : 0;
+}
+
 void sink_output(void *ud, const sw_output *o)
 {
     static const char *const types[] = {"rollback_trigger", "status", "rollback_check",
@@ -144,11 +168,23 @@ void sink_output(void *ud, const sw_output *o)
     if (s->prod == NULL)
         return;
     const char *type = types[o->type];
-    kafka_header h[2] = {
+    /* CloudEvents binary content mode (Kafka protocol binding): routable
+     * by any CloudEvents consumer without parsing the value. */
+    char id[SW_STR_MAX + 64], ce_type[64], at[40];
+    size_t id_len = event_id(o, type, id, sizeof(id));
+    int tl = snprintf(ce_type, sizeof(ce_type), "com.soakwatch.%s", type);
+    size_t at_len = dec_rfc3339_format(o->at_s * 1000, at, sizeof(at));
+    kafka_header h[SINK_HEADERS] = {
         {"type", type, strlen(type)},
         {"schema_version", "1", 1},
+        {"ce_specversion", "1.0", 3},
+        {"ce_id", id, id_len},
+        {"ce_source", s->ce_source, strlen(s->ce_source)},
+        {"ce_type", ce_type, (size_t)tl},
+        {"ce_time", at, at_len},
+        {"content-type", "application/json", 16},
     };
-    produce(s, KIND_OUTPUT, o->key, strlen(o->key), o->json, o->json_len, h, 2);
+    produce(s, KIND_OUTPUT, o->key, strlen(o->key), o->json, o->json_len, h, SINK_HEADERS);
 }
 
 void sink_dead_letter(sw_sink *s, const sw_reject *r)

@@ -24,6 +24,7 @@
 #define SINK_OUTBOX_CAP 32768 /* more than the producer holds when reading stops */
 #define SINK_BUSY_HIGH 20000 /* stop reading input above this many queued outputs */
 #define SINK_BUSY_LOW 5000   /* and read again below this */
+#define SINK_HEADERS 8       /* of an output: type, schema_version, six CloudEvents ones */
 
 typedef struct sw_sink sw_sink;
 

@@ -92,6 +92,14 @@ def test_live_equals_file_replay(brokers, tmp_path, name):
         o = json.loads(m["payload"])
         assert m["headers"]["schema_version"] == "1"
         assert m["headers"]["type"] == o["type"]
+        # CloudEvents binary content mode: routable without parsing.
+        ce = m["headers"]
+        assert ce["ce_specversion"] == "1.0"
+        assert ce["ce_type"] == "com.soakwatch." + o["type"]
+        assert ce["ce_source"] == "/soakwatch/feature.stream5_time_crunch_mode"
+        assert ce["ce_id"] == o.get("id", "%s:%d" % (o["type"], o["at_ms"]))
+        assert ce["ce_time"] == o["at"]
+        assert ce["content-type"] == "application/json"
         assert m["key"] == (o["rule"] if o["type"] in ("rollback_trigger", "rollback_check")
                             else "feature.stream5_time_crunch_mode")
 

@@ -829,7 +829,8 @@ static int path_outbox(int reference)
     ok &= outbox_lost(o) == (uint64_t)(short_of + full) && outbox_len(o) == 0;
     for (int i = 0; i < n; i++) {
         outbox_item *it = &items[i];
-        ok &= it->len == 7 && memcmp(it->value, "{\"a\":1}", 7) == 0 && it->nh == 2 &&
+        ok &= it->len == 7 && memcmp(it->value, "{\"a\":1}", 7) == 0 &&
+              it->nh == (OUTBOX_HEADERS < 3 ? OUTBOX_HEADERS : 3) &&
               strcmp(it->h[1].name, "schema_version") == 0 && it->h[1].len == 1 &&
               it->h[1].value[0] == '1' && (i == 0 || it->kind > items[i - 1].kind);
         outbox_item_free(it);

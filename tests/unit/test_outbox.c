@@ -12,12 +12,17 @@ int main(void)
     CHECK(o != NULL);
     CHECK(outbox_create(0) == NULL);
     char value[16], key[8], hv[8];
-    kafka_header h[3] = {{"type", hv, 0}, {"schema_version", "1", 1}, {"dropped", "x", 1}};
+    /* one header more than kept: the last is dropped */
+    kafka_header h[OUTBOX_HEADERS + 1];
+    h[0] = (kafka_header){"type", hv, 0};
+    h[1] = (kafka_header){"schema_version", "1", 1};
+    for (int i = 2; i <= OUTBOX_HEADERS; i++)
+        h[i] = (kafka_header){"extra", "x", 1};
     for (int i = 0; i < 4; i++) {
         int n = snprintf(value, sizeof(value), "value-%d", i);
         int k = snprintf(key, sizeof(key), "k%d", i);
         h[0].len = (size_t)snprintf(hv, sizeof(hv), "t%d", i);
-        int rc = outbox_keep(o, 10 + i, value, (size_t)n, key, (size_t)k, h, 3);
+        int rc = outbox_keep(o, 10 + i, value, (size_t)n, key, (size_t)k, h, OUTBOX_HEADERS + 1);
         CHECK_INT(rc, i < 3 ? 0 : -ENOBUFS);
     }
     /* the caller's buffers are reused: the outbox holds copies */
