@@ -7,6 +7,7 @@ RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
         cmake gcc libc6-dev make pkg-config \
         librdkafka-dev libjansson-dev libev-dev libhttp-parser-dev zlib1g-dev \
+        libcurl4-openssl-dev \
     && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
@@ -17,7 +18,7 @@ RUN cmake -S . -B build -DCMAKE_BUILD_TYPE=Release \
 FROM debian:bookworm-slim AS runtime
 RUN apt-get update \
     && DEBIAN_FRONTEND=noninteractive apt-get install -y --no-install-recommends \
-        librdkafka1 libjansson4 libev4 libhttp-parser2.9 zlib1g ca-certificates \
+        librdkafka1 libjansson4 libev4 libhttp-parser2.9 zlib1g libcurl4 ca-certificates \
     && rm -rf /var/lib/apt/lists/*
 COPY --from=build /src/build/soakwatch /usr/local/bin/soakwatch
 USER 65532:65532
