@@ -295,3 +295,8 @@ int ap_collect(ap_poster *p, void (*done)(void *ud, const ap_result *r), void *u
     }
     return n;
 }
+
+int ap_pending(const ap_poster *p)
+{
+    return p->n_slots - p->n_free;
+}

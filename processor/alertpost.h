@@ -47,5 +47,7 @@ int ap_submit(ap_poster *p, int key, uint64_t seq, const char *json, size_t len)
 
 /* Take the answered payloads: calls done for each. Returns how many. */
 int ap_collect(ap_poster *p, void (*done)(void *ud, const ap_result *r), void *ud);
+/* Payloads handed on and not answered yet. */
+int ap_pending(const ap_poster *p);
 
 #endif

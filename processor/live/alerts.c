@@ -8,6 +8,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 
 #include "../alertpost.h"
 #include "../event.h"
@@ -308,6 +309,17 @@ int alerts_serve(sw_alerts *a, int64_t now_ms)
     }
     a->next_due_ms = due;
     return sent;
+}
+
+void alerts_flush(sw_alerts *a, sw_now_fn now_fn, int64_t wait_ms)
+{
+    int64_t t0 = now_fn(NULL);
+    alerts_serve(a, t0);
+    struct timespec pause = {0, 10 * 1000000L};
+    while (a->poster && ap_pending(a->poster) > 0 && now_fn(NULL) - t0 < wait_ms) {
+        nanosleep(&pause, NULL);
+        ap_collect(a->poster, on_result, a);
+    }
 }
 
 int alerts_active(const sw_alerts *a)

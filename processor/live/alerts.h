@@ -50,6 +50,9 @@ void alerts_output(void *ud, const sw_output *o);
  * take the poster's answers. Cheap when nothing is due. Returns the number
  * of payloads handed on. */
 int alerts_serve(sw_alerts *a, int64_t now_ms);
+/* End of a finite input: post what changed and wait up to wait_ms for the
+ * poster's answers (now_fn: the clock). No-op with an injected send. */
+void alerts_flush(sw_alerts *a, sw_now_fn now_fn, int64_t wait_ms);
 /* A payload was answered (tests; the poster's answers come through serve). */
 void alerts_answered(sw_alerts *a, int key, uint64_t seq, int ok);
 

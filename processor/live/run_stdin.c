@@ -252,12 +252,15 @@ static int run_parts(run *r)
     loop_run(&r->lp);
     stop_watchers(r);
     rc = r->lp.exit_code;
-    if (r->eof && rc == 0)
+    int finished = r->eof && rc == 0;
+    if (finished)
         sw_engine_finish(r->e);
     if (sink_file_flush(r->sink) != 0) {
         fprintf(stderr, "soakwatch: writing output failed: %s\n", strerror(errno));
         rc = 1;
     }
+    if (finished && r->alerts) /* the last instants' alerts, within one POST's timeout */
+        alerts_flush(r->alerts, loop_now_ms, r->cfg->alertmanager.timeout_ms);
     char line[1024];
     pipeline_summary(r->e, &r->c, line, sizeof(line));
     fprintf(stderr, "soakwatch: %s\n", line);

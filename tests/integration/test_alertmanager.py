@@ -305,3 +305,43 @@ def test_alertmanager_firing_restart_resolution(tmp_path):
         am.wait(timeout=15)
         hook.shutdown()
     assert runs[-1].p.returncode == 0
+
+
+def am_received(port, status):
+    with urllib.request.urlopen(f"http://127.0.0.1:{port}/metrics", timeout=5) as r:
+        for line in r.read().decode().splitlines():
+            if line.startswith(f'alertmanager_alerts_received_total{{status="{status}",version="v2"}}'):
+                return int(float(line.split()[-1]))
+    return 0
+
+
+def test_end_of_input_posts_the_last_states(tmp_path):
+    """A finite input read in one go: at its end soakwatch posts the state
+    each alert was left in (here every firing resolved, and each
+    not_verified ended by its baseline) before it exits."""
+    if alertmanager_bin() is None:
+        pytest.skip("prometheus-alertmanager (or alertmanager) not found on PATH")
+    am, am_port = start_alertmanager(tmp_path, sc.free_port())
+    try:
+        start = (int(time.time() * 1000) - 50 * 60 * 1000) // 1000 * 1000
+        path = tmp_path / "in.jsonl"
+        path.write_text("\n".join(sc.error_burst(start)) + "\n")
+        cfg = tmp_path / "soakwatch.json"
+        cfg.write_text(json.dumps({"alertmanager": {"urls": [f"http://127.0.0.1:{am_port}"]}}))
+        with open(path) as f:
+            r = subprocess.run([sc.BIN, "run", "--config", str(cfg)], stdin=f,
+                               capture_output=True, text=True, timeout=60, env=ENV)
+        assert r.returncode == 0, r.stderr
+        outs = [json.loads(x) for x in r.stdout.splitlines()]
+        resolved = {o["rule"] for o in outs
+                    if o["type"] == "rollback_trigger" and o["state"] == "resolved"}
+        baselines = {o["rule"] for o in outs
+                     if o["type"] == "rollback_check" and o["state"] == "baseline"}
+        not_verified = {o["rule"] for o in outs
+                        if o["type"] == "rollback_check" and o["state"] == "not_verified"}
+        assert resolved and not_verified <= baselines
+        assert am_received(am_port, "resolved") == len(resolved) + len(not_verified)
+        assert am_received(am_port, "firing") == 0  # the latest state wins
+    finally:
+        am.terminate()
+        am.wait(timeout=15)
