@@ -208,6 +208,9 @@ static int replay_open(replay *r)
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;
     }
+    if (from_stdin && isatty(STDIN_FILENO))
+        fprintf(stderr, "soakwatch: reading input events from stdin, a terminal: end with "
+                "Ctrl-D, or give --input FILE\n");
     int fd = from_stdin ? dup(STDIN_FILENO) : open(o->input, O_RDONLY);
     if (fd < 0 && !from_stdin) {
         fprintf(stderr, "soakwatch: cannot open input %s: %s\n", o->input, strerror(errno));

@@ -96,9 +96,17 @@ static int parse_args(int argc, char **argv, report_args *a)
 static int build_report(rp_report *r, const report_args *a)
 {
     int rc = rp_read_input(r, a->in);
-    if (rc == 0 && r->n_st == 0 && r->n_tr == 0) {
+    const char *in = strcmp(a->in, "-") == 0 ? "stdin" : a->in;
+    if (rc == 0 && r->n_st == 0 && r->n_tr == 0 && r->telemetry > 0) {
+        fprintf(stderr, "report: %s holds input telemetry (%" PRIu64 " lines with an \"event\" "
+                "field), not soakwatch's output events: replay it first "
+                "(soakwatch replay --input FILE --output outputs.jsonl) and report on that "
+                "(soakwatch report --input outputs.jsonl)\n", in, r->telemetry);
+        r->skipped = 0; /* said already */
+        rc = 2;
+    } else if (rc == 0 && r->n_st == 0 && r->n_tr == 0) {
         fprintf(stderr, "report: no status or rollback_trigger events in %s (%" PRIu64
-                " unreadable lines)\n", strcmp(a->in, "-") == 0 ? "stdin" : a->in, r->skipped);
+                " unreadable lines)\n", in, r->skipped);
         r->skipped = 0; /* said already */
         rc = 2;
     }

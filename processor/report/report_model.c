@@ -207,6 +207,18 @@ static int parse_tile(const json_t *m, uint32_t window_s, rp_tile *t)
     return 0;
 }
 
+/* A line of input telemetry (the contract's `event` field) rather than one
+ * of soakwatch's output events: said when nothing else was read, so that a
+ * report given the raw topic says what it wants instead. */
+static int looks_like_telemetry(const char *line, size_t n)
+{
+    static const char key[] = "\"event\"";
+    for (size_t i = 0; i + sizeof(key) - 1 <= n; i++)
+        if (memcmp(line + i, key, sizeof(key) - 1) == 0)
+            return 1;
+    return 0;
+}
+
 /* Parse a status event into r->st. Returns 0, -1 when unreadable, -ENOMEM. */
 static int parse_status(rp_report *r, const json_t *o, uint32_t seq)
 {
@@ -416,6 +428,9 @@ int rp_read_input(rp_report *r, const char *path)
 {
     gzFile gz;
     if (strcmp(path, "-") == 0) {
+        if (isatty(STDIN_FILENO))
+            fprintf(stderr, "report: reading soakwatch's output events from stdin, a terminal: "
+                    "end with Ctrl-D, or give --input FILE\n");
         int fd = dup(STDIN_FILENO);
         gz = fd < 0 ? NULL : gzdopen(fd, "rb");
         if (gz == NULL && fd >= 0)
@@ -462,8 +477,10 @@ int rp_read_input(rp_report *r, const char *path)
             rc = 2;
             break;
         }
-        if (prc)
+        if (prc) {
             r->skipped++;
+            r->telemetry += looks_like_telemetry(line, n);
+        }
     }
     int zerr = Z_OK;
     const char *zmsg = gzerror(gz, &zerr);

@@ -132,6 +132,7 @@ typedef struct rp_report {
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
     uint64_t lines, skipped;
+    uint64_t telemetry; /* unreadable lines that look like input telemetry */
     int64_t interval_ms;
     int64_t first_hour; /* hour number (ms / 1 h) of hours[0] */
     rp_hour *hours;

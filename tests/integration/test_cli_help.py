@@ -60,3 +60,37 @@ def test_a_directory_as_input_is_named_with_its_cause(tmp_path):
                        timeout=30)
     assert p.returncode == 2
     assert str(tmp_path) in p.stderr and "directory" in p.stderr.lower(), p.stderr
+
+
+def test_report_given_raw_telemetry_says_what_it_wants(tmp_path):
+    raw = tmp_path / "raw.jsonl"
+    raw.write_text('{"event":"stream5.time_crunch_preview_requested","ts":1795161600000}\n' * 3)
+    p = subprocess.run([BIN, "report", "--input", str(raw)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2
+    assert "holds input telemetry (3 lines" in p.stderr, p.stderr
+    assert "soakwatch replay --input FILE --output outputs.jsonl" in p.stderr
+    # Neither telemetry nor output events: the plain message.
+    other = tmp_path / "other.jsonl"
+    other.write_text('{"hello": 1}\n')
+    p = subprocess.run([BIN, "report", "--input", str(other)], capture_output=True, text=True,
+                       timeout=30)
+    assert p.returncode == 2
+    assert "no status or rollback_trigger events" in p.stderr, p.stderr
+
+
+@pytest.mark.parametrize("cmd,want", [(["replay"], "soakwatch: reading input events from stdin"),
+                                      (["report"], "report: reading soakwatch's output events")])
+def test_reading_a_terminal_says_it_waits_for_stdin(cmd, want):
+    import pty
+    master, slave = pty.openpty()
+    try:
+        p = subprocess.Popen([BIN] + cmd, stdin=slave, stdout=subprocess.PIPE,
+                             stderr=subprocess.PIPE, text=True)
+        os.write(master, b"\x04")  # Ctrl-D: end of input on the terminal
+        out, err = p.communicate(timeout=30)
+    finally:
+        os.close(master)
+        os.close(slave)
+    assert want in err, err
+    assert "Ctrl-D" in err
