@@ -336,8 +336,8 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
                          void *send_ud, char *errstr, size_t errlen)
 {
     sw_alerts *a = calloc(1, sizeof(*a));
-    int n = cfg->n_rules * 2;
-    if (a == NULL || n < 2 || (a->al = calloc((size_t)n, sizeof(alert))) == NULL) {
+    int n = 2 * (cfg->n_rules > 0 ? cfg->n_rules : 1); /* no rules: nothing ever fires */
+    if (a == NULL || (a->al = calloc((size_t)n, sizeof(alert))) == NULL) {
         snprintf(errstr, errlen, "out of memory");
         alerts_destroy(a);
         return NULL;

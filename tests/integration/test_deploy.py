@@ -47,6 +47,7 @@ CONTRACT_METRICS = {
     "soakwatch_rule_blind", "soakwatch_events_filtered_total", "soakwatch_correlate_total",
     "soakwatch_rollback_checks_total",
     "soakwatch_input_overflow_total", "soakwatch_soak_hour", "soakwatch_soak_last_update_status",
+    "soakwatch_alertmanager_posts_total",
 }
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 
