@@ -110,7 +110,7 @@ static int open_parts(replay *r)
 {
     const sw_config *cfg = r->cfg;
     const kafka_replay_opts *o = r->o;
-    sink_opts so = {o->out, o->output_topic, NULL, 0};
+    sink_opts so = {o->out, o->output_topic, NULL, 0, NULL, NULL};
     source_opts io = {o->topic, sw_time_rebuild_from_ms(cfg, o->from_ms), 1, INT64_MAX / 2};
     source_hooks h = {r, loop_now_ms, busy, no_dead_letters};
     if ((r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||

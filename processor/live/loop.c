@@ -11,6 +11,8 @@
 
 #include "../clock.h"
 #include "../kafka.h"
+#include "../report/page.h"
+#include "recent.h"
 
 #define SHUTDOWN_BOUND_S 15 /* past this the process exits, whatever hangs */
 
@@ -136,17 +138,47 @@ void loop_watch_pipe(sw_loop *lp, int fd)
     w->data = lp;
 }
 
+void loop_tap(void *ud, const char *json, size_t len)
+{
+    sw_loop *lp = ud;
+    if (lp->recent)
+        recent_add(lp->recent, json, len);
+}
+
+/* GET /: the live page; everything else: probes and metrics. */
+static int route(void *ud, const char *path, size_t path_len, http_reply *reply)
+{
+    sw_loop *lp = ud;
+    if (path_len != 1 || path[0] != '/')
+        return metrics_http_handler(&lp->ms, path, path_len, reply);
+    rp_page *page = rp_page_begin(lp->cfg);
+    if (page)
+        recent_foreach(lp->recent, rp_page_line, page);
+    int rc = rp_page_end(page, reply->body);
+    if (rc != 0) {
+        fprintf(stderr, "soakwatch: the live page could not be built: %s\n", strerror(-rc));
+        return rc;
+    }
+    reply->content_type = "text/html; charset=utf-8";
+    return 0;
+}
+
 int loop_http(sw_loop *lp, const sw_config *cfg, const sw_engine *e, const sw_counters *c)
 {
     char err[512];
     if (cfg->http_listen[0] == '\0')
         return 0;
+    lp->cfg = cfg;
     lp->ms.engine = e;
     lp->ms.cfg = cfg;
     lp->ms.counters = c;
     lp->ms.version = SW_VERSION;
-    lp->http = http_server_create(lp->ev, cfg->http_listen, NULL, metrics_http_handler, &lp->ms,
-                                  err, sizeof(err));
+    lp->recent = recent_create(RECENT_DEFAULT_BYTES);
+    if (lp->recent == NULL) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return -1;
+    }
+    lp->http = http_server_create(lp->ev, cfg->http_listen, NULL, route, lp, err, sizeof(err));
     if (lp->http == NULL) {
         fprintf(stderr, "soakwatch: %s\n", err);
         return -1;
@@ -189,6 +221,8 @@ void loop_destroy(sw_loop *lp)
 {
     http_server_destroy(lp->http);
     lp->http = NULL;
+    recent_destroy(lp->recent);
+    lp->recent = NULL;
 }
 
 /* ---- shutdown and start-over ---------------------------------------------- */

@@ -43,6 +43,8 @@ struct sw_loop {
     int n_pipes;
     http_server *http;
     metrics_source ms;
+    const sw_config *cfg;
+    struct sw_recent *recent; /* the latest outputs, for the live page (GET /) */
 };
 
 /* The live program's clock (clock.h): wall time that never jumps; a step
@@ -54,9 +56,14 @@ int64_t loop_now_ms(void *ud);
 void loop_init(sw_loop *lp, loop_hook_fn hook, void *ud);
 /* Wake the loop when fd (a Kafka client's wake-up pipe) turns readable. */
 void loop_watch_pipe(sw_loop *lp, int fd);
-/* Serve probes and metrics on cfg->http_listen (none when empty). Returns
- * 0, or -1 with one line on stderr. */
+/* Serve probes, metrics and the live page on cfg->http_listen (none when
+ * empty). Returns 0, or -1 with one line on stderr. The live page (GET /)
+ * is the HTML report of the latest output events, kept in a ring of
+ * RECENT_DEFAULT_BYTES (4 MiB, about 40 hours of statuses at one a
+ * minute) and built per request. */
 int loop_http(sw_loop *lp, const sw_config *cfg, const sw_engine *e, const sw_counters *c);
+/* The sink's tap (ud: the loop): every output written, for the live page. */
+void loop_tap(void *ud, const char *json, size_t len);
 /* Run until loop_stop; then the signals wait again (a stop asked for from
  * here on waits) and every watcher is stopped. */
 void loop_run(sw_loop *lp);

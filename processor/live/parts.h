@@ -7,6 +7,10 @@
 #include <stddef.h>
 #include <stdint.h>
 
+/* Something that follows every output event written (the live page's
+ * ring): its bytes, borrowed for the call. */
+typedef void (*sw_tap_fn)(void *ud, const char *json, size_t len);
+
 /* The clock as the driver reads it (ms since the epoch); tests inject one. */
 typedef int64_t (*sw_now_fn)(void *ud);
 

@@ -191,7 +191,7 @@ static int open_parts(run *r)
     const sw_config *cfg = r->cfg;
     int64_t now_ms = loop_now_ms(NULL);
     sw_history hist;
-    sink_opts so = {NULL, cfg->output_topic, cfg->dead_letter_topic, 0};
+    sink_opts so = {NULL, cfg->output_topic, cfg->dead_letter_topic, 0, loop_tap, &r->lp};
     source_opts io = {cfg->input_topic, sw_time_rebuild_from_ms(cfg, now_ms), 0,
                       cfg->idle_timeout_s * 1000};
     source_hooks h = {r, loop_now_ms, busy, reject};

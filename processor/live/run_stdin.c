@@ -200,7 +200,7 @@ static int open_stages(run *r)
 static int open_parts(run *r)
 {
     const sw_config *cfg = r->cfg;
-    sink_opts so = {stdout, NULL, NULL, 0};
+    sink_opts so = {stdout, NULL, NULL, 0, loop_tap, &r->lp};
     r->line = malloc(cfg->max_message_bytes + 2);
     if (r->line == NULL ||
         (r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||

@@ -19,6 +19,8 @@ struct sw_sink {
     sw_counters *c;
     FILE *out;
     int write_failed;
+    sw_tap_fn tap;
+    void *tap_ud;
     const char *topic;
     const char *dl_topic;
     kafka_client *prod;
@@ -79,6 +81,8 @@ sw_sink *sink_create(const sw_config *cfg, const sink_opts *o, sw_counters *c, c
     s->cfg = cfg;
     s->c = c;
     s->out = o->out;
+    s->tap = o->tap;
+    s->tap_ud = o->tap_ud;
     snprintf(s->ce_source, sizeof(s->ce_source), "/soakwatch/%s", cfg->feature);
     s->topic = o->topic;
     s->dl_topic = o->dead_letter_topic && o->dead_letter_topic[0] ? o->dead_letter_topic : NULL;
@@ -165,6 +169,8 @@ void sink_output(void *ud, const sw_output *o)
     if (s->out && (fwrite(o->json, 1, o->json_len, s->out) != o->json_len ||
                    fputc('\n', s->out) == EOF))
         s->write_failed = 1;
+    if (s->tap)
+        s->tap(s->tap_ud, o->json, o->json_len);
     if (s->prod == NULL)
         return;
     const char *type = types[o->type];

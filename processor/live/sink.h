@@ -33,6 +33,8 @@ typedef struct sink_opts {
     const char *topic;             /* output topic, or NULL: no producer */
     const char *dead_letter_topic; /* NULL or "": rejected input is not copied */
     int outbox_cap;                /* 0: SINK_OUTBOX_CAP */
+    sw_tap_fn tap;                 /* called with every output written, or NULL */
+    void *tap_ud;
 } sink_opts;
 
 /* Returns NULL with one line in errstr. counters is borrowed: the sink

@@ -583,8 +583,10 @@ static void html_header(sw_buf *b, const rp_report *r, const ch_axis *ax)
     char from[32], to[32];
     rp_fmt_utc(ax->t0, TF_DHM, from, sizeof(from));
     rp_fmt_utc(ax->t1, TF_DHM, to, sizeof(to));
-    buf_printf(b, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>"
-               "<title>Stream5 soak report %s - %s UTC</title><style>%s</style></head><body>\n",
+    buf_puts(b, "<!DOCTYPE html>\n<html lang='en'><head><meta charset='utf-8'>");
+    if (r->refresh_s > 0)
+        buf_printf(b, "<meta http-equiv='refresh' content='%d'>", r->refresh_s);
+    buf_printf(b, "<title>Stream5 soak report %s - %s UTC</title><style>%s</style></head><body>\n",
                from, to, css);
     buf_printf(b, "<h1>Stream5 soak report</h1><p class='sub'>%s - %s UTC: %zu hours, "
                "%zu status events every %g s, %zu trigger events",

@@ -422,6 +422,30 @@ static int is_blank(const char *s, size_t n)
     return 1;
 }
 
+/* One line counted in r->lines: parsed, or counted as skipped (and as
+ * telemetry when it looks like input). Returns 0 or -ENOMEM. */
+static int take_line(rp_report *r, const char *line, size_t n)
+{
+    if (is_blank(line, n))
+        return 0;
+    int prc = parse_line(r, line, n, (uint32_t)r->lines);
+    if (prc == -ENOMEM)
+        return prc;
+    if (prc) {
+        r->skipped++;
+        r->telemetry += looks_like_telemetry(line, n);
+    }
+    return 0;
+}
+
+int rp_take_line(rp_report *r, const char *line, size_t n)
+{
+    if (r->lines >= RP_MAX_LINES)
+        return -E2BIG;
+    r->lines++;
+    return take_line(r, line, n);
+}
+
 /* Read every line of path ("-" = stdin; gzip is recognised by content).
  * Returns 0, or 2 after one line on stderr naming the problem. */
 int rp_read_input(rp_report *r, const char *path)
@@ -469,17 +493,10 @@ int rp_read_input(rp_report *r, const char *path)
             too_long = 1;
             continue;
         }
-        if (is_blank(line, n))
-            continue;
-        int prc = parse_line(r, line, n, (uint32_t)r->lines);
-        if (prc == -ENOMEM) {
+        if (take_line(r, line, n) == -ENOMEM) {
             fprintf(stderr, "report: out of memory at line %" PRIu64 " of %s\n", r->lines, path);
             rc = 2;
             break;
-        }
-        if (prc) {
-            r->skipped++;
-            r->telemetry += looks_like_telemetry(line, n);
         }
     }
     int zerr = Z_OK;

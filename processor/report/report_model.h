@@ -133,6 +133,7 @@ typedef struct rp_report {
     int n_names[2];
     uint64_t lines, skipped;
     uint64_t telemetry; /* unreadable lines that look like input telemetry */
+    int refresh_s;      /* HTML: reload every this many seconds (a live page); 0 none */
     int64_t interval_ms;
     int64_t first_hour; /* hour number (ms / 1 h) of hours[0] */
     rp_hour *hours;
@@ -157,6 +158,10 @@ void rp_pct(double v, char *out, size_t cap);
 const char *rp_level_name(int lv);
 void rp_fmt_iso(int64_t ms, char *out, size_t cap);
 int rp_read_input(rp_report *r, const char *path);
+/* One output event (a line without its newline) into the model, as
+ * rp_read_input takes each line: for a running process's live page.
+ * Returns 0, -E2BIG past RP_MAX_LINES, or -ENOMEM. */
+int rp_take_line(rp_report *r, const char *line, size_t n);
 int rp_normalise(rp_report *r);
 int rp_build_hours(rp_report *r);
 void rp_judge_soak(rp_report *r);

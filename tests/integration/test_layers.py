@@ -16,7 +16,8 @@ import re
 
 ROOT = os.environ.get("SOAKWATCH_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 INCLUDE = re.compile(r'^\s*#\s*include\s+"([^"]+)"', re.M)
-PARTS = {"outbox", "sink", "commit", "history", "control_in", "source", "alerts", "parts"}
+PARTS = {"outbox", "sink", "commit", "history", "control_in", "source", "alerts", "recent",
+         "parts"}
 DRIVERS = {"run_kafka", "run_stdin", "kafka_replay", "live"}
 
 

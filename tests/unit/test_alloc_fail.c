@@ -890,7 +890,7 @@ static int path_sink_file(int reference)
     FILE *f = tmpfile();
     if (f == NULL)
         return wrong("sink_create (file)", "no temporary file");
-    sink_opts o = {f, NULL, "dead", 0};
+    sink_opts o = {f, NULL, "dead", 0, NULL, NULL};
     err[0] = '\0';
     sw_sink *s = sink_create(&all_cfg, &o, &c, err, sizeof(err));
     if (s == NULL) {
@@ -919,7 +919,7 @@ static int path_sink_topic(int reference)
     (void)reference;
     sw_counters c;
     memset(&c, 0, sizeof(c));
-    sink_opts o = {NULL, "out", "dead", 0};
+    sink_opts o = {NULL, "out", "dead", 0, NULL, NULL};
     err[0] = '\0';
     quiet_begin();
     sw_sink *s = sink_create(&kafka_cfg, &o, &c, err, sizeof(err));
@@ -1051,7 +1051,7 @@ static int path_sink_refused(int reference)
     (void)reference;
     sw_counters c;
     memset(&c, 0, sizeof(c));
-    sink_opts o = {NULL, "out", "dead", 0};
+    sink_opts o = {NULL, "out", "dead", 0, NULL, NULL};
     int left = -1;
     uint64_t lost = 0;
     err[0] = '\0';

@@ -9,6 +9,16 @@
 #include "counters.h"
 #include "live/sink.h"
 
+/* The tap sees every output written, its bytes as written. */
+static int tapped;
+static char tapped_last[64];
+static void tap(void *ud, const char *json, size_t len)
+{
+    (void)ud;
+    tapped++;
+    snprintf(tapped_last, sizeof(tapped_last), "%.*s", (int)len, json);
+}
+
 int main(void)
 {
     sw_config cfg;
@@ -17,7 +27,7 @@ int main(void)
     config_defaults(&cfg);
     memset(&c, 0, sizeof(c));
     FILE *f = tmpfile();
-    sink_opts o = {f, NULL, "dead", 0};
+    sink_opts o = {f, NULL, "dead", 0, tap, NULL};
     sw_sink *s = sink_create(&cfg, &o, &c, err, sizeof(err));
     CHECK(s != NULL);
     if (s == NULL)
@@ -29,6 +39,8 @@ int main(void)
     sw_reject r = {"in", 0, 5, NULL, "x", 0, 1, "not_json"};
     sink_dead_letter(s, &r);
     CHECK_INT(c.outputs_written, 2);
+    CHECK_INT(tapped, 2);
+    CHECK_STR(tapped_last, "{\"b\":2}");
     CHECK_INT(c.dead_lettered, 0);
     CHECK_INT(sink_busy(s), 0);
     CHECK_INT(sink_drained(s), 1);
