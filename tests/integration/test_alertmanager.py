@@ -199,8 +199,12 @@ def soakwatch_config(tmp, am_port, http_port):
 
 
 def posts_ok(http_port):
-    with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as r:
-        text = r.read().decode()
+    """soakwatch_alertmanager_posts_total{result="ok"}, or None (not up yet)."""
+    try:
+        with urllib.request.urlopen(f"http://127.0.0.1:{http_port}/metrics", timeout=5) as r:
+            text = r.read().decode()
+    except OSError:
+        return None
     for line in text.splitlines():
         if line.startswith('soakwatch_alertmanager_posts_total{result="ok"}'):
             return int(float(line.split()[-1]))
