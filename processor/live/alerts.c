@@ -160,19 +160,24 @@ static void take_trigger(sw_alerts *a, const sw_output *o)
 {
     alert *x = &a->al[o->rule];
     const sw_rule *r = &a->cfg->rules[o->rule];
-    if (!o->firing) {
-        if (x->state == A_OFF) /* firing before a restart: Alertmanager may hold it */
-            x->starts_ms = o->at_s * 1000;
-        x->state = A_RESOLVED;
-        x->ends_ms = o->at_s * 1000;
-        changed(a, x);
-        return;
-    }
     char thr[32], val[32], win[24], n[24];
     field(o, "threshold", thr, sizeof(thr));
     field(o, "value", val, sizeof(val));
     field(o, "window_s", win, sizeof(win));
     field(o, "samples", n, sizeof(n));
+    if (!o->firing) {
+        if (x->state == A_OFF) { /* firing before a restart: Alertmanager may hold it */
+            x->starts_ms = o->at_s * 1000;
+            x->trigger_id[0] = '\0';
+            snprintf(x->summary, sizeof(x->summary), "%s %s %s %s: resolved at value %s over %s "
+                     "s, %s samples", r->name, r->metric_name, config_op_name(r->op), thr, val,
+                     win, n);
+        }
+        x->state = A_RESOLVED;
+        x->ends_ms = o->at_s * 1000;
+        changed(a, x);
+        return;
+    }
     if (x->state != A_FIRING) /* else: seen at a restart's status; keep its start */
         x->starts_ms = o->at_s * 1000;
     x->state = A_FIRING;

@@ -238,6 +238,8 @@ static void test_restart(const sw_config *cfg)
     al = alert_of(&s, &root);
     CHECK_STR(str_at(al, "labels", "alertname"), "zero_requests");
     CHECK_STR(str_at(al, NULL, "startsAt"), str_at(al, NULL, "endsAt"));
+    CHECK_STR(str_at(al, "annotations", "summary"),
+              "zero_requests requests == 0: resolved at value 10 over 1800 s, 10 samples");
     json_decref(root);
     firing_now = NULL;
     alerts_destroy(a);
