@@ -30,7 +30,8 @@
 #define CH_MAX_SERIES (RP_MAX_NAMES + 2)
 #define CH_MAX_LINES 16
 
-enum { G_REQUESTS, G_SUCCESS, G_ERROR, G_LATENCY, G_TCSR, G_STRATEGY, G_REASON, G_NONE };
+enum { G_REQUESTS, G_SUCCESS, G_ERROR, G_LATENCY, G_PERCENTILE, G_TCSR, G_STRATEGY, G_REASON,
+       G_NONE };
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                                       "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"};
@@ -64,7 +65,7 @@ static int metric_group(const char *metric)
         {"successes", G_REQUESTS},       {"errors", G_REQUESTS},
         {"declined", G_REQUESTS},        {"success_rate", G_SUCCESS},
         {"error_rate", G_ERROR},         {"latency_mean_ms", G_LATENCY},
-        {"latency_p95_ms", G_LATENCY},   {"latency_p99_ms", G_LATENCY},
+        {"latency_p95_ms", G_PERCENTILE}, {"latency_p99_ms", G_PERCENTILE},
         {"time_constraint_success_rate", G_TCSR},
     };
     for (size_t i = 0; i < sizeof(map) / sizeof(map[0]); i++)
@@ -80,7 +81,8 @@ static int metric_group(const char *metric)
 typedef struct ch_series {
     char name[LABEL_NAME_MAX + 16];
     const char *color;
-    double *y; /* per status; NAN = no value */
+    double *y;    /* per status; NAN = no value */
+    int under;    /* drawn wide and pale beneath the others: a line they may cover */
 } ch_series;
 
 typedef struct ch_line {
@@ -160,7 +162,10 @@ static void svg_time_axis(sw_buf *b, const ch_axis *ax, int y_top, int y_bottom)
 static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int group, int y_top,
                          int y_bottom, int label_y)
 {
-    int k = 0;
+    /* Labels go to the first of three rows whose last label ends before
+     * this one begins, else to the row that frees first: close firings do
+     * not print over each other. */
+    double row_end[3] = {-1e9, -1e9, -1e9};
     for (size_t i = 0; i < r->n_tr; i++) {
         const rp_trigger *t = &r->tr[i];
         if (group != G_NONE && metric_group(t->metric) != group)
@@ -173,10 +178,19 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
         html_esc(b, t->rule);
         buf_printf(b, " %s at %s UTC</title></line>", t->firing ? "firing" : "resolved", at);
         if (t->firing) {
-            buf_printf(b, "<text x='%.1f' y='%d' class='firetxt'>", x + 3, label_y + (k % 3) * 11);
+            int row = 0;
+            for (int k = 0; k < 3; k++) {
+                if (row_end[k] < x + 3) {
+                    row = k;
+                    break;
+                }
+                if (row_end[k] < row_end[row])
+                    row = k;
+            }
+            row_end[row] = x + 3 + 6.2 * (double)strlen(t->rule) + 4;
+            buf_printf(b, "<text x='%.1f' y='%d' class='firetxt'>", x + 3, label_y + row * 11);
             html_esc(b, t->rule);
             buf_puts(b, "</text>");
-            k++;
         }
     }
 }
@@ -239,12 +253,12 @@ static void pen_add(ch_pen *p, int64_t t, double v)
 
 /* One series as an SVG path; NAN values and missing statuses break it. */
 static void svg_path(sw_buf *b, const rp_report *r, const ch_axis *ax, const double *y, double lo,
-                     double hi, const char *color)
+                     double hi, const ch_series *s)
 {
     ch_pen p = {.b = b, .ax = ax, .lo = lo, .hi = hi, .col = -1};
     double gap_ms = (double)r->interval_ms * 1.5;
-    buf_printf(b, "<path fill='none' stroke='%s' stroke-width='1.6' stroke-linejoin='round' d='",
-               color);
+    buf_printf(b, "<path fill='none' stroke='%s' stroke-width='%s'%s stroke-linejoin='round' d='",
+               s->color, s->under ? "5" : "1.6", s->under ? " stroke-opacity='0.45'" : "");
     for (size_t i = 0; i < r->n_st; i++) {
         int64_t t = r->st[i].at_ms;
         if (i && (double)(t - r->st[i - 1].at_ms) > gap_ms)
@@ -367,8 +381,9 @@ static void svg_legend(sw_buf *b, const ch_series *s, int ns)
 {
     double lx = CH_L;
     for (int k = 0; k < ns; k++) {
-        buf_printf(b, "<line x1='%.0f' y1='14' x2='%.0f' y2='14' stroke='%s' stroke-width='3'/>",
-                   lx, lx + 16, s[k].color);
+        buf_printf(b, "<line x1='%.0f' y1='14' x2='%.0f' y2='14' stroke='%s' stroke-width='%s'%s/>",
+                   lx, lx + 16, s[k].color, s[k].under ? "5" : "3",
+                   s[k].under ? " stroke-opacity='0.45'" : "");
         buf_printf(b, "<text x='%.0f' y='18' class='legend'>", lx + 20);
         html_esc(b, s[k].name);
         buf_puts(b, "</text>");
@@ -376,6 +391,24 @@ static void svg_legend(sw_buf *b, const ch_series *s, int ns)
     }
     if (ns == 0)
         buf_printf(b, "<text x='%d' y='18' class='legend'>no data</text>", CH_L);
+}
+
+/* Where the charted window was not yet observed whole (the statuses say so
+ * with observed_s: the first window of a run): shaded and said, so that the
+ * first minutes' counts are not read as a traffic ramp. */
+static void svg_partial(sw_buf *b, const rp_report *r, const ch_axis *ax)
+{
+    int64_t until = INT64_MIN;
+    for (size_t i = 0; i < r->n_st; i++)
+        if (r->st[i].tiles[r->st[i].chart].observed_s)
+            until = r->st[i].at_ms;
+    if (until == INT64_MIN)
+        return;
+    double x0 = CH_L, x1 = x_of(ax, until);
+    buf_printf(b, "<rect x='%.1f' y='%d' width='%.1f' height='%d' class='partial'>"
+               "<title>window not yet observed whole</title></rect>"
+               "<text x='%.1f' y='%d' class='parttxt'>window filling</text>",
+               x0, CH_T, fmax(x1 - x0, 0.8), CH_H, x0 + 3, CH_T + CH_H - 4);
 }
 
 /* One chart: series over time, dashed threshold lines, trigger markers. */
@@ -390,12 +423,13 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
                CH_SVG_H, CH_W, CH_SVG_H);
     buf_printf(b, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", CH_L, CH_T,
                CH_R - CH_L, CH_H);
+    svg_partial(b, r, ax);
     svg_value_axis(b, &sc, c->unit);
     svg_time_axis(b, ax, CH_T, CH_T + CH_H);
     svg_threshold_lines(b, &sc, c->hl, c->nh);
     svg_triggers(b, r, ax, c->group, CH_T, CH_T + CH_H, CH_T + 10);
     for (int k = 0; k < c->ns; k++)
-        svg_path(b, r, ax, c->s[k].y, sc.lo, sc.hi, c->s[k].color);
+        svg_path(b, r, ax, c->s[k].y, sc.lo, sc.hi, &c->s[k]);
     svg_legend(b, c->s, c->ns);
     buf_puts(b, "</svg></section>\n");
 }
@@ -462,6 +496,7 @@ static int label_series(const rp_report *r, int kind, ch_series *s, double *stor
         int idx = k < r->n_names[kind] ? k : RP_MAX_NAMES;
         snprintf(s[k].name, sizeof(s[k].name), "%s", r->names[kind][idx]);
         s[k].color = palette[k % (sizeof(palette) / sizeof(palette[0]))];
+        s[k].under = 0;
         s[k].y = store + (size_t)k * r->n_st;
         for (size_t i = 0; i < r->n_st; i++) {
             const rp_status *st = &r->st[i];
@@ -492,6 +527,7 @@ static const char css[] =
     ".tick{font-size:11px;fill:#555}.legend{font-size:12px;fill:#333}"
     ".target{stroke:#2e8b57;stroke-width:1.3;stroke-dasharray:7 4}"
     ".rule{stroke:#d62728;stroke-width:1.3;stroke-dasharray:3 3}"
+    ".partial{fill:#f2f2f2}.parttxt{font-size:10px;fill:#888}"
     ".targettxt{font-size:11px;fill:#2e8b57}.ruletxt{font-size:11px;fill:#d62728}"
     ".fire{stroke:#b00000;stroke-width:2}.resolve{stroke:#1a7f1a;stroke-width:2}"
     ".firetxt{font-size:11px;fill:#b00000;font-weight:600}"
@@ -711,6 +747,7 @@ static void ch_set_series(ch_ctx *c, int k, const char *name, int color, int y)
     snprintf(c->s[k].name, sizeof(c->s[k].name), "%s", name);
     c->s[k].color = palette[color];
     c->s[k].y = ch_y(c, y);
+    c->s[k].under = 0;
 }
 
 /* hl[0]: the status target on the chart, in its unit: "target > 95%". */
@@ -754,10 +791,17 @@ static void chart_requests(ch_ctx *c)
         y0[i] = w->requests * 60.0 / w->window_s;
         y1[i] = w->outcomes * 60.0 / w->window_s;
     }
+    int same = 1;
+    for (size_t i = 0; i < r->n_st && same; i++)
+        same = y0[i] == y1[i];
     snprintf(c->cap, sizeof(c->cap), "Per minute, averaged over the %u s window of each status "
-             "event (its count / %g). Outcomes = succeeded + fallback.", c->cw, c->cw / 60.0);
+             "event (its count / %g). Outcomes = succeeded + fallback; requests are the wide "
+             "pale line beneath.%s", c->cw, c->cw / 60.0,
+             same && r->n_st ? " Here they coincide at every status: every request had its "
+                               "outcome in the same window." : "");
     ch_set_series(c, 0, "requests", 0, 0);
     ch_set_series(c, 1, "outcomes", 1, 1);
+    c->s[0].under = 1;
     int nh = rule_lines(r, G_REQUESTS, 1, 1, "", c->hl, 0);
     ch_draw(c, "Requests per minute", "", 2, nh, 1, NAN, G_REQUESTS);
 }
@@ -798,15 +842,22 @@ static void chart_latency(ch_ctx *c)
         y1[i] = r->st[i].p95;
         y2[i] = r->st[i].p99;
     }
-    snprintf(c->cap, sizeof(c->cap), "Response time of the outcomes over the %u s window, in "
-             "ms: mean, 95th and 99th percentile. The target and the rule apply to the mean.",
-             c->cw);
+    snprintf(c->cap, sizeof(c->cap), "Mean response time of the outcomes over the %u s window, "
+             "in ms, with the target and the rules on the mean.", c->cw);
     ch_set_series(c, 0, "mean", 0, 0);
-    ch_set_series(c, 1, "p95", 1, 1);
-    ch_set_series(c, 2, "p99", 7, 2);
     ch_set_target(c, "mean < ", r->cfg.status_latency_mean_max_ms, " ms");
     int nh = rule_lines(r, G_LATENCY, 1, 0, " ms", c->hl, 1);
-    ch_draw(c, "Response time (ms)", "", 3, nh, 1, NAN, G_LATENCY);
+    ch_draw(c, "Response time (ms)", "", 1, nh, 1, NAN, G_LATENCY);
+
+    /* The percentiles apart: drawn against the mean's target they would
+     * read as a miss that no rule or target measures. */
+    snprintf(c->cap, sizeof(c->cap), "95th and 99th percentile of the response time over the "
+             "%u s window, in ms (histogram bins within 0.8%%), with the rules on percentiles; "
+             "the target applies to the mean, above.", c->cw);
+    ch_set_series(c, 0, "p95", 1, 1);
+    ch_set_series(c, 1, "p99", 7, 2);
+    nh = rule_lines(r, G_PERCENTILE, 1, 0, " ms", c->hl, 0);
+    ch_draw(c, "Response time percentiles (ms)", "", 2, nh, 1, NAN, G_PERCENTILE);
 }
 
 static void chart_time_constraint(ch_ctx *c)

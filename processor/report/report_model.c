@@ -200,6 +200,11 @@ static int parse_tile(const json_t *m, uint32_t window_s, rp_tile *t)
         return -1;
     if (t->successes > t->outcomes || t->errors > t->outcomes)
         return -1;
+    json_t *obs = json_object_get(m, "observed_s");
+    t->observed_s = 0;
+    if (json_is_integer(obs) && json_integer_value(obs) >= 0 &&
+        json_integer_value(obs) < (json_int_t)window_s)
+        t->observed_s = (uint32_t)json_integer_value(obs);
     if (t->outcomes == 0)
         t->lat_mean = NAN;
     else if (isnan(t->lat_mean))

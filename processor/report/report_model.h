@@ -31,6 +31,7 @@ enum { K_STRATEGY = 0, K_REASON = 1 };
 
 typedef struct rp_tile {
     uint32_t window_s;
+    uint32_t observed_s; /* seconds of it observed while partial (section 6); 0: whole */
     uint32_t requests, outcomes, successes, errors;
     double lat_mean; /* NAN when outcomes = 0 */
 } rp_tile;

@@ -4,6 +4,7 @@ per-minute traffic whose hourly sums are worked out by hand in each test."""
 import gzip
 import json
 import os
+import re
 import shutil
 import struct
 import subprocess
@@ -451,8 +452,9 @@ def test_html_is_self_contained_and_escaped(tmp_path):
             "--soak")
     assert p.returncode == 1, p.stderr  # triggers fired: NO-GO, also with html
     html = out.read_text()
-    assert html.count("<svg") == 8  # status band + 7 metric charts
+    assert html.count("<svg") == 9  # status band + 8 metric charts
     for title in ("Requests per minute", "Success rate", "Error rate", "Response time (ms)",
+                  "Response time percentiles (ms)",
                   "Time-constraint success rate", "Strategy mix", "Fallback reasons"):
         assert f"<h2>{title}</h2>" in html
     assert "<script" not in html.lower()
@@ -639,3 +641,75 @@ def test_statuses_that_cannot_tile_report_their_coverage(tmp_path):
     text = run("--input", write(tmp_path, evs)).stdout.split("\n\n")
     assert "- Coverage: 40 of 60 min (partial hour)" in text[0]
     assert "- Coverage: 45 of 60 min (partial hour)" in text[1]
+
+
+def _section(html, title):
+    """The HTML of the chart titled title."""
+    start = html.index(f"<h2>{title}</h2>")
+    return html[start:html.index("</section>", start)]
+
+
+def _html(tmp_path, evs):
+    out = tmp_path / "r.html"
+    p = run("--input", write(tmp_path, evs), "--format", "html", "--output", out)
+    assert p.returncode == 0, p.stderr
+    return out.read_text()
+
+
+def test_html_requests_beneath_outcomes_and_said_when_they_coincide(tmp_path):
+    html = _html(tmp_path, events(2))
+    sec = _section(html, "Requests per minute")
+    # the requests line: wide and pale, drawn first; outcomes thin on top
+    paths = re.findall(r"<path fill='none' stroke='(#[0-9a-f]+)' stroke-width='([0-9.]+)'", sec)
+    assert paths[0][1] == "5" and paths[1][1] == "1.6", paths
+    assert "stroke-opacity='0.45'" in sec
+    assert "they coincide" not in sec  # steady(): 55 requests, 50 outcomes a minute
+    html = _html(tmp_path, events(2, lambda m: (50, 50, 49, 1, 700.0)))
+    assert "they coincide at every status" in _section(html, "Requests per minute")
+
+
+def test_html_marks_the_window_filling_at_the_start(tmp_path):
+    evs = events(2)
+    assert "class='partial'" not in _html(tmp_path, evs)
+    # the first statuses of a run say their 300 s window is partial
+    for e in evs:
+        if e["type"] == "status" and e["at_ms"] - T0 < 300_000:
+            e["windows"]["300"]["observed_s"] = (e["at_ms"] - T0) // 1000
+    html = _html(tmp_path, evs)
+    sec = _section(html, "Success rate")
+    assert "class='partial'" in sec and "window filling" in sec
+
+
+def test_html_trigger_labels_do_not_overlap(tmp_path):
+    at = T0 + 30 * MIN
+    trig = [trigger(f"rule_{k}", "firing", at + k * 1000) for k in range(3)]
+    html = _html(tmp_path, events(1, triggers=trig))
+    band = html[html.index("<h2>Status</h2>"):]
+    band = band[:band.index("</section>")]
+    ys = [y for y in re.findall(r"<text x='[0-9.]+' y='([0-9]+)' class='firetxt'>", band)]
+    assert len(ys) == 3 and len(set(ys)) == 3, ys
+
+
+def test_html_percentiles_apart_from_the_means_target(tmp_path):
+    html = _html(tmp_path, html_fixture())
+    assert "target mean &lt; 2000" in _section(html, "Response time (ms)")
+    pct = _section(html, "Response time percentiles (ms)")
+    assert "target" not in re.sub(r"<p class='cap'>.*?</p>", "", pct)
+    assert ">p95<" in pct and ">p99<" in pct
+
+
+def test_html_a_dip_stays_inside_the_plot(tmp_path):
+    def fn(m):
+        k = (m - T0) // MIN
+        return (60, 50, 5 if k == 40 else 49, 45 if k == 40 else 1, 700.0)
+    html = _html(tmp_path, events(2, fn))
+    sec = _section(html, "Success rate")
+    top = int(re.search(r"<rect x='\d+' y='(\d+)' width='\d+' height='(\d+)' class='plot'/>",
+                        sec).group(1))
+    height = int(re.search(r"class='plot'/>", sec) and
+                 re.search(r"<rect x='\d+' y='\d+' width='\d+' height='(\d+)' class='plot'/>",
+                           sec).group(1))
+    ys = [float(y) for d in re.findall(r" d='([^']*)'", sec)
+          for y in re.findall(r"[ML][0-9.]+ ([0-9.]+)", d)]
+    assert ys and all(top - 0.05 <= y <= top + height + 0.05 for y in ys), (top, height)
+    assert max(ys) > top + height * 0.8  # the dip reaches low in the plot
