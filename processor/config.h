@@ -124,6 +124,8 @@ typedef struct sw_kafka_prop {
 
 /* The soak cadence (docs/semantics.md section 11); off unless `soak` is
  * present. Targets are strict, as the plan writes them. */
+#define SW_SOAK_MAX_SIGNOFFS 16
+#define SW_SIGNOFF_KEY_MAX 63
 typedef struct sw_soak {
     int enabled;
     int64_t start_ms;                 /* INT64_MIN: not given */
@@ -134,6 +136,11 @@ typedef struct sw_soak {
     double latency_mean_max_ms;       /* pass when latency_mean_ms < this (2000) */
     double error_rate_max;            /* pass when error_rate < this (0.05) */
     double compression_success_min;  /* pass when time_constraint_success_rate > this (0.8) */
+    int n_signoffs;                   /* the verdict's operational criteria (section 11) */
+    struct sw_signoff_def {
+        char key[SW_SIGNOFF_KEY_MAX + 1];
+        char title[SW_STR_MAX + 1];
+    } signoffs[SW_SOAK_MAX_SIGNOFFS];
 } sw_soak;
 
 /* Prometheus Alertmanager as a destination (docs/operations.md,

@@ -25,6 +25,26 @@ void config_soak_defaults(sw_soak *s)
     s->latency_mean_max_ms = 2000;
     s->error_rate_max = 0.05;
     s->compression_success_min = 0.80;
+    static const char *const defs[][2] = {
+        {"qa", "QA sign-off on integration tests"},
+        {"ops", "Ops confirms stability"},
+        {"support", "Support ready"},
+        {"docs", "Documentation reviewed"},
+        {"no_regressions", "No regressions in existing functionality"},
+    };
+    for (size_t i = 0; i < sizeof(defs) / sizeof(defs[0]); i++) {
+        strcpy(s->signoffs[i].key, defs[i][0]);
+        strcpy(s->signoffs[i].title, defs[i][1]);
+    }
+    s->n_signoffs = (int)(sizeof(defs) / sizeof(defs[0]));
+}
+
+int config_soak_signoff_index(const sw_soak *s, const char *key)
+{
+    for (int i = 0; i < s->n_signoffs; i++)
+        if (strcmp(s->signoffs[i].key, key) == 0)
+            return i;
+    return -1;
 }
 
 static int soak_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
@@ -127,6 +147,33 @@ static int load_targets(const json_t *obj, sw_soak *s, const char *src, char *er
     return 0;
 }
 
+/* soak.signoffs: [{"key", "title"}, ...], keys unique; [] for none. */
+static int load_signoffs(const json_t *arr, sw_soak *s, const char *src, char *err,
+                         size_t errlen)
+{
+    if (!json_is_array(arr) || json_array_size(arr) > SW_SOAK_MAX_SIGNOFFS)
+        return soak_err(err, errlen, src, "soak.signoffs", "expected an array of at most %d",
+                        SW_SOAK_MAX_SIGNOFFS);
+    s->n_signoffs = 0;
+    for (size_t i = 0; i < json_array_size(arr); i++) {
+        const json_t *o = json_array_get(arr, i);
+        const json_t *k = json_object_get(o, "key"), *t = json_object_get(o, "title");
+        struct sw_signoff_def *d = &s->signoffs[i];
+        if (!json_is_object(o) || json_object_size(o) != 2 || !json_is_string(k) ||
+            json_string_length(k) == 0 || json_string_length(k) > SW_SIGNOFF_KEY_MAX ||
+            strlen(json_string_value(k)) != json_string_length(k) ||
+            load_text(t, d->title, "soak.signoffs[].title", 0, src, err, errlen) != 0)
+            return soak_err(err, errlen, src, "soak.signoffs",
+                            "entry %zu: expected {\"key\": 1..%d bytes, \"title\": text}", i,
+                            SW_SIGNOFF_KEY_MAX);
+        strcpy(d->key, json_string_value(k));
+        if (config_soak_signoff_index(s, d->key) >= 0)
+            return soak_err(err, errlen, src, "soak.signoffs", "key \"%s\" given twice", d->key);
+        s->n_signoffs++;
+    }
+    return 0;
+}
+
 static int load_key(const char *k, const json_t *v, sw_soak *s, const char *src, char *err,
                     size_t errlen)
 {
@@ -146,6 +193,8 @@ static int load_key(const char *k, const json_t *v, sw_soak *s, const char *src,
         return load_text(v, s->dashboard_url, "soak.dashboard_url", 1, src, err, errlen);
     if (strcmp(k, "targets") == 0)
         return load_targets(v, s, src, err, errlen);
+    if (strcmp(k, "signoffs") == 0)
+        return load_signoffs(v, s, src, err, errlen);
     char key[80];
     snprintf(key, sizeof(key), "soak.%.60s", k);
     return soak_err(err, errlen, src, key, "unknown key");
@@ -183,6 +232,14 @@ json_t *config_soak_dump(const sw_soak *s)
     json_t *o = t ? json_pack("{s:I,s:s,s:s,s:o}", "hours", (json_int_t)s->hours, "title",
                               s->title, "dashboard_url", s->dashboard_url, "targets", t)
                   : NULL;
+    json_t *so = o ? json_array() : NULL;
+    for (int i = 0; so && i < s->n_signoffs; i++)
+        json_array_append_new(so, json_pack("{s:s,s:s}", "key", s->signoffs[i].key, "title",
+                                            s->signoffs[i].title));
+    if (o && (so == NULL || json_object_set_new(o, "signoffs", so) != 0)) {
+        json_decref(o);
+        return NULL;
+    }
     if (o && s->start_ms != INT64_MIN &&
         json_object_set_new(o, "start", json_integer((json_int_t)s->start_ms)) != 0) {
         json_decref(o);

@@ -21,6 +21,9 @@ int config_soak_load(const json_t *obj, sw_soak *s, const char *src, char *err, 
  * of memory). */
 json_t *config_soak_dump(const sw_soak *s);
 
+/* The index of sign-off criterion key in s->signoffs, or -1. */
+int config_soak_signoff_index(const sw_soak *s, const char *key);
+
 /* Parse a soak start given as text: RFC 3339 or integer milliseconds.
  * Returns 0 or -1. */
 int config_soak_parse_start(const char *text, int64_t *ms);

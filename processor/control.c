@@ -22,15 +22,20 @@ int control_parse(const char *msg, size_t len, sw_ack *out, char *errstr, size_t
                  jerr.text);
         return -1;
     }
-    json_t *type = json_object_get(doc, "type"), *id = json_object_get(doc, "id");
+    json_t *type = json_object_get(doc, "type");
     json_t *by = json_object_get(doc, "by"), *ts = json_object_get(doc, "ts");
-    if (!json_is_string(type) || strcmp(json_string_value(type), "ack") != 0) {
-        snprintf(errstr, errlen, "\"type\" must be \"ack\"");
+    out->signoff = json_is_string(type) && strcmp(json_string_value(type), "signoff") == 0;
+    if (!out->signoff && (!json_is_string(type) || strcmp(json_string_value(type), "ack") != 0)) {
+        snprintf(errstr, errlen, "\"type\" must be \"ack\" or \"signoff\"");
         goto out;
     }
+    json_t *id = json_object_get(doc, out->signoff ? "criterion" : "id");
     if (!json_is_string(id) || json_string_length(id) == 0 ||
-        json_string_length(id) > CONTROL_ID_MAX) {
-        snprintf(errstr, errlen, "\"id\" must be a trigger id of 1..%d bytes", CONTROL_ID_MAX);
+        json_string_length(id) > CONTROL_ID_MAX ||
+        strlen(json_string_value(id)) != json_string_length(id)) {
+        snprintf(errstr, errlen, out->signoff ? "\"criterion\" must be a key of 1..%d bytes"
+                                              : "\"id\" must be a trigger id of 1..%d bytes",
+                 CONTROL_ID_MAX);
         goto out;
     }
     if (!json_is_string(by) || json_string_length(by) == 0 ||

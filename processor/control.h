@@ -1,6 +1,8 @@
 /* control.h: acknowledgements of latched triggers, read from a control
  * file (replay, stdin mode) or a control topic (live). One JSON object per
- * line/message: {"type":"ack","id":"RULE:AT_MS","by":"who","ts":TIME}. */
+ * line/message: {"type":"ack","id":"RULE:AT_MS","by":"who","ts":TIME}; and
+ * the soak verdict's sign-offs, shaped alike (docs/semantics.md section 11):
+ * {"type":"signoff","criterion":"qa","by":"who","ts":TIME}. */
 #ifndef SOAKWATCH_CONTROL_H
 #define SOAKWATCH_CONTROL_H
 
@@ -11,6 +13,7 @@
 #define CONTROL_BY_MAX 63
 
 typedef struct sw_ack {
+    int signoff;  /* 0: {"type":"ack","id":...}; 1: {"type":"signoff","criterion":...} in id */
     int64_t ts_ms;
     char id[CONTROL_ID_MAX + 1];
     char by[CONTROL_BY_MAX + 1];

@@ -57,6 +57,7 @@ typedef struct rb_watch {
 
 typedef struct pending_ack {
     int64_t at_s;
+    int signoff;  /* a soak sign-off: id is its criterion, handed to on_signoff */
     char id[SW_RULE_NAME_MAX + 32];
     char by[ACK_BY_MAX + 1];
 } pending_ack;
@@ -78,6 +79,8 @@ struct sw_engine {
     win_counts second;        /* the counts of second T-1 while instant T is evaluated */
     sw_instant_fn on_instant; /* and who follows them (NULL: none) */
     void *on_instant_ud;
+    sw_signoff_fn on_signoff; /* sign-offs, at their instant (NULL: counted as unmatched) */
+    void *on_signoff_ud;
     int n_windows;
     int64_t windows_s[MAX_WIN]; /* ascending */
     int8_t win_coarse[MAX_WIN];
@@ -273,6 +276,12 @@ void sw_engine_set_instant_hook(sw_engine *e, sw_instant_fn fn, void *ud)
     e->on_instant_ud = ud;
 }
 
+void sw_engine_set_signoff_hook(sw_engine *e, sw_signoff_fn fn, void *ud)
+{
+    e->on_signoff = fn;
+    e->on_signoff_ud = ud;
+}
+
 void sw_engine_set_text(sw_engine *e, int text)
 {
     e->text = text;
@@ -328,7 +337,8 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
         memcpy(e->published, published, (size_t)e->cfg->n_rules);
 }
 
-int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s)
+static int queue_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s,
+                     int signoff)
 {
     if (e->n_acks >= MAX_ACKS)
         return -ENOBUFS;
@@ -343,9 +353,20 @@ int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t 
         i--;
     }
     e->acks[i].at_s = at_s;
+    e->acks[i].signoff = signoff;
     strcpy(e->acks[i].id, trigger_id);
     strcpy(e->acks[i].by, by);
     return 0;
+}
+
+int sw_engine_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s)
+{
+    return queue_ack(e, trigger_id, by, at_s, 0);
+}
+
+int sw_engine_signoff(sw_engine *e, const char *criterion, const char *by, int64_t at_s)
+{
+    return queue_ack(e, criterion, by, at_s, 1);
 }
 
 static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int firing,
@@ -445,6 +466,13 @@ static void apply_acks(sw_engine *e, int64_t T)
     while (used < e->n_acks && e->acks[used].at_s <= T) {
         const pending_ack *a = &e->acks[used++];
         int matched = 0;
+        if (a->signoff) {
+            if (e->on_signoff)
+                e->on_signoff(e->on_signoff_ud, a->id, a->by, T);
+            else
+                e->stats.acks_unmatched++;
+            continue;
+        }
         for (int r = 0; r < e->cfg->n_rules; r++) {
             rule_state *st = &e->rs[r];
             char id[sizeof(st->acked_id)];

@@ -22,6 +22,7 @@ typedef enum sw_out_type {
     SW_OUT_STATUS = 1,
     SW_OUT_ROLLBACK_CHECK = 2, /* docs/semantics.md section 10 */
     SW_OUT_SOAK_UPDATE = 3,    /* section 11: emitted by processor/report/soak.c */
+    SW_OUT_SOAK_VERDICT = 4,   /* section 11: emitted by processor/report/soak.c */
 } sw_out_type;
 
 /* One output event, rendered. Borrowed: valid during the callback only. */
@@ -125,6 +126,13 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
  * they emit through their own function, after the engine's events of T. */
 typedef void (*sw_instant_fn)(void *ud, int64_t T, const win_counts *second, int emitting);
 void sw_engine_set_instant_hook(sw_engine *e, sw_instant_fn fn, void *ud);
+
+/* A soak sign-off (docs/semantics.md section 11), queued like an ack and
+ * handed, at the first instant T >= at_s evaluated, to the sign-off hook
+ * before that instant's rules run. Returns as sw_engine_ack. */
+int sw_engine_signoff(sw_engine *e, const char *criterion, const char *by, int64_t at_s);
+typedef void (*sw_signoff_fn)(void *ud, const char *criterion, const char *by, int64_t T);
+void sw_engine_set_signoff_hook(sw_engine *e, sw_signoff_fn fn, void *ud);
 
 /* Render output events for a person (one line each) instead of JSON. */
 void sw_engine_set_text(sw_engine *e, int text);

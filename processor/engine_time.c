@@ -5,6 +5,7 @@
 
 #include <errno.h>
 
+#include "config_soak.h"
 #include "event.h"
 
 /* The latest second an event may be in, received at now_ms. */
@@ -83,5 +84,11 @@ int sw_time_ack(sw_engine *e, const sw_ack *ack, int64_t now_ms)
     int64_t at_s = sw_time_ack_instant_s(sw_engine_config(e), ack->ts_ms, now_ms, &too_far);
     if (too_far)
         return -ERANGE;
+    if (ack->signoff) {
+        const sw_soak *soak = &sw_engine_config(e)->soak;
+        if (!soak->enabled || config_soak_signoff_index(soak, ack->id) < 0)
+            return -ENOENT;
+        return sw_engine_signoff(e, ack->id, ack->by, at_s);
+    }
     return sw_engine_ack(e, ack->id, ack->by, at_s);
 }

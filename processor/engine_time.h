@@ -59,7 +59,10 @@ int64_t sw_time_ack_instant_s(const sw_config *cfg, int64_t ack_ts_ms, int64_t n
 
 /* Queue an acknowledgement received at now_ms (sw_time_ack_instant_s, then
  * sw_engine_ack). Returns 0, -ERANGE when its time is too far ahead,
- * -ENOBUFS when too many wait, -ENAMETOOLONG for an id too long. */
+ * -ENOBUFS when too many wait, -ENAMETOOLONG for an id too long.
+ * A sign-off (ack->signoff) goes to sw_engine_signoff the same way, or
+ * returns -ENOENT when its criterion is not one of soak.signoffs (or the
+ * soak is off). */
 int sw_time_ack(sw_engine *e, const sw_ack *ack, int64_t now_ms);
 
 #endif

@@ -317,11 +317,12 @@ static int render_flow_counters(const sw_engine_stats *st, const sw_counters *c,
                 c->dead_lettered);
 
     counter_u64(&rc, out, "soakwatch_control_acks_total",
-                "Acknowledgements of latched triggers taken from the control topic or file.",
+                "Acknowledgements and soak sign-offs taken from the control topic or file.",
                 c->control_acks);
 
     counter_u64(&rc, out, "soakwatch_control_rejected_total",
-                "Control messages or lines refused (malformed, too long, too far ahead, too many).",
+                "Control messages or lines refused (malformed, too long, too far ahead, too many, "
+                "unknown sign-off).",
                 c->control_rejected);
 
     counter_u64(&rc, out, "soakwatch_messages_total",

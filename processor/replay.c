@@ -26,7 +26,9 @@
 #include <unistd.h>
 #include <zlib.h>
 
+#include "config_soak.h"
 #include "control.h"
+#include "engine_time.h"
 #include "counters.h"
 #include "engine.h"
 #include "event.h"
@@ -161,17 +163,40 @@ typedef struct replay {
     int progress;
 } replay;
 
+/* A sign-off from the control file, at the instant engine_time.h gives
+ * it (its time rounded up: a file's messages are never late); one for a
+ * criterion not in soak.signoffs is refused, counted and logged. */
+static void feed_signoff(sw_engine *e, sw_counters *c, const sw_ack *a)
+{
+    const sw_soak *soak = &sw_engine_config(e)->soak;
+    int too_far;
+    int64_t at = sw_time_ack_instant_s(sw_engine_config(e), a->ts_ms, a->ts_ms, &too_far);
+    if (!soak->enabled || config_soak_signoff_index(soak, a->id) < 0) {
+        c->control_rejected++;
+        fprintf(stderr, "soakwatch: control file: sign-off refused: %s \"%s\" by %s\n",
+                soak->enabled ? "a criterion not in soak.signoffs:" : "no soak section; criterion",
+                a->id, a->by);
+    } else if (sw_engine_signoff(e, a->id, a->by, at) != 0) {
+        c->control_rejected++;
+        fprintf(stderr, "soakwatch: sign-off %s by %s dropped: too many at once\n", a->id, a->by);
+    } else {
+        c->control_acks++;
+    }
+}
+
 /* Queue the acknowledgements due by the instants the engine may evaluate
  * before the next line is read: up to one largest gap past its greatest
  * second. */
-static void feed_acks(sw_engine *e, sw_ack_list *acks, int64_t upto_s)
+static void feed_acks(sw_engine *e, sw_counters *c, sw_ack_list *acks, int64_t upto_s)
 {
     while (acks->next < acks->n) {
         const sw_ack *a = &acks->acks[acks->next];
         int64_t at = a->ts_ms / 1000 + (a->ts_ms % 1000 != 0);
         if (at > upto_s)
             break;
-        if (sw_engine_ack(e, a->id, a->by, at) != 0)
+        if (a->signoff)
+            feed_signoff(e, c, a);
+        else if (sw_engine_ack(e, a->id, a->by, at) != 0)
             fprintf(stderr, "soakwatch: acknowledgement %s by %s dropped: too many at once\n",
                     a->id, a->by);
         acks->next++;
@@ -326,7 +351,7 @@ static int replay_drain(replay *r)
             if (len && p[len - 1] == '\r')
                 len--;
             if (r->acks.next < r->acks.n && sw_engine_max_second(r->e) != INT64_MIN)
-                feed_acks(r->e, &r->acks, sw_engine_max_second(r->e) + r->cfg->max_gap_s + 1);
+                feed_acks(r->e, &r->counters, &r->acks, sw_engine_max_second(r->e) + r->cfg->max_gap_s + 1);
             lineno++;
             if (len) /* blank lines are skipped */
                 pipeline_feed_from(r->e, &r->dc, &r->counters, p, len, 0, lineno);
@@ -415,7 +440,7 @@ int file_replay_run_followed(const sw_config *cfg, const file_replay_opts *o,
     replay_join_reader(&r);
     if (rc == 0) {
         if (sw_engine_max_second(r.e) != INT64_MIN)
-            feed_acks(r.e, &r.acks, sw_engine_max_second(r.e) + 1);
+            feed_acks(r.e, &r.counters, &r.acks, sw_engine_max_second(r.e) + 1);
         sw_engine_finish(r.e);
     }
     if (r.progress)

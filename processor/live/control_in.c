@@ -65,6 +65,10 @@ static void take(sw_control_in *ci, const char *msg, size_t len, const char *ori
     int rc = sw_time_ack(ci->e, &ack, ci->now_ms);
     if (rc == -ERANGE)
         refuse(ci, origin, "\"ts\" is ahead of the wall clock by more than the allowed skew");
+    else if (rc == -ENOENT)
+        refuse(ci, origin, ack.signoff && ci->cfg->soak.enabled
+                               ? "sign-off for a criterion not in soak.signoffs"
+                               : "sign-off without a soak section");
     else if (rc == -ENOBUFS)
         refuse(ci, origin, "too many acknowledgements waiting for their instant");
     else if (rc != 0)

@@ -163,7 +163,7 @@ static size_t event_id(const sw_output *o, const char *type, char *out, size_t c
 void sink_output(void *ud, const sw_output *o)
 {
     static const char *const types[] = {"rollback_trigger", "status", "rollback_check",
-                                        "soak_update"};
+                                        "soak_update", "soak_verdict"};
     sw_sink *s = ud;
     s->c->outputs_written++;
     if (s->out && (fwrite(o->json, 1, o->json_len, s->out) != o->json_len ||

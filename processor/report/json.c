@@ -177,6 +177,8 @@ int rp_render_json(sw_buf *b, const rp_report *r)
     }
     buf_puts(b, "],\n\"soak_updates\":");
     rp_render_soak_rows_json(b, r);
+    buf_puts(b, ",\n\"soak_verdicts\":");
+    rp_render_soak_verdicts_json(b, r);
     buf_puts(b, ",\n\"soak\":");
     rp_render_soak_json(b, r);
     buf_puts(b, "}\n");

@@ -26,6 +26,7 @@ void rp_report_free(rp_report *r)
     free(r->tr);
     free(r->ck);
     free(r->sk);
+    free(r->vd);
     free(r->hours);
     memset(r, 0, sizeof(*r));
 }
@@ -415,6 +416,8 @@ static int parse_line(rp_report *r, const char *line, size_t len, uint32_t seq)
         rc = parse_check(r, o, seq);
     else if (json_is_object(o) && type && strcmp(type, "soak_update") == 0)
         rc = rp_parse_soak(r, o, seq);
+    else if (json_is_object(o) && type && strcmp(type, "soak_verdict") == 0)
+        rc = rp_parse_soak_verdict(r, o);
     json_decref(o);
     return rc;
 }

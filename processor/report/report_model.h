@@ -97,6 +97,14 @@ typedef struct rp_soak {
     double t_lat_sum, t_success_rate, t_error_rate, t_lat_mean;
 } rp_soak;
 
+/* A soak_verdict (docs/semantics.md section 11) as written. */
+typedef struct rp_verdict {
+    int64_t at_ms;
+    int final;
+    char verdict[16];     /* go, no_go, pending */
+    int n_criteria, n_pass;
+} rp_verdict;
+
 typedef struct rp_hour {
     int64_t start_ms;
     int64_t covered_s;    /* seconds of the hour inside a used window */
@@ -130,6 +138,8 @@ typedef struct rp_report {
     size_t n_ck, cap_ck;
     rp_soak *sk;
     size_t n_sk, cap_sk;
+    rp_verdict *vd;
+    size_t n_vd, cap_vd;
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
     uint64_t lines, skipped;
@@ -180,6 +190,9 @@ static inline int rp_render_result(const sw_buf *b)
 /* ---- the soak cadence (soak_report.c) ---- */
 struct json_t;
 int rp_parse_soak(rp_report *r, const struct json_t *o, uint32_t seq);
+int rp_parse_soak_verdict(rp_report *r, const struct json_t *o);
+int rp_render_soak_verdicts_text(sw_buf *b, const rp_report *r);
+int rp_render_soak_verdicts_json(sw_buf *b, const rp_report *r);
 void rp_build_soak(rp_report *r);
 int rp_render_soak_rows_text(sw_buf *b, const rp_report *r);
 int rp_render_soak_rows_json(sw_buf *b, const rp_report *r);

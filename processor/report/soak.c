@@ -3,11 +3,14 @@
  * of second T-1; they are summed over the seconds of the current period,
  * the statuses and rule transitions of its instants are noted, and at its
  * end U = S + 3600 h the update is rendered and passed on after the
- * engine's events of U.
+ * engine's events of U. At hour 24 and the last hour the soak's totals,
+ * its run of good hours, its firings and the sign-offs the engine hands over
+ * give the soak_verdict, after that instant's update.
  *
  * Invariant: no allocation after soak_create; sums are exact integer sums
  * of accepted, non-late events (never averages of windows); the update of
- * hour h is emitted at most once, at U, when U is in the emit range.
+ * hour h and a verdict are emitted at most once, at U, when U is in the
+ * emit range.
  */
 #include "soak.h"
 
@@ -19,11 +22,21 @@
 
 #include "../buf.h"
 #include "../config_soak.h"
+#include "../control.h"
 #include "../event.h"
 #include "../wmetrics.h"
 
 #define SOAK_MAX_NOTES 32      /* transitions listed per update; the rest counted */
 #define SOAK_OUT_CAP (64 * 1024)
+
+typedef struct soak_totals {
+    win_counts all;             /* every second of the soak so far */
+    win_counts hour;            /* the current soak hour's */
+    int64_t run, best;          /* consecutive complete hours above the success target */
+    uint64_t firings;           /* rollback triggers fired at instants S < T */
+    int64_t signed_at[SW_SOAK_MAX_SIGNOFFS]; /* the sign-off's instant; INT64_MIN: none yet */
+    char signed_by[SW_SOAK_MAX_SIGNOFFS][CONTROL_BY_MAX + 1];
+} soak_totals;
 
 typedef struct soak_note {
     int rule;
@@ -51,6 +64,7 @@ struct soak_follower {
     int emitting;              /* the instant being evaluated is in the emit range */
     int text_mode;             /* emit the text, not the JSON */
     sw_buf out, text;
+    soak_totals tot;           /* for the verdict: the soak so far, S .. T-1 */
 };
 
 static const struct soak_phase {
@@ -100,6 +114,8 @@ soak_follower *soak_create(const sw_config *cfg, char *err, size_t errlen)
     f->publish_from_s = INT64_MIN;
     f->start_s = INT64_MIN;
     f->worst = -1;
+    for (int i = 0; i < SW_SOAK_MAX_SIGNOFFS; i++)
+        f->tot.signed_at[i] = INT64_MIN;
     buf_init(&f->out, SOAK_OUT_CAP);
     buf_init(&f->text, SOAK_OUT_CAP / 2);
     if (buf_preallocate(&f->out) != 0 || buf_preallocate(&f->text) != 0) {
@@ -196,6 +212,9 @@ void soak_emit(void *ud, const sw_output *o)
     if (o->type == SW_OUT_TRIGGER && f->hour_to != 0 && f->start_s != INT64_MIN &&
         o->at_s > period_start_s(f) && o->at_s <= period_end_s(f))
         note(f, o->rule, o->firing, o->at_s);
+    if (o->type == SW_OUT_TRIGGER && o->firing && f->start_s != INT64_MIN &&
+        o->at_s > f->start_s && o->at_s <= f->start_s + 3600 * f->cfg->soak.hours)
+        f->tot.firings++;
     f->next(f->next_ud, o);
 }
 
@@ -428,6 +447,195 @@ static int render_json(soak_follower *f, const soak_period *p)
     return rc || b->failed ? -1 : 0;
 }
 
+/* ---- the verdict (soak_verdict) ------------------------------------------ */
+
+/* Second T-1 of the soak, into the soak's sums and its hour's; at the end of
+ * a soak hour, the run of complete hours above the success target. */
+static void verdict_take_second(soak_follower *f, int64_t T, const win_counts *second)
+{
+    soak_totals *t = &f->tot;
+    add_second(&t->all, second);
+    add_second(&t->hour, second);
+    if ((T - f->start_s) % 3600 != 0)
+        return;
+    sw_wm m;
+    win_view v = {&t->hour, NULL, 0};
+    wm_compute(&v, &m, 0);
+    int complete = T - 3600 >= sw_engine_t0(f->e);
+    if (complete && !isnan(m.success_rate) && m.success_rate > f->cfg->soak.success_rate_min)
+        t->run++;
+    else
+        t->run = 0;
+    if (t->run > t->best)
+        t->best = t->run;
+    memset(&t->hour, 0, sizeof(t->hour));
+}
+
+static void on_signoff(void *ud, const char *criterion, const char *by, int64_t T)
+{
+    soak_follower *f = ud;
+    int i = config_soak_signoff_index(&f->cfg->soak, criterion);
+    if (i < 0 || f->tot.signed_at[i] != INT64_MIN)
+        return; /* the first sign-off of a criterion stands */
+    f->tot.signed_at[i] = T;
+    snprintf(f->tot.signed_by[i], sizeof(f->tot.signed_by[i]), "%s", by);
+}
+
+typedef struct verdict_item {
+    const char *key;
+    char title[SW_STR_MAX + 1];
+    int technical, pass;
+    const char *by;     /* NULL: none */
+    char detail[SW_STR_MAX + 128];
+} verdict_item;
+
+/* The four technical criteria of the plan, judged over the soak so far. */
+static void technical_items(const soak_follower *f, verdict_item it[4])
+{
+    const sw_soak *s = &f->cfg->soak;
+    const soak_totals *t = &f->tot;
+    sw_wm m;
+    win_view v = {&t->all, NULL, 0};
+    wm_compute(&v, &m, 0);
+    memset(it, 0, 4 * sizeof(*it));
+    it[0].key = "success_rate_24h";
+    int64_t need = s->hours < 24 ? s->hours : 24; /* a shorter soak: all of it */
+    snprintf(it[0].title, sizeof(it[0].title), "Success rate > %g%% for %" PRId64 "+ hours",
+             s->success_rate_min * 100.0, need);
+    it[0].pass = t->best >= need;
+    snprintf(it[0].detail, sizeof(it[0].detail),
+             "longest run %" PRId64 " h, current run %" PRId64 " h", t->best, t->run);
+    it[1].key = "latency_mean";
+    snprintf(it[1].title, sizeof(it[1].title), "Response time < %gs average",
+             s->latency_mean_max_ms / 1000.0);
+    it[1].pass = !isnan(m.latency_mean_ms) && m.latency_mean_ms < s->latency_mean_max_ms;
+    if (isnan(m.latency_mean_ms))
+        snprintf(it[1].detail, sizeof(it[1].detail), "no response times in the soak");
+    else
+        snprintf(it[1].detail, sizeof(it[1].detail), "%.3fs over the soak",
+                 m.latency_mean_ms / 1000.0);
+    it[2].key = "error_rate";
+    snprintf(it[2].title, sizeof(it[2].title), "Error rate < %g%%", s->error_rate_max * 100.0);
+    it[2].pass = !isnan(m.error_rate) && m.error_rate < s->error_rate_max;
+    if (isnan(m.error_rate))
+        snprintf(it[2].detail, sizeof(it[2].detail), "no outcomes in the soak");
+    else
+        snprintf(it[2].detail, sizeof(it[2].detail), "%.2f%% over the soak",
+                 m.error_rate * 100.0);
+    it[3].key = "no_rollback_trigger";
+    snprintf(it[3].title, sizeof(it[3].title), "No rollback trigger fired");
+    it[3].pass = t->firings == 0;
+    snprintf(it[3].detail, sizeof(it[3].detail), "%" PRIu64 " fired since the soak start",
+             t->firings);
+    for (int i = 0; i < 4; i++)
+        it[i].technical = 1;
+}
+
+static void signoff_item(const soak_follower *f, int i, verdict_item *it)
+{
+    const struct sw_signoff_def *d = &f->cfg->soak.signoffs[i];
+    memset(it, 0, sizeof(*it));
+    it->key = d->key;
+    snprintf(it->title, sizeof(it->title), "%s", d->title);
+    it->pass = f->tot.signed_at[i] != INT64_MIN;
+    if (it->pass) {
+        char ts[40];
+        dec_rfc3339_format(f->tot.signed_at[i] * 1000, ts, sizeof(ts));
+        it->by = f->tot.signed_by[i];
+        snprintf(it->detail, sizeof(it->detail), "signed off at %s", ts);
+    } else {
+        snprintf(it->detail, sizeof(it->detail), "not signed off");
+    }
+}
+
+static const char *const verdict_words[] = {"go", "no_go", "pending"};
+static const char *const verdict_caps[] = {"GO", "NO-GO", "PENDING"};
+
+/* The plan's "Success Criteria for Week 2 Beta Rollout", checked, into f->text. */
+static int verdict_text(soak_follower *f, int64_t hour, int final, int verdict,
+                        const verdict_item *it, int n)
+{
+    sw_buf *b = &f->text;
+    buf_reset(b);
+    int rc = buf_printf(b, "\xf0\x9f\x8e\xaf %s - Hour %" PRId64 " %s: %s\n\n",
+                        f->cfg->soak.title, hour,
+                        final ? "Final Decision" : "Assessment (provisional)",
+                        verdict_caps[verdict]);
+    rc |= buf_puts(b, "Success Criteria for Week 2 Beta Rollout\n\nTechnical Metrics:\n");
+    for (int i = 0; i < n; i++) {
+        if (i == 4)
+            rc |= buf_puts(b, "\nOperational Metrics:\n");
+        rc |= buf_printf(b, "- [%c] %s: %s", it[i].pass ? 'x' : ' ', it[i].title, it[i].detail);
+        rc |= it[i].by ? buf_printf(b, " by %s\n", it[i].by) : buf_puts(b, "\n");
+    }
+    if (n == 4)
+        rc |= buf_puts(b, "\nOperational Metrics: none configured\n");
+    rc |= buf_puts(b, verdict == 0   ? "\nDecision: GO for the Week 2 beta rollout"
+                      : verdict == 1 ? "\nDecision: NO-GO, a technical criterion failed"
+                                     : "\nDecision: PENDING, sign-offs missing");
+    return rc || b->failed ? -1 : 0;
+}
+
+static int verdict_json(soak_follower *f, int64_t T, int final, int verdict,
+                        const verdict_item *it, int n)
+{
+    sw_buf *b = &f->out;
+    char ts[40];
+    dec_rfc3339_format(T * 1000, ts, sizeof(ts));
+    buf_reset(b);
+    int rc = buf_printf(b, "{\"type\":\"soak_verdict\",\"schema_version\":1,\"id\":\"soak_verdict:%"
+                        PRId64 "\",\"at_ms\":%" PRId64 ",\"at\":\"%s\",\"soak_start_ms\":%" PRId64
+                        ",\"kind\":\"%s\",\"verdict\":\"%s\",\"criteria\":[",
+                        T * 1000, T * 1000, ts, f->start_s * 1000,
+                        final ? "final" : "provisional", verdict_words[verdict]);
+    for (int i = 0; i < n; i++) {
+        rc |= buf_puts(b, i ? ",{\"key\":" : "{\"key\":");
+        rc |= buf_json_str(b, it[i].key);
+        rc |= buf_puts(b, ",\"title\":");
+        rc |= buf_json_str(b, it[i].title);
+        rc |= buf_printf(b, ",\"kind\":\"%s\",\"pass\":%s,\"detail\":",
+                         it[i].technical ? "technical" : "signoff", it[i].pass ? "true" : "false");
+        rc |= buf_json_str(b, it[i].detail);
+        rc |= buf_puts(b, ",\"by\":");
+        rc |= it[i].by ? buf_json_str(b, it[i].by) : buf_puts(b, "null");
+        rc |= buf_puts(b, "}");
+    }
+    rc |= buf_puts(b, "],\"text\":");
+    rc |= buf_json_str(b, f->text.data);
+    rc |= buf_puts(b, "}");
+    return rc || b->failed ? -1 : 0;
+}
+
+/* At soak hour 24 (provisional, when the soak is longer) and at its last
+ * hour (final), after the update of that instant: the go/no-go. */
+static void verdict_at(soak_follower *f, int64_t T)
+{
+    int64_t hour = (T - f->start_s) / 3600, hours = f->cfg->soak.hours;
+    int final = hour == hours;
+    if (!f->emitting || (!final && !(hour == 24 && hours > 24)))
+        return;
+    verdict_item it[4 + SW_SOAK_MAX_SIGNOFFS];
+    technical_items(f, it);
+    int n = 4, failed = 0, missing = 0;
+    for (int i = 0; i < f->cfg->soak.n_signoffs; i++)
+        signoff_item(f, i, &it[n++]);
+    for (int i = 0; i < n; i++) {
+        failed |= it[i].technical && !it[i].pass;
+        missing |= !it[i].technical && !it[i].pass;
+    }
+    int verdict = failed ? 1 : missing ? 2 : 0;
+    if (verdict_text(f, hour, final, verdict, it, n) != 0 ||
+        verdict_json(f, T, final, verdict, it, n) != 0) {
+        fprintf(stderr, "soakwatch: the soak verdict of hour %" PRId64
+                        " does not fit in %d bytes; not emitted\n", hour, SOAK_OUT_CAP);
+        return;
+    }
+    sw_output o = {SW_OUT_SOAK_VERDICT, T, -1, final, f->cfg->feature,
+                   f->text_mode ? f->text.data : f->out.data,
+                   f->text_mode ? f->text.len : f->out.len};
+    f->next(f->next_ud, &o);
+}
+
 /* ---- following the stream ------------------------------------------------ */
 
 /* The update of the period that ends at T: emitted when T is in the emit
@@ -476,6 +684,8 @@ static void follow_rules(soak_follower *f, int64_t T, int in_period)
         uint8_t now = (uint8_t)(sw_engine_rule_firing(f->e, r) != 0);
         if (now != f->firing[r] && !f->emitting && in_period)
             note(f, r, now, T);
+        if (now && !f->firing[r] && !f->emitting && in_period)
+            f->tot.firings++;
         f->firing[r] = now;
     }
 }
@@ -489,16 +699,20 @@ static void on_instant(void *ud, int64_t T, const win_counts *second, int emitti
     follow_rules(f, T, in_period);
     if (f->hour_to == 0)
         return;
-    if (T - 1 >= period_start_s(f) && T - 1 < period_end_s(f))
+    if (T - 1 >= period_start_s(f) && T - 1 < period_end_s(f)) {
         add_second(&f->sum, second);
+        verdict_take_second(f, T, second);
+    }
     int64_t unit = f->cfg->status_interval_s;
     if (in_period && T % unit == 0 && T >= sw_engine_t0(f->e) + unit) {
         int colour = sw_engine_status(f->e);
         if (colour > f->worst)
             f->worst = colour;
     }
-    if (T == period_end_s(f))
+    if (T == period_end_s(f)) {
         finish_period(f, T);
+        verdict_at(f, T);
+    }
 }
 
 void soak_bind(soak_follower *f, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud)
@@ -510,6 +724,7 @@ void soak_bind(soak_follower *f, sw_engine *e, sw_counters *c, sw_emit_fn next, 
     c->soak_hour = -1;
     c->soak_last_status = -1;
     sw_engine_set_instant_hook(e, on_instant, f);
+    sw_engine_set_signoff_hook(e, on_signoff, f);
 }
 
 void soak_attach(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud)

@@ -1,7 +1,8 @@
 /* soak.h: the runbook's cadence run live (docs/semantics.md section 11): a
  * follower of the engine's output stream that sums the exact per-second
  * counts of each soak period and emits one soak_update event at its end,
- * after the engine's events of that instant. It is the report, run while
+ * after the engine's events of that instant, and the plan's go/no-go
+ * (soak_verdict) at hour 24 and at the end. It is the report, run while
  * the stream flows: engine -> soak -> sink.
  *
  * Invariant: all memory is taken at create; an update is emitted once, at
@@ -27,9 +28,10 @@ void soak_destroy(soak_follower *f);
 /* The emit function to hand the engine (ud: the follower). */
 void soak_emit(void *ud, const sw_output *o);
 
-/* Follow engine e: its instant hook is set, its output and the updates go
- * on to next; the late and rejected counts come from e and c, and the
- * /metrics gauges are written into c. Call once, before the first event. */
+/* Follow engine e: its instant and sign-off hooks are set, its output,
+ * the updates and the verdicts go on to next; the late and rejected counts
+ * come from e and c, and the /metrics gauges are written into c. Call once,
+ * before the first event. */
 void soak_bind(soak_follower *f, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud);
 
 /* soak_bind with the follower as void *, for file_replay_opts.follow_bind. */

@@ -216,3 +216,61 @@ int rp_render_soak_rows_html(sw_buf *b, const rp_report *r)
     buf_puts(b, "</table>\n");
     return rp_render_result(b);
 }
+
+/* Parse a soak_verdict into r->vd. Returns 0, -1 (not one), -ENOMEM. */
+int rp_parse_soak_verdict(rp_report *r, const json_t *o)
+{
+    rp_verdict v;
+    memset(&v, 0, sizeof(v));
+    v.at_ms = int_of(o, "at_ms");
+    const char *kind = json_string_value(json_object_get(o, "kind"));
+    const char *verdict = json_string_value(json_object_get(o, "verdict"));
+    const json_t *crit = json_object_get(o, "criteria");
+    if (v.at_ms < 0 || kind == NULL || verdict == NULL || strlen(verdict) >= sizeof(v.verdict) ||
+        !json_is_array(crit))
+        return -1;
+    v.final = strcmp(kind, "final") == 0;
+    strcpy(v.verdict, verdict);
+    v.n_criteria = (int)json_array_size(crit);
+    for (size_t i = 0; i < json_array_size(crit); i++)
+        v.n_pass += json_is_true(json_object_get(json_array_get(crit, i), "pass"));
+    if (r->n_vd == r->cap_vd) {
+        size_t cap = r->cap_vd ? 2 * r->cap_vd : 4;
+        rp_verdict *p = realloc(r->vd, cap * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        r->vd = p;
+        r->cap_vd = cap;
+    }
+    r->vd[r->n_vd++] = v;
+    return 0;
+}
+
+int rp_render_soak_verdicts_text(sw_buf *b, const rp_report *r)
+{
+    if (r->n_vd == 0)
+        return 0;
+    buf_puts(b, "\nSoak verdicts (the plan's success criteria)\n");
+    for (size_t i = 0; i < r->n_vd; i++) {
+        const rp_verdict *v = &r->vd[i];
+        char at[40];
+        rp_fmt_utc(v->at_ms, TF_DHM, at, sizeof(at));
+        buf_printf(b, "  %s  %-11s %-7s  %d of %d criteria pass\n", at,
+                   v->final ? "final" : "provisional", v->verdict, v->n_pass, v->n_criteria);
+    }
+    return rp_render_result(b);
+}
+
+int rp_render_soak_verdicts_json(sw_buf *b, const rp_report *r)
+{
+    buf_puts(b, "[");
+    for (size_t i = 0; i < r->n_vd; i++) {
+        const rp_verdict *v = &r->vd[i];
+        buf_printf(b, "%s\n{\"at_ms\":%" PRId64 ",\"kind\":\"%s\",\"verdict\":", i ? "," : "",
+                   v->at_ms, v->final ? "final" : "provisional");
+        buf_json_str(b, v->verdict);
+        buf_printf(b, ",\"criteria\":%d,\"pass\":%d}", v->n_criteria, v->n_pass);
+    }
+    buf_puts(b, "]");
+    return rp_render_result(b);
+}

@@ -191,5 +191,6 @@ int rp_render_text(sw_buf *b, const rp_report *r)
         render_hour_text(b, r, h, &next_tr);
     }
     rp_render_soak_rows_text(b, r);
+    rp_render_soak_verdicts_text(b, r);
     return rp_render_result(b);
 }

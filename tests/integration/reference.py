@@ -67,7 +67,13 @@ TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "e
 SOAK_DEFAULTS = {"start": None, "hours": 48, "title": "Stream5 Staging Update",
                  "dashboard_url": "",
                  "targets": {"success_rate_min": 0.95, "latency_mean_max_ms": 2000,
-                             "error_rate_max": 0.05, "compression_success_min": 0.80}}
+                             "error_rate_max": 0.05, "compression_success_min": 0.80},
+                 "signoffs": [{"key": "qa", "title": "QA sign-off on integration tests"},
+                              {"key": "ops", "title": "Ops confirms stability"},
+                              {"key": "support", "title": "Support ready"},
+                              {"key": "docs", "title": "Documentation reviewed"},
+                              {"key": "no_regressions",
+                               "title": "No regressions in existing functionality"}]}
 
 TS_MAX_MS = 253402300799999
 REJECT_NAMES = ["too_large", "envelope", "invalid_json", "not_object", "event", "ts", "duration",
@@ -1053,14 +1059,16 @@ def split_lines(data):
     return out
 
 
-def replay(lines, config=None, start_s=None, soak_start_ms=None):
+def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=()):
     """Replay lines (bytes, as split_lines cuts them: no line end; empty
     ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict).
     start_s: the watch start of a live run (section 3, live mode; `replay
     --start`): coverage starts there when no event came before it.
     With an `input` section the summary also has "filtered" (when filters are
     configured), "pairs" (when correlate is) and "blind" (rule -> [missing,
-    instants], for rules blind at one instant or more)."""
+    instants], for rules blind at one instant or more).
+    signoffs: the control file's sign-off messages (dicts), for the soak
+    verdict."""
     cfg = make_config(config)
     inp = cfg["input"]
     summary = {"accepted": 0, "rejected": {}, "ignored": 0, "late": 0, "out_of_range": 0,
@@ -1133,7 +1141,7 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None):
         outputs, blind = evaluate(accepted, t0, max_second, cfg)
         if cfg["soak"] is not None:
             outputs = soak_updates(outputs, accepted, t0, max_second, cfg, troubles,
-                                   soak_start_ms)
+                                   soak_start_ms, signoffs)
     summary["written"] = len(outputs)
     if pairs is not None:
         summary["pairs"] = dict(pairs.counts)
@@ -1412,7 +1420,8 @@ def soak_event(U, S, hf, ht, c, statuses, trig, late, rejected, t0, nxt, cfg):
     return ev
 
 
-def soak_updates(outputs, accepted, t0, max_second, cfg, troubles, soak_start_ms=None):
+def soak_updates(outputs, accepted, t0, max_second, cfg, troubles, soak_start_ms=None,
+                 signoffs=()):
     """Section 11: the outputs with a soak_update after the events of each
     period end U = S + 3600 h that a replay evaluates (t0 <= U <= max_second + 1)."""
     s = cfg["soak"]
@@ -1449,8 +1458,95 @@ def soak_updates(outputs, accepted, t0, max_second, cfg, troubles, soak_start_ms
             k += 1
         result.append(ev)
         prev_U = U
+        h = ht
+        if h == s["hours"] or (h == 24 and s["hours"] > 24):
+            result.append(soak_verdict(U, S, h, accepted, outputs, t0, cfg, signoffs))
     result.extend(outputs[k:])
     return result
+
+
+def signoff_instants(signoffs, cfg):
+    """The first sign-off of each known criterion: (instant, by). A file's
+    sign-off applies at its time rounded up to a whole second."""
+    keys = [d["key"] for d in cfg["soak"]["signoffs"]]
+    got = {}
+    for m in sorted(signoffs, key=lambda m: m["ts"]):
+        ts = m["ts"] if isinstance(m["ts"], int) else parse_rfc3339(m["ts"])
+        A = 0 if ts <= 0 else -(-ts // 1000)
+        if m["criterion"] in keys and m["criterion"] not in got:
+            got[m["criterion"]] = (A, m["by"])
+    return got
+
+
+def soak_verdict(U, S, hour, accepted, outputs, t0, cfg, signoffs):
+    """Section 11: the go/no-go at soak hour `hour`, instant U."""
+    s, tg = cfg["soak"], cfg["soak"]["targets"]
+    run = best = 0
+    for k in range(1, hour + 1):
+        he = S + 3600 * k
+        c = Counter()
+        for sec, ev in accepted:
+            if he - 3600 <= sec < he:
+                _soak_add(c, ev, cfg)
+        sr = scalar_metric("success_rate", c)
+        ok = he - 3600 >= t0 and sr is not None and sr > tg["success_rate_min"]
+        run = run + 1 if ok else 0
+        best = max(best, run)
+    c = Counter()
+    for sec, ev in accepted:
+        if S <= sec < U:
+            _soak_add(c, ev, cfg)
+    lat, err = scalar_metric("latency_mean_ms", c), scalar_metric("error_rate", c)
+    fired = sum(1 for o in outputs if o["type"] == "rollback_trigger" and o["state"] == "firing"
+                and S * 1000 < o["at_ms"] <= U * 1000)
+
+    def tech(key, title, ok, detail):
+        return {"key": key, "title": title, "kind": "technical", "pass": ok, "detail": detail,
+                "by": None}
+    crit = [
+        tech("success_rate_24h", "Success rate > %g%% for %d+ hours"
+             % (tg["success_rate_min"] * 100.0, min(24, s["hours"])),
+             best >= min(24, s["hours"]), "longest run %d h, current run %d h" % (best, run)),
+        tech("latency_mean", "Response time < %gs average" % (tg["latency_mean_max_ms"] / 1000.0),
+             lat is not None and lat < tg["latency_mean_max_ms"],
+             "no response times in the soak" if lat is None else "%.3fs over the soak" % (lat / 1000.0)),
+        tech("error_rate", "Error rate < %g%%" % (tg["error_rate_max"] * 100.0),
+             err is not None and err < tg["error_rate_max"],
+             "no outcomes in the soak" if err is None else "%.2f%% over the soak" % (err * 100.0)),
+        tech("no_rollback_trigger", "No rollback trigger fired", fired == 0,
+             "%d fired since the soak start" % fired),
+    ]
+    signed = signoff_instants(signoffs, cfg)
+    for d in s["signoffs"]:
+        A, by = signed.get(d["key"], (None, None))
+        if A is not None and A > U:
+            A = by = None
+        crit.append({"key": d["key"], "title": d["title"], "kind": "signoff",
+                     "pass": A is not None,
+                     "detail": "not signed off" if A is None else
+                     "signed off at " + format_rfc3339_ms(A * 1000), "by": by})
+    failed = any(not c["pass"] for c in crit if c["kind"] == "technical")
+    missing = any(not c["pass"] for c in crit if c["kind"] == "signoff")
+    verdict = "no_go" if failed else "pending" if missing else "go"
+    final = hour == s["hours"]
+    lines = ["\U0001f3af %s - Hour %d %s: %s" % (s["title"], hour,
+                                                 "Final Decision" if final else "Assessment (provisional)",
+                                                 {"go": "GO", "no_go": "NO-GO", "pending": "PENDING"}[verdict]),
+             "", "Success Criteria for Week 2 Beta Rollout", "", "Technical Metrics:"]
+    for i, c in enumerate(crit):
+        if i == 4:
+            lines += ["", "Operational Metrics:"]
+        lines.append("- [%s] %s: %s%s" % ("x" if c["pass"] else " ", c["title"], c["detail"],
+                                          " by " + c["by"] if c["by"] else ""))
+    if len(crit) == 4:
+        lines += ["", "Operational Metrics: none configured"]
+    lines += ["", {"go": "Decision: GO for the Week 2 beta rollout",
+                   "no_go": "Decision: NO-GO, a technical criterion failed",
+                   "pending": "Decision: PENDING, sign-offs missing"}[verdict]]
+    return {"type": "soak_verdict", "schema_version": 1, "id": "soak_verdict:%d" % (U * 1000),
+            "at_ms": U * 1000, "at": format_rfc3339_ms(U * 1000), "soak_start_ms": S * 1000,
+            "kind": "final" if final else "provisional", "verdict": verdict, "criteria": crit,
+            "text": "\n".join(lines)}
 
 
 def _soak_add(c, ev, cfg):

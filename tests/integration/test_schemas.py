@@ -15,7 +15,8 @@ SRC = pathlib.Path(os.environ.get("SOAKWATCH_SRC", pathlib.Path(__file__).resolv
 BIN = os.environ.get("SOAKWATCH_BIN", "")
 SCHEMAS = SRC / "schemas"
 EXAMPLES = [SRC / "examples" / "config.default.json", SRC / "examples" / "config.backtest-8pct.json"]
-NAMES = ["config", "input-event", "rollback-trigger", "status", "rollback-check", "soak-update"]
+NAMES = ["config", "input-event", "rollback-trigger", "status", "rollback-check", "soak-update",
+         "soak-verdict"]
 
 
 def schema(name):
@@ -97,6 +98,10 @@ def bad_configs():
          "alertmanager.urls"),
         ("alertmanager resend 0", {"alertmanager": {"urls": ["http://a"], "resend_s": 0}},
          "alertmanager.resend_s"),
+        ("soak signoff without title", {"soak": {"signoffs": [{"key": "qa"}]}},
+         "soak.signoffs"),
+        ("soak signoff empty key", {"soak": {"signoffs": [{"key": "", "title": "x"}]}},
+         "soak.signoffs"),
         ("alertmanager unknown key", {"alertmanager": {"urls": ["http://a"], "url": "x"}},
          "alertmanager.url"),
     ]

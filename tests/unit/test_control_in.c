@@ -1,7 +1,8 @@
 /* test_control_in.c: a followed control file (live/control_in.h), with the
  * clock injected: lines taken as they are completed, refusals counted by
- * kind, a truncated or replaced file read again from its start, and each
- * acknowledgement queued at the instant the time policy gives it. */
+ * kind, a truncated or replaced file read again from its start, each
+ * acknowledgement queued at the instant the time policy gives it, and soak
+ * sign-offs refused unless their criterion is configured. */
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -103,6 +104,19 @@ int main(void)
     /* nothing new: nothing taken twice */
     control_in_poll(ci, e, now);
     CHECK_INT(c.control_acks, 6);
+
+    /* soak sign-offs: refused without a soak section or for a criterion
+     * not in soak.signoffs, or without one; else queued and counted */
+    append("{\"type\":\"signoff\",\"criterion\":\"qa\",\"by\":\"q\",\"ts\":1800000000000}\n");
+    control_in_poll(ci, e, now);
+    CHECK_INT(c.control_rejected, 5);
+    cfg.soak.enabled = 1;
+    append("{\"type\":\"signoff\",\"criterion\":\"qa\",\"by\":\"q\",\"ts\":1800000000000}\n"
+           "{\"type\":\"signoff\",\"criterion\":\"sec\",\"by\":\"q\",\"ts\":1800000000000}\n"
+           "{\"type\":\"signoff\",\"id\":\"qa\",\"by\":\"q\",\"ts\":1800000000000}\n");
+    control_in_poll(ci, e, now);
+    CHECK_INT(c.control_acks, 7);
+    CHECK_INT(c.control_rejected, 7);
 
     control_in_destroy(ci);
     sw_engine_destroy(e);

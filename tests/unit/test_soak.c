@@ -3,7 +3,7 @@
  * between two updates, as after a restart: the updates after it are the
  * ones an uninterrupted run writes, byte for byte, the one before it is not
  * written, and the triggers and statuses before the range still count in
- * the period. */
+ * the period; the final soak_verdict too, with the engine's sign-offs. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -24,11 +24,19 @@ typedef struct run_out {
     int n;
     char *json[MAXOUT];
     int64_t at[MAXOUT];
+    char *verdict;      /* the last soak_verdict */
+    int n_verdicts;
 } run_out;
 
 static void capture(void *ud, const sw_output *o)
 {
     run_out *r = ud;
+    if (o->type == SW_OUT_SOAK_VERDICT) {
+        free(r->verdict);
+        r->verdict = strndup(o->json, o->json_len);
+        r->n_verdicts++;
+        return;
+    }
     if (o->type != SW_OUT_SOAK_UPDATE || r->n >= MAXOUT)
         return;
     r->json[r->n] = strndup(o->json, o->json_len);
@@ -70,6 +78,11 @@ static void run(const sw_config *cfg, int64_t emit_from_s, run_out *out)
     soak_bind(f, e, &c, capture, out);
     if (emit_from_s != INT64_MIN)
         sw_engine_set_emit_range(e, emit_from_s, -1, NULL);
+    /* qa signs off in hour 1; ops only after the last hour; "sec" is no
+     * criterion: the follower ignores it. */
+    CHECK_INT(sw_engine_signoff(e, "qa", "alice", BASE + 600), 0);
+    CHECK_INT(sw_engine_signoff(e, "sec", "eve", BASE + 600), 0);
+    CHECK_INT(sw_engine_signoff(e, "ops", "bob", BASE + 3 * H + 1), 0);
     for (int64_t s = 0; s < 3 * H + H / 2; s += 5) {
         sw_event r = ev_at(SW_EV_REQUESTED, BASE + s, 0);
         sw_engine_push(e, &r);
@@ -123,6 +136,23 @@ static void test_restart_between_updates(void)
               NULL);
         CHECK(strstr(all.json[0], "\"hour_from\":0,\"hour_to\":1") != NULL);
     }
+    /* The final verdict (hour 3) is the same after the restart: the two
+     * rules' firings (1:20+), before the emit range, count; hour 2 (the errors) breaks the run of
+     * good hours; qa is signed, ops (after the verdict) is not. */
+    CHECK_INT(all.n_verdicts, 1);
+    CHECK_INT(later.n_verdicts, 1);
+    if (all.verdict && later.verdict) {
+        CHECK(strcmp(all.verdict, later.verdict) == 0);
+        CHECK(strstr(all.verdict, "\"kind\":\"final\",\"verdict\":\"no_go\"") != NULL);
+        CHECK(strstr(all.verdict, "\"detail\":\"2 fired since the soak start\"") != NULL);
+        CHECK(strstr(all.verdict, "\"detail\":\"longest run 1 h, current run 1 h\"") != NULL);
+        CHECK(strstr(all.verdict, "\"key\":\"qa\",\"title\":\"QA sign-off on integration "
+                                  "tests\",\"kind\":\"signoff\",\"pass\":true") != NULL);
+        CHECK(strstr(all.verdict, "\"by\":\"alice\"") != NULL);
+        CHECK(strstr(all.verdict, "\"bob\"") == NULL && strstr(all.verdict, "eve") == NULL);
+    }
+    free(all.verdict);
+    free(later.verdict);
     for (int i = 0; i < all.n; i++)
         free(all.json[i]);
     for (int i = 0; i < later.n; i++)
