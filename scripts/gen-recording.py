@@ -13,10 +13,23 @@ producers break them (unless --clean). Incidents are scripted with
   latency-spike   every latency ~8x longer
   outage          no events at all
   success-drop    fallbacks for plan_not_compressible (~20%), not errors
+  flag-off        the feature flag is off: for the first 10 s the endpoint
+                  answers every preview with a quick fallback for
+                  feature_not_available, then the callers stop calling it
+                  (no requests) until the span ends; previews already in
+                  flight when it begins still finish. After a latency-spike
+                  or error-burst, it is the rollback that worked.
 
-Example:
+--fallback-rate sets the share of previews that fall back for the usual
+reasons outside incidents (default 0.035).
+
+Examples:
   gen-recording.py --hours 4 --start 2026-11-20T08:00:00Z \\
       --incident error-burst@1h20m+12m -o incident.jsonl.gz
+  gen-recording.py --hours 48.1 --seed 2 --start 2026-11-23T08:00:00Z \\
+      --rate 0.5 --fallback-rate 0.006 --incident latency-spike@4h20m+6m \\
+      --incident flag-off@4h26m+2m --incident latency-spike@30h10m+15m \\
+      -o soak48.jsonl.gz
 """
 
 import argparse
@@ -35,7 +48,8 @@ FALLBACK_REASONS = [("plan_not_compressible", 80), ("plan_missing_content", 17),
                     ("internal_error", 3)]
 DECLINE_REASONS = ["after_success", "during_loading", "error_state", "modal_closed"]
 SOURCES = ["gateway-bff", "planning-engine", "frontend"]
-INCIDENTS = ("error-burst", "latency-spike", "outage", "success-drop")
+INCIDENTS = ("error-burst", "latency-spike", "outage", "success-drop", "flag-off")
+FLAG_OFF_ANSWERING_MS = 10000  # a flag-off span answers for this long, then nobody calls
 
 
 def parse_offset(text):
@@ -84,6 +98,7 @@ class Generator:
         self.start_ms = args.start
         self.end_ms = args.start + round(args.hours * 3600 * 1000)
         self.rate = args.rate
+        self.fallback_rate = args.fallback_rate
         self.incidents = []
         for kind, at, length in args.incident:
             begin = at if at >= 10 ** 11 else self.start_ms + at * 1000
@@ -91,6 +106,12 @@ class Generator:
 
     def active(self, kind, ms):
         return any(k == kind and b <= ms < e for k, b, e in self.incidents)
+
+    def silent(self, ms):
+        """No request is made at ms: the flag has been off long enough that
+        the callers stopped calling."""
+        return any(k == "flag-off" and b + FLAG_OFF_ANSWERING_MS <= ms < e
+                   for k, b, e in self.incidents)
 
     def rate_at(self, ms):
         """Requests per second: a daily curve, 2/s at 02:00 UTC, 6/s at 14:00."""
@@ -134,7 +155,7 @@ class Generator:
         elif u < burst + drop:
             ev = dict(base, event=EVENT + "fallback", compressionStrategy="none",
                       reason="plan_not_compressible", durationMs=duration, status=422)
-        elif u < burst + drop + 0.035:
+        elif u < burst + drop + self.fallback_rate:
             reason = pick(rng, FALLBACK_REASONS)
             ev = dict(base, event=EVENT + "fallback", compressionStrategy="none",
                       reason=reason, durationMs=duration)
@@ -145,6 +166,12 @@ class Generator:
                       durationMs=duration, meetsTimeConstraint=rng.random() < 0.9)
             if rng.random() < 0.8:
                 ev["status"] = 200
+        if self.active("flag-off", t_ms):
+            # the flag is off: the endpoint answers at once, without a plan
+            latency = rng.lognormvariate(math.log(40), 0.3)
+            done = t_ms + int(latency)
+            ev = dict(base, event=EVENT + "fallback", compressionStrategy="none",
+                      reason="feature_not_available", durationMs=round(latency))
         out.append((done, ev))
         if rng.random() < 0.04:
             after = "after_success" if ev["event"].endswith("succeeded") else "error_state"
@@ -161,7 +188,9 @@ class Generator:
         timed = []
         for sec_ms in range(self.start_ms, self.end_ms, 1000):
             for _ in range(self.poisson(self.rate_at(sec_ms))):
-                timed.extend(self.preview(sec_ms + rng.randrange(1000)))
+                t_ms = sec_ms + rng.randrange(1000)
+                if not self.silent(t_ms):
+                    timed.extend(self.preview(t_ms))
         timed = [(t, e) for t, e in timed if t < self.end_ms and not self.active("outage", t)]
         keyed = [(t + rng.randrange(1000), i, t, e) for i, (t, e) in enumerate(timed)]
         keyed.sort()
@@ -246,12 +275,16 @@ def main(argv=None):
                     help="RFC 3339 time of the first second (default 2026-11-20T08:00:00Z)")
     ap.add_argument("--rate", type=float, default=4.0,
                     help="mean requests per second of the daily curve (default 4)")
+    ap.add_argument("--fallback-rate", type=float, default=0.035,
+                    help="share of previews that fall back outside incidents (default 0.035)")
     ap.add_argument("--incident", type=incident_arg, action="append", default=[])
     ap.add_argument("--clean", action="store_true", help="no malformed or stray lines")
     ap.add_argument("-o", "--output", default="-", help="file (gzip when it ends in .gz)")
     args = ap.parse_args(argv)
     if args.hours <= 0 or args.rate <= 0:
         ap.error("--hours and --rate must be positive")
+    if not 0 <= args.fallback_rate <= 1:
+        ap.error("--fallback-rate must be between 0 and 1")
 
     gen = Generator(args)
     timed = gen.events()
