@@ -25,6 +25,7 @@
 #include "../report/soak.h"
 #include "loop.h"
 #include "sink.h"
+#include "stages.h"
 #include "source.h"
 
 #define QUIET_LIMIT_S 60
@@ -114,15 +115,16 @@ static int open_parts(replay *r)
     source_opts io = {o->topic, sw_time_rebuild_from_ms(cfg, o->from_ms), 1, INT64_MAX / 2};
     source_hooks h = {r, loop_now_ms, busy, no_dead_letters};
     if ((r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL ||
-        (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL) ||
-        (r->e = sw_engine_create(cfg, r->soak ? soak_emit : sink_output,
-                                 r->soak ? (void *)r->soak : (void *)r->sink, r->err,
-                                 sizeof(r->err))) == NULL)
+        (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL)
+        return -1;
+    sw_stages st; /* a replay posts no alerts */
+    int rc = stages_open(&st, cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
+    r->e = st.e;
+    r->soak = st.soak;
+    if (rc != 0)
         return -1;
     int64_t from_s = sw_floor_div(o->from_ms + 999, 1000);
     if (r->soak) {
-        soak_bind(r->soak, r->e, &r->c, sink_output, r->sink);
         soak_set_publish_from(r->soak, from_s); /* a live run's soak began where it published */
         soak_set_text(r->soak, o->text);
     }

@@ -25,6 +25,7 @@
 #include "control_in.h"
 #include "loop.h"
 #include "sink.h"
+#include "stages.h"
 
 #define READ_CHUNK 65536
 
@@ -167,33 +168,15 @@ static int hook(sw_loop *lp, void *ud, int tick)
     return 0;
 }
 
-static int rule_firing(const void *e, int rule)
-{
-    return sw_engine_rule_firing(e, rule);
-}
-
-/* The outputs' way: engine -> soak cadence -> alerts -> sink, each but the
- * sink when it is on. */
+/* The outputs' way (stages.h). Returns 0, or -1 with r->err. */
 static int open_stages(run *r)
 {
-    const sw_config *cfg = r->cfg;
-    if (cfg->soak.enabled && (r->soak = soak_create(cfg, r->err, sizeof(r->err))) == NULL)
-        return -1;
-    r->c.am_enabled = cfg->alertmanager.enabled;
-    if (cfg->alertmanager.enabled &&
-        (r->alerts = alerts_create(cfg, &r->c, NULL, NULL, r->err, sizeof(r->err))) == NULL)
-        return -1;
-    sw_emit_fn to_sink = r->alerts ? alerts_output : sink_output;
-    void *to_sink_ud = r->alerts ? (void *)r->alerts : (void *)r->sink;
-    if ((r->e = sw_engine_create(cfg, r->soak ? soak_emit : to_sink,
-                                 r->soak ? (void *)r->soak : to_sink_ud, r->err,
-                                 sizeof(r->err))) == NULL)
-        return -1;
-    if (r->soak)
-        soak_bind(r->soak, r->e, &r->c, to_sink, to_sink_ud);
-    if (r->alerts)
-        alerts_bind(r->alerts, sink_output, r->sink, rule_firing, r->e);
-    return 0;
+    sw_stages st;
+    int rc = stages_open(&st, r->cfg, &r->c, r->sink, 1, r->err, sizeof(r->err));
+    r->e = st.e;
+    r->soak = st.soak;
+    r->alerts = st.alerts;
+    return rc;
 }
 
 /* Engine, sink, control file. Returns 0 or an exit status. */

@@ -7,7 +7,7 @@ Layers, bottom up:
   processor/*.c|h               mechanisms: decoder, engine, merge, kafka, ...
   processor/report/             the report (model, renderers, command)
   processor/live/ parts         outbox, sink, commit, history, control_in, source, alerts
-  processor/live/loop           the loop the drivers share
+  processor/live/loop, stages   the loop and the output stages the drivers share
   processor/live/ drivers       run_kafka, run_stdin, kafka_replay
   processor/main.c              wiring
 """
@@ -31,7 +31,7 @@ def layer(rel):
     if rel.startswith("processor/live/"):
         if stem in PARTS:
             return 3, "live part"
-        if stem == "loop":
+        if stem in ("loop", "stages"):
             return 4, "live loop"
         return 5, "live driver"
     if rel == "processor/main.c":
