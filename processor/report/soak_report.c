@@ -131,6 +131,22 @@ static void hours_text(char *out, size_t cap, const rp_soak *k)
         snprintf(out, cap, "hours %" PRId64 "-%" PRId64, k->hour_from + 1, k->hour_to);
 }
 
+/* One update's row as texts, shared by the text and HTML renderers. */
+typedef struct soak_row {
+    char at[40], hrs[48], sr[32], er[32], lat[32];
+    const char *status;
+} soak_row;
+
+static void soak_row_of(const rp_soak *k, soak_row *w)
+{
+    rp_fmt_utc(k->at_ms, TF_DHM, w->at, sizeof(w->at));
+    hours_text(w->hrs, sizeof(w->hrs), k);
+    rp_pct(k->success_rate, w->sr, sizeof(w->sr));
+    rp_pct(k->error_rate, w->er, sizeof(w->er));
+    rp_fmt_num(k->lat_mean, w->lat, sizeof(w->lat));
+    w->status = k->status == LV_NONE ? "-" : rp_level_name(k->status);
+}
+
 int rp_render_soak_rows_text(sw_buf *b, const rp_report *r)
 {
     if (r->n_sk == 0)
@@ -138,16 +154,11 @@ int rp_render_soak_rows_text(sw_buf *b, const rp_report *r)
     buf_puts(b, "\nSoak updates (the plan's cadence)\n");
     for (size_t i = 0; i < r->n_sk; i++) {
         const rp_soak *k = &r->sk[i];
-        char at[40], hrs[48], sr[32], er[32], lat[32];
-        rp_fmt_utc(k->at_ms, TF_DHM, at, sizeof(at));
-        hours_text(hrs, sizeof(hrs), k);
-        rp_pct(k->success_rate, sr, sizeof(sr));
-        rp_pct(k->error_rate, er, sizeof(er));
-        rp_fmt_num(k->lat_mean, lat, sizeof(lat));
+        soak_row w;
+        soak_row_of(k, &w);
         buf_printf(b, "  %s  %-11s %8" PRIu64 " requests  success %s  errors %s  "
                    "latency %s ms  %-6s  %s\n",
-                   at, hrs, k->requests, sr, er, lat,
-                   k->status == LV_NONE ? "-" : rp_level_name(k->status),
+                   w.at, w.hrs, k->requests, w.sr, w.er, w.lat, w.status,
                    agrees(k) ? "statuses agree" : "statuses do not cover it");
     }
     return rp_render_result(b);
@@ -201,16 +212,11 @@ int rp_render_soak_rows_html(sw_buf *b, const rp_report *r)
                 "<th>status</th><th>statuses</th></tr>\n");
     for (size_t i = 0; i < r->n_sk; i++) {
         const rp_soak *k = &r->sk[i];
-        char at[40], hrs[48], sr[32], er[32], lat[32];
-        rp_fmt_utc(k->at_ms, TF_DHM, at, sizeof(at));
-        hours_text(hrs, sizeof(hrs), k);
-        rp_pct(k->success_rate, sr, sizeof(sr));
-        rp_pct(k->error_rate, er, sizeof(er));
-        rp_fmt_num(k->lat_mean, lat, sizeof(lat));
+        soak_row w;
+        soak_row_of(k, &w);
         buf_printf(b, "<tr><td>%s</td><td>%s</td><td>%" PRIu64 "</td><td>%s</td><td>%s</td>"
                    "<td>%s</td><td>%s</td><td>%s</td></tr>\n",
-                   at, hrs, k->requests, sr, er, lat,
-                   k->status == LV_NONE ? "-" : rp_level_name(k->status),
+                   w.at, w.hrs, k->requests, w.sr, w.er, w.lat, w.status,
                    agrees(k) ? "agree" : "do not cover it");
     }
     buf_puts(b, "</table>\n");
