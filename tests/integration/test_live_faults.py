@@ -66,6 +66,18 @@ def metric(port, name):
     return int(m.group(1)) if m else None
 
 
+def live_flow(port):
+    """The lines of /metrics that say where input and outputs stand (for a
+    failure's message)."""
+    status, body = http_get(port, "/metrics")
+    if status != 200:
+        return "no /metrics: %s" % body
+    keep = ("soakwatch_consumer_lag", "soakwatch_outputs_", "soakwatch_output_",
+            "soakwatch_offset_commits", "soakwatch_input_", "soakwatch_fetch_",
+            "soakwatch_watermark_lag")
+    return "\n".join(x for x in body.splitlines() if x.startswith(keep))
+
+
 def rss_kib(pid):
     with open("/proc/%d/status" % pid) as f:
         for line in f:
@@ -163,7 +175,9 @@ def test_broker_restart_mid_incident_loses_and_invents_nothing(tmp_path):
                 [o["id"] for o in outputs(brokers, t_out) if "id" in o], sorted(transitions),
                 metric(port, "soakwatch_events_late_total"))
         assert sc.wait_until(lambda: sum(sc.committed_offsets(group, t_in, env).values())
-                             == len(lines), 30), run.stderr()
+                             == len(lines), 30), \
+            "committed %s of %d; %s\n%s" % (sc.committed_offsets(group, t_in, env), len(lines),
+                                            live_flow(port), run.stderr())
         time.sleep(1)  # anything late would show now
         assert run.alive(), run.stderr()
         assert http_get(port, "/healthz")[0] == 200
