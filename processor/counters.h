@@ -31,6 +31,10 @@ typedef struct sw_counters {
     uint64_t input_overflow;                /* events of one message beyond a staging ring */
     int64_t soak_hour;                      /* last soak hour updated: 0 none yet, -1 off */
     int soak_last_status;                   /* its worst status: 0 green..2 red, -1 none */
+    uint64_t soak_updates, soak_verdicts;   /* soak_update / soak_verdict events emitted */
+    int soak_verdict;                       /* the last verdict emitted: 0 go, 1 no_go,
+                                               2 pending, -1 none yet */
+    int64_t soak_verdict_hour;              /* its soak hour (24 or soak.hours), 0 none yet */
     int am_enabled;                         /* alerts are posted to Alertmanager */
     uint64_t am_posts_ok, am_posts_failed;  /* its HTTP POSTs, by outcome */
 } sw_counters;

@@ -306,6 +306,8 @@ static int render_flow_counters(const sw_engine_stats *st, const sw_counters *c,
     sample_u64(&f, "type", "rollback_trigger", st->triggers);
     sample_u64(&f, "type", "status", st->statuses);
     sample_u64(&f, "type", "rollback_check", st->rollback_checks);
+    sample_u64(&f, "type", "soak_update", c->soak_updates);
+    sample_u64(&f, "type", "soak_verdict", c->soak_verdicts);
     keep_rc(&rc, f.rc);
 
     counter_u64(&rc, out, "soakwatch_output_delivery_failures_total",
@@ -413,6 +415,20 @@ static int render_soak(const sw_counters *c, sw_buf *out)
     fam_init(&f, out, "soakwatch_soak_last_update_status", "gauge",
              "Worst status of the last soak period: 0 green, 1 yellow, 2 red, -1 none.");
     sample_i64(&f, NULL, NULL, c->soak_last_status);
+    keep_rc(&rc, f.rc);
+    /* A state set: 1 for the last soak_verdict's verdict, all 0 before the
+     * first, so that the family is there from the soak's start. */
+    static const char *const verdicts[3] = {"go", "no_go", "pending"};
+    fam_init(&f, out, "soakwatch_soak_verdict", "gauge",
+             "1 for the verdict of the last soak_verdict event, 0 for the others (all 0 before "
+             "the first).");
+    for (int i = 0; i < 3; i++)
+        sample_dbl(&f, "verdict", verdicts[i], NULL, NULL, i == c->soak_verdict ? 1 : 0);
+    keep_rc(&rc, f.rc);
+    fam_init(&f, out, "soakwatch_soak_verdict_hour", "gauge",
+             "Soak hour of the last soak_verdict event: 24 provisional, soak.hours final "
+             "(0: none yet).");
+    sample_i64(&f, NULL, NULL, c->soak_verdict_hour);
     keep_rc(&rc, f.rc);
     return rc;
 }

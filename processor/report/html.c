@@ -36,7 +36,7 @@ enum { G_REQUESTS, G_SUCCESS, G_ERROR, G_LATENCY, G_PERCENTILE, G_TCSR, G_STRATE
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                                       "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"};
 
-static void html_esc(sw_buf *b, const char *s)
+void rp_html_esc(sw_buf *b, const char *s)
 {
     const char *run = s;
     for (const char *p = s; *p; p++) {
@@ -175,7 +175,7 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
         rp_fmt_utc(t->at_ms, TF_HMS, at, sizeof(at));
         buf_printf(b, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='%s'><title>", x, y_top,
                    x, y_bottom, t->firing ? "fire" : "resolve");
-        html_esc(b, t->rule);
+        rp_html_esc(b, t->rule);
         buf_printf(b, " %s at %s UTC</title></line>", t->firing ? "firing" : "resolved", at);
         if (t->firing) {
             int row = 0;
@@ -189,7 +189,7 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
             }
             row_end[row] = x + 3 + 6.2 * (double)strlen(t->rule) + 4;
             buf_printf(b, "<text x='%.1f' y='%d' class='firetxt'>", x + 3, label_y + row * 11);
-            html_esc(b, t->rule);
+            rp_html_esc(b, t->rule);
             buf_puts(b, "</text>");
         }
     }
@@ -371,7 +371,7 @@ static void svg_threshold_lines(sw_buf *b, const ch_scale *sc, const ch_line *hl
         used[n_used++] = ly;
         buf_printf(b, "<text x='%d' y='%.1f' class='%s'>", CH_R + 6, ly,
                    hl[k].is_rule ? "ruletxt" : "targettxt");
-        html_esc(b, hl[k].label);
+        rp_html_esc(b, hl[k].label);
         buf_puts(b, "</text>");
     }
 }
@@ -385,7 +385,7 @@ static void svg_legend(sw_buf *b, const ch_series *s, int ns)
                    lx, lx + 16, s[k].color, s[k].under ? "5" : "3",
                    s[k].under ? " stroke-opacity='0.45'" : "");
         buf_printf(b, "<text x='%.0f' y='18' class='legend'>", lx + 20);
-        html_esc(b, s[k].name);
+        rp_html_esc(b, s[k].name);
         buf_puts(b, "</text>");
         lx += 20 + 7.2 * (double)strlen(s[k].name) + 18;
     }
@@ -416,9 +416,9 @@ static void svg_chart(sw_buf *b, const rp_report *r, const ch_axis *ax, const ch
 {
     ch_scale sc = chart_scale(r, c);
     buf_puts(b, "<section><h2>");
-    html_esc(b, c->title);
+    rp_html_esc(b, c->title);
     buf_puts(b, "</h2><p class='cap'>");
-    html_esc(b, c->caption);
+    rp_html_esc(b, c->caption);
     buf_printf(b, "</p><svg width='%d' height='%d' viewBox='0 0 %d %d' role='img'>", CH_W,
                CH_SVG_H, CH_W, CH_SVG_H);
     buf_printf(b, "<rect x='%d' y='%d' width='%d' height='%d' class='plot'/>", CH_L, CH_T,
@@ -519,7 +519,9 @@ static const char css[] =
     ".sub{color:#555;margin:0 0 12px}.cap{color:#666;font-size:13px;margin:0 0 4px}"
     ".verdict{display:inline-block;border-radius:6px;padding:8px 18px;font-size:26px;"
     "font-weight:700;color:#fff;margin:6px 0}"
-    ".go{background:#2ca02c}.nogo{background:#d62728}"
+    ".go{background:#2ca02c}.nogo{background:#d62728}.pending{background:#b8860b}"
+    ".vd{display:inline-block;border-radius:4px;padding:1px 8px;color:#fff;font-weight:700}"
+    "h3{font-size:15px;margin:14px 0 2px}"
     "ul.crit{margin:6px 0 0;padding-left:20px}ul.crit li{margin:2px 0}"
     ".pass{color:#1d7a1d;font-weight:600}.fail{color:#c01f1f;font-weight:600}"
     "svg{display:block;max-width:100%;height:auto}"
@@ -563,14 +565,14 @@ static void html_trigger_table(sw_buf *b, const rp_report *r)
             snprintf(dur, sizeof(dur), "%" PRId64 " min %02d s", d / 60, (int)(d % 60));
         }
         buf_puts(b, "<tr><td class='l fail'>");
-        html_esc(b, t->rule);
+        rp_html_esc(b, t->rule);
         buf_printf(b, "</td><td class='l'>%s</td><td class='l'>", at);
-        html_esc(b, t->metric);
+        rp_html_esc(b, t->metric);
         if (isnan(t->value))
             buf_puts(b, " null ");
         else
             buf_printf(b, " %.4g ", t->value);
-        html_esc(b, t->op);
+        rp_html_esc(b, t->op);
         buf_printf(b, " %s", thr);
         if (t->window_s > 0)
             buf_printf(b, " over %" PRId64 " s", t->window_s);
@@ -600,12 +602,12 @@ static void html_check_table(sw_buf *b, const rp_report *r)
         rp_fmt_utc(c->at_ms, TF_DHMS, at, sizeof(at));
         rp_fmt_utc(c->fired_at_ms, TF_DHMS, fired, sizeof(fired));
         buf_puts(b, "<tr><td class='l'>");
-        html_esc(b, c->rule);
+        rp_html_esc(b, c->rule);
         buf_printf(b, "</td><td class='l'>%s</td><td class='l%s'>%s</td><td class='l'>%s</td>"
                    "<td>%" PRId64 "</td><td>%" PRId64 " s</td><td class='l'>", fired,
                    c->state == 1 ? " fail" : "", rp_check_states[c->state], at, c->unavailable,
                    c->quiet_s);
-        html_esc(b, c->evidence[0] ? c->evidence : "-");
+        rp_html_esc(b, c->evidence[0] ? c->evidence : "-");
         buf_puts(b, "</td></tr>");
     }
     buf_puts(b, "</table>");
@@ -637,10 +639,10 @@ static void html_header(sw_buf *b, const rp_report *r, const ch_axis *ax)
         const rp_criterion *k = &r->crit[i];
         buf_printf(b, "<li><span class='%s'>%s</span> ", k->pass ? "pass" : "fail",
                    rp_pass_word(k->pass));
-        html_esc(b, k->title);
+        rp_html_esc(b, k->title);
         if (k->detail[0]) {
             buf_puts(b, ": ");
-            html_esc(b, k->detail);
+            rp_html_esc(b, k->detail);
         }
         buf_puts(b, "</li>");
     }
@@ -714,7 +716,7 @@ static void html_hour_table(sw_buf *b, const rp_report *r)
             char at[16];
             rp_fmt_utc(t->at_ms, TF_HMS, at, sizeof(at));
             buf_puts(b, any++ ? "; " : "");
-            html_esc(b, t->rule);
+            rp_html_esc(b, t->rule);
             buf_printf(b, " %s at %s", t->firing ? "FIRING" : "resolved", at);
             ti++;
         }
@@ -912,6 +914,7 @@ int rp_render_html(sw_buf *b, const rp_report *r)
         chart_labels(&c);
         html_hour_table(b, r);
         rp_render_soak_rows_html(b, r);
+        rp_render_soak_verdicts_html(b, r);
         buf_puts(b, "</body></html>\n");
         rc = rp_render_result(b);
     }

@@ -27,6 +27,7 @@ void rp_report_free(rp_report *r)
     free(r->ck);
     free(r->sk);
     free(r->vd);
+    free(r->vc);
     free(r->hours);
     memset(r, 0, sizeof(*r));
 }

@@ -97,13 +97,26 @@ typedef struct rp_soak {
     double t_lat_sum, t_success_rate, t_error_rate, t_lat_mean;
 } rp_soak;
 
-/* A soak_verdict (docs/semantics.md section 11) as written. */
+/* A soak_verdict (docs/semantics.md section 11) as written: its criteria
+ * are rp_report.vc[crit_off .. crit_off + n_criteria - 1], texts cut to
+ * these sizes. */
 typedef struct rp_verdict {
     int64_t at_ms;
+    int64_t hour;         /* soak hour (at - soak_start); -1 unknown */
     int final;
     char verdict[16];     /* go, no_go, pending */
     int n_criteria, n_pass;
+    size_t crit_off;
 } rp_verdict;
+
+typedef struct rp_vcrit {
+    int signoff;          /* kind "signoff"; else technical */
+    int pass;
+    char key[RP_NAME_MAX + 1];
+    char title[SW_STR_MAX + 1];
+    char detail[SW_STR_MAX + 128];
+    char by[RP_NAME_MAX + 1]; /* "" for null: not signed off, or technical */
+} rp_vcrit;
 
 typedef struct rp_hour {
     int64_t start_ms;
@@ -140,6 +153,8 @@ typedef struct rp_report {
     size_t n_sk, cap_sk;
     rp_verdict *vd;
     size_t n_vd, cap_vd;
+    rp_vcrit *vc;         /* the verdicts' criteria */
+    size_t n_vc, cap_vc;
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
     uint64_t lines, skipped;
@@ -193,6 +208,7 @@ int rp_parse_soak(rp_report *r, const struct json_t *o, uint32_t seq);
 int rp_parse_soak_verdict(rp_report *r, const struct json_t *o);
 int rp_render_soak_verdicts_text(sw_buf *b, const rp_report *r);
 int rp_render_soak_verdicts_json(sw_buf *b, const rp_report *r);
+int rp_render_soak_verdicts_html(sw_buf *b, const rp_report *r);
 void rp_build_soak(rp_report *r);
 int rp_render_soak_rows_text(sw_buf *b, const rp_report *r);
 int rp_render_soak_rows_json(sw_buf *b, const rp_report *r);
@@ -209,6 +225,8 @@ int rp_render_soak_json(sw_buf *b, const rp_report *r);
 int rp_render_json(sw_buf *b, const rp_report *r);
 
 /* ---- html (html.c) ---- */
+/* s into b with & < > " ' escaped: every text that comes from the input. */
+void rp_html_esc(sw_buf *b, const char *s);
 int rp_render_html(sw_buf *b, const rp_report *r);
 
 #endif

@@ -10,7 +10,8 @@
  * Invariant: no allocation after soak_create; sums are exact integer sums
  * of accepted, non-late events (never averages of windows); the update of
  * hour h and a verdict are emitted at most once, at U, when U is in the
- * emit range.
+ * emit range; every event emitted goes out through emit_own, which counts
+ * it, and the verdict gauges follow the last verdict emitted.
  */
 #include "soak.h"
 
@@ -216,6 +217,21 @@ void soak_emit(void *ud, const sw_output *o)
         o->at_s > f->start_s && o->at_s <= f->start_s + 3600 * f->cfg->soak.hours)
         f->tot.firings++;
     f->next(f->next_ud, o);
+}
+
+/* Hand one of the cadence's own events (an update or a verdict, rendered
+ * into f->out and f->text) on to the next stage, as text or JSON, and count
+ * it for soakwatch_outputs_total: the one place they leave the follower. */
+static void emit_own(soak_follower *f, sw_out_type type, int64_t T, int final)
+{
+    sw_output o = {type, T, -1, final, f->cfg->feature,
+                   f->text_mode ? f->text.data : f->out.data,
+                   f->text_mode ? f->text.len : f->out.len};
+    if (type == SW_OUT_SOAK_UPDATE)
+        f->c->soak_updates++;
+    else
+        f->c->soak_verdicts++;
+    f->next(f->next_ud, &o);
 }
 
 /* ---- rendering ---------------------------------------------------------- */
@@ -630,10 +646,9 @@ static void verdict_at(soak_follower *f, int64_t T)
                         " does not fit in %d bytes; not emitted\n", hour, SOAK_OUT_CAP);
         return;
     }
-    sw_output o = {SW_OUT_SOAK_VERDICT, T, -1, final, f->cfg->feature,
-                   f->text_mode ? f->text.data : f->out.data,
-                   f->text_mode ? f->text.len : f->out.len};
-    f->next(f->next_ud, &o);
+    f->c->soak_verdict = verdict;
+    f->c->soak_verdict_hour = hour;
+    emit_own(f, SW_OUT_SOAK_VERDICT, T, final);
 }
 
 /* ---- following the stream ------------------------------------------------ */
@@ -654,10 +669,7 @@ static void finish_period(soak_follower *f, int64_t T)
     p.next_to = soak_next_hour(f->hour_to, f->cfg->soak.hours);
     if (f->emitting) {
         if (render_text(f, &p) == 0 && render_json(f, &p) == 0) {
-            sw_output o = {SW_OUT_SOAK_UPDATE, T, -1, 0, f->cfg->feature,
-                           f->text_mode ? f->text.data : f->out.data,
-                           f->text_mode ? f->text.len : f->out.len};
-            f->next(f->next_ud, &o);
+            emit_own(f, SW_OUT_SOAK_UPDATE, T, 0);
         } else {
             fprintf(stderr, "soakwatch: the soak update of hour %" PRId64
                             " does not fit in %d bytes; not emitted\n",
@@ -723,6 +735,8 @@ void soak_bind(soak_follower *f, sw_engine *e, sw_counters *c, sw_emit_fn next, 
     f->next_ud = next_ud;
     c->soak_hour = -1;
     c->soak_last_status = -1;
+    c->soak_verdict = -1;
+    c->soak_verdict_hour = 0;
     sw_engine_set_instant_hook(e, on_instant, f);
     sw_engine_set_signoff_hook(e, on_signoff, f);
 }

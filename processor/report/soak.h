@@ -30,8 +30,8 @@ void soak_emit(void *ud, const sw_output *o);
 
 /* Follow engine e: its instant and sign-off hooks are set, its output,
  * the updates and the verdicts go on to next; the late and rejected counts
- * come from e and c, and the /metrics gauges are written into c. Call once,
- * before the first event. */
+ * come from e and c, and the /metrics gauges and the counts of updates and
+ * verdicts emitted are written into c. Call once, before the first event. */
 void soak_bind(soak_follower *f, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud);
 
 /* soak_bind with the follower as void *, for file_replay_opts.follow_bind. */

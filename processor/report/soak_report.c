@@ -2,12 +2,15 @@
  * event (docs/semantics.md section 11) read as written, the same period
  * tiled again from the status windows (so that the report checks the
  * updates against the statuses), and one row per update in text, JSON and
- * HTML. Invariant: a row's tiled sums use non-overlapping status windows
- * inside its period only; covered_s says how much of the period they
- * cover, and the sums equal the update's when it is all of it. */
+ * HTML; each soak_verdict, its criteria listed in full in HTML. Invariant:
+ * a row's tiled sums use non-overlapping status windows inside its period
+ * only; covered_s says how much of the period they cover, and the sums
+ * equal the update's when it is all of it; every text read from a verdict
+ * is HTML-escaped. */
 #include <inttypes.h>
 #include <jansson.h>
 #include <math.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -223,12 +226,52 @@ int rp_render_soak_rows_html(sw_buf *b, const rp_report *r)
     return rp_render_result(b);
 }
 
-/* Parse a soak_verdict into r->vd. Returns 0, -1 (not one), -ENOMEM. */
+static void str_into(char *out, size_t cap, const json_t *o, const char *key)
+{
+    const char *v = json_string_value(json_object_get(o, key));
+    snprintf(out, cap, "%s", v ? v : "");
+}
+
+/* The criteria of a verdict into r->vc, from v->crit_off on. Returns 0 or
+ * -ENOMEM. */
+static int take_criteria(rp_report *r, rp_verdict *v, const json_t *crit)
+{
+    size_t n = json_array_size(crit);
+    if (r->n_vc + n > r->cap_vc) {
+        size_t cap = r->cap_vc ? r->cap_vc : 16;
+        while (cap < r->n_vc + n)
+            cap *= 2;
+        rp_vcrit *p = realloc(r->vc, cap * sizeof(*p));
+        if (p == NULL)
+            return -ENOMEM;
+        r->vc = p;
+        r->cap_vc = cap;
+    }
+    v->crit_off = r->n_vc;
+    for (size_t i = 0; i < n; i++) {
+        const json_t *c = json_array_get(crit, i);
+        rp_vcrit *k = &r->vc[r->n_vc++];
+        const char *kind = json_string_value(json_object_get(c, "kind"));
+        k->signoff = kind != NULL && strcmp(kind, "signoff") == 0;
+        k->pass = json_is_true(json_object_get(c, "pass"));
+        v->n_pass += k->pass;
+        str_into(k->key, sizeof(k->key), c, "key");
+        str_into(k->title, sizeof(k->title), c, "title");
+        str_into(k->detail, sizeof(k->detail), c, "detail");
+        str_into(k->by, sizeof(k->by), c, "by");
+    }
+    v->n_criteria = (int)n;
+    return 0;
+}
+
+/* Parse a soak_verdict into r->vd, its criteria into r->vc. Returns 0, -1
+ * (not one), -ENOMEM. */
 int rp_parse_soak_verdict(rp_report *r, const json_t *o)
 {
     rp_verdict v;
     memset(&v, 0, sizeof(v));
     v.at_ms = int_of(o, "at_ms");
+    int64_t start_ms = int_of(o, "soak_start_ms");
     const char *kind = json_string_value(json_object_get(o, "kind"));
     const char *verdict = json_string_value(json_object_get(o, "verdict"));
     const json_t *crit = json_object_get(o, "criteria");
@@ -236,10 +279,8 @@ int rp_parse_soak_verdict(rp_report *r, const json_t *o)
         !json_is_array(crit))
         return -1;
     v.final = strcmp(kind, "final") == 0;
+    v.hour = start_ms >= 0 && start_ms <= v.at_ms ? (v.at_ms - start_ms) / RP_HOUR_MS : -1;
     strcpy(v.verdict, verdict);
-    v.n_criteria = (int)json_array_size(crit);
-    for (size_t i = 0; i < json_array_size(crit); i++)
-        v.n_pass += json_is_true(json_object_get(json_array_get(crit, i), "pass"));
     if (r->n_vd == r->cap_vd) {
         size_t cap = r->cap_vd ? 2 * r->cap_vd : 4;
         rp_verdict *p = realloc(r->vd, cap * sizeof(*p));
@@ -248,6 +289,8 @@ int rp_parse_soak_verdict(rp_report *r, const json_t *o)
         r->vd = p;
         r->cap_vd = cap;
     }
+    if (take_criteria(r, &v, crit) != 0)
+        return -ENOMEM;
     r->vd[r->n_vd++] = v;
     return 0;
 }
@@ -278,5 +321,73 @@ int rp_render_soak_verdicts_json(sw_buf *b, const rp_report *r)
         buf_printf(b, ",\"criteria\":%d,\"pass\":%d}", v->n_criteria, v->n_pass);
     }
     buf_puts(b, "]");
+    return rp_render_result(b);
+}
+
+/* The verdict's word as the plan writes it, and its badge's class. */
+static const char *verdict_caps(const char *v, const char **cls)
+{
+    *cls = "pending";
+    if (strcmp(v, "go") == 0) {
+        *cls = "go";
+        return "GO";
+    }
+    if (strcmp(v, "no_go") == 0) {
+        *cls = "nogo";
+        return "NO-GO";
+    }
+    return strcmp(v, "pending") == 0 ? "PENDING" : NULL;
+}
+
+/* One criterion's row: what, which kind, pass or fail, the detail, and for
+ * a sign-off who gave it or that it is missing. */
+static void verdict_row_html(sw_buf *b, const rp_vcrit *k)
+{
+    buf_puts(b, "<tr><td class='l'>");
+    rp_html_esc(b, k->title[0] ? k->title : k->key);
+    buf_printf(b, "</td><td class='l'>%s</td><td class='l %s'>%s</td><td class='l'>",
+               k->signoff ? "sign-off" : "technical", k->pass ? "pass" : "fail",
+               k->pass ? "PASS" : "FAIL");
+    rp_html_esc(b, k->detail);
+    buf_puts(b, "</td><td class='l'>");
+    if (!k->signoff)
+        buf_puts(b, "-");
+    else if (k->by[0])
+        rp_html_esc(b, k->by);
+    else
+        buf_puts(b, "<span class='fail'>missing</span>");
+    buf_puts(b, "</td></tr>\n");
+}
+
+int rp_render_soak_verdicts_html(sw_buf *b, const rp_report *r)
+{
+    if (r->n_vd == 0)
+        return 0;
+    buf_puts(b, "<section><h2>Soak verdicts</h2><p class='cap'>The plan's success criteria for "
+                "the Week 2 beta rollout, as each soak_verdict judged them: the technical "
+                "ones from the soak's sums and firings, the operational ones from sign-offs. "
+                "NO-GO when a technical criterion fails, else PENDING while a sign-off is "
+                "missing, else GO.</p>\n");
+    for (size_t i = 0; i < r->n_vd; i++) {
+        const rp_verdict *v = &r->vd[i];
+        const char *cls, *word = verdict_caps(v->verdict, &cls);
+        char at[40];
+        rp_fmt_utc(v->at_ms, TF_DHM, at, sizeof(at));
+        if (v->hour >= 0)
+            buf_printf(b, "<h3>Hour %" PRId64 ", ", v->hour);
+        else
+            buf_puts(b, "<h3>");
+        buf_printf(b, "%s: <span class='vd %s'>", v->final ? "final" : "provisional", cls);
+        rp_html_esc(b, word ? word : v->verdict);
+        buf_printf(b, "</span> <span class='sub'>%s UTC, %d of %d criteria pass</span></h3>\n",
+                   at, v->n_pass, v->n_criteria);
+        buf_puts(b, "<table><tr><th class='l'>Criterion</th><th class='l'>Kind</th>"
+                    "<th class='l'>Result</th><th class='l'>Detail</th>"
+                    "<th class='l'>Signed off by</th></tr>\n");
+        for (int c = 0; c < v->n_criteria; c++)
+            verdict_row_html(b, &r->vc[v->crit_off + (size_t)c]);
+        buf_puts(b, "</table>\n");
+    }
+    buf_puts(b, "</section>\n");
     return rp_render_result(b);
 }

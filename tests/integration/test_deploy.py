@@ -47,8 +47,10 @@ CONTRACT_METRICS = {
     "soakwatch_rule_blind", "soakwatch_events_filtered_total", "soakwatch_correlate_total",
     "soakwatch_rollback_checks_total",
     "soakwatch_input_overflow_total", "soakwatch_soak_hour", "soakwatch_soak_last_update_status",
+    "soakwatch_soak_verdict", "soakwatch_soak_verdict_hour",
     "soakwatch_alertmanager_posts_total",
 }
+METRICS_SOURCE = os.path.join(SRC, "processor", "metrics.c")
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
 
 
@@ -681,11 +683,43 @@ def test_dashboard_has_the_soak_plan_panels_on_the_right_metrics():
     mapping = status["fieldConfig"]["defaults"]["mappings"][0]["options"]
     assert {k: v["color"] for k, v in mapping.items()} == {"0": "green", "1": "yellow", "2": "red"}
     rows = [p["title"] for p in dashboard()["panels"] if p["type"] == "row"]
-    assert "Data quality" in rows
+    assert "Data quality" in rows and "Soak cadence" in rows
     dq = " ".join(exprs(t) for t in ("Rejected Input by Reason", "Late and Out-of-Range Events", "Input Lag"))
     for m in ("soakwatch_events_rejected_total", "soakwatch_events_late_total",
               "soakwatch_watermark_lag_seconds", "soakwatch_consumer_lag_messages"):
         assert m in dq
+
+
+def test_dashboard_has_the_soak_cadence_panels():
+    """The soak hour, the last update's status and the verdict
+    (docs/semantics.md section 11), each read as one current value."""
+    def only_target(title):
+        (t,) = panel(title)["targets"]
+        assert t.get("instant") is True, f"{title}: the current value, an instant query"
+        return t
+    assert only_target("Soak Hour")["expr"] == "max(soakwatch_soak_hour)"
+    st = panel("Last Soak Update Status")
+    assert only_target("Last Soak Update Status")["expr"] == \
+        "max(soakwatch_soak_last_update_status)"
+    mapping = st["fieldConfig"]["defaults"]["mappings"][0]["options"]
+    assert {k: (v["text"], v["color"]) for k, v in mapping.items()} == {
+        "-1": ("NONE", "text"), "0": ("GREEN", "green"), "1": ("YELLOW", "yellow"),
+        "2": ("RED", "red")}
+    # the verdict: the state set's one sample at 1, named by its label, and
+    # a colour for each value soakwatch_soak_verdict's label takes
+    vd = panel("Soak Verdict")
+    t = only_target("Soak Verdict")
+    assert "soakwatch_soak_verdict" in t["expr"] and "by (verdict)" in t["expr"]
+    assert t["expr"].endswith("== 1") and t["legendFormat"] == "{{verdict}}"
+    assert vd["options"]["textMode"] == "name"
+    colours = {o["matcher"]["options"]: o["properties"][0]["value"]["fixedColor"]
+               for o in vd["fieldConfig"]["overrides"] if o["matcher"]["id"] == "byName"}
+    assert colours == {"go": "green", "no_go": "red", "pending": "yellow"}
+    with open(METRICS_SOURCE, encoding="utf-8") as f:
+        src = f.read()
+    assert re.search(r'verdicts\[3\] = \{"go", "no_go", "pending"\}', src), \
+        "the verdict label's values changed in processor/metrics.c"
+    assert only_target("Soak Verdict Hour")["expr"] == "max(soakwatch_soak_verdict_hour)"
 
 
 # ------------------------------------------------------------ metric names
@@ -706,6 +740,17 @@ def test_dashboard_and_rules_use_only_contract_metric_names():
     used = deploy_metric_names()
     assert len(used) >= 15, used  # the token scan does find them
     assert used - CONTRACT_METRICS == set()
+
+
+def test_every_deploy_expr_names_a_metric_the_code_exports():
+    """Each name a dashboard panel (the soak cadence's too) or a rule uses is
+    a family processor/metrics.c writes, not only one listed here."""
+    with open(METRICS_SOURCE, encoding="utf-8") as f:
+        exported = set(re.findall(r'"(soakwatch_[a-z0-9_]+)"', f.read()))
+    assert CONTRACT_METRICS <= exported, sorted(CONTRACT_METRICS - exported)
+    used = deploy_metric_names()
+    assert {"soakwatch_soak_hour", "soakwatch_soak_verdict"} <= used
+    assert used - exported == set(), sorted(used - exported)
 
 
 def test_contract_names_are_the_ones_docs_metrics_lists():

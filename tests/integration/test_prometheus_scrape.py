@@ -1,6 +1,7 @@
 """soakwatch's /metrics as a real Prometheus sees it. `soakwatch run` in
-stdin mode (no broker) is fed a generated stream of events whose times end
-just before now, through a pipe that stays open; then:
+stdin mode (no broker), with the soak cadence on, is fed a generated stream
+of events whose times end just before now, through a pipe that stays open;
+then:
 
 - every metric name the dashboard and the alert rules use is in the scrape,
   except exactly the ones docs/metrics.md lists as live (Kafka) mode only;
@@ -169,8 +170,11 @@ def soakwatch(tmp_path):
     port = free_port()
     out = open(tmp_path / "outputs.jsonl", "w")
     err = open(tmp_path / "stderr.txt", "w")
-    p = subprocess.Popen([b, "run", "--http", f"127.0.0.1:{port}"], stdin=subprocess.PIPE,
-                         stdout=out, stderr=err, text=True)
+    # With the soak cadence on (a soak that began ten minutes ago), so that
+    # its families, which the dashboard shows, are served too.
+    soak_start = time.strftime("%Y-%m-%dT%H:%M:%SZ", time.gmtime(time.time() - 600))
+    p = subprocess.Popen([b, "run", "--http", f"127.0.0.1:{port}", "--soak-start", soak_start],
+                         stdin=subprocess.PIPE, stdout=out, stderr=err, text=True)
     yield p, port, tmp_path
     if p.poll() is None:
         p.send_signal(signal.SIGTERM)
@@ -293,6 +297,16 @@ def test_live_scrape_serves_every_metric_the_deploy_files_use(soakwatch, prometh
     assert g("soakwatch_status_code") in (0, 1, 2)
     # Fewer than 300 s observed: no rule may speak yet (SEMANTICS section 5).
     assert all(v == 0 for (n, _), v in samples.items() if n == "soakwatch_rule_firing")
+    # The soak began ten minutes ago: no period closed, no verdict yet, and
+    # neither kind of soak event written.
+    assert g("soakwatch_soak_hour") == 0
+    assert g("soakwatch_soak_last_update_status") == -1
+    for v in ("go", "no_go", "pending"):
+        assert g("soakwatch_soak_verdict", verdict=v) == 0, v
+    assert g("soakwatch_soak_verdict_hour") == 0
+    assert g("soakwatch_outputs_total", type="soak_update") == 0
+    assert g("soakwatch_outputs_total", type="soak_verdict") == 0
+    assert g("soakwatch_outputs_total", type="status") > 0
 
     # A real Prometheus scrapes it, with the alert and recording rules loaded.
     pport = prometheus(port)
@@ -309,6 +323,17 @@ def test_live_scrape_serves_every_metric_the_deploy_files_use(soakwatch, prometh
     assert float(r[0]["value"][1]) == want["errors"]
     r = prom_query(pport, 'up{job="soakwatch"}')
     assert [float(x["value"][1]) for x in r] == [1.0]
+    # The dashboard's soak panels, as Grafana asks them: the hour and the
+    # status are one value each, the verdict none yet ("no verdict yet").
+    with open(DASHBOARD, encoding="utf-8") as f:
+        soak_row = {q["title"]: q["targets"][0]["expr"] for q in json.load(f)["panels"]
+                    if q["title"] in ("Soak Hour", "Last Soak Update Status", "Soak Verdict",
+                                      "Soak Verdict Hour")}
+    assert [float(x["value"][1]) for x in prom_query(pport, soak_row["Soak Hour"])] == [0.0]
+    assert [float(x["value"][1])
+            for x in prom_query(pport, soak_row["Last Soak Update Status"])] == [-1.0]
+    assert prom_query(pport, soak_row["Soak Verdict"]) == []
+    assert [float(x["value"][1]) for x in prom_query(pport, soak_row["Soak Verdict Hour"])] == [0.0]
 
     # Every rule of deploy/prometheus runs against the real series without
     # error, and no alert fires on this healthy input.

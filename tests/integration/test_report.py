@@ -713,3 +713,112 @@ def test_html_a_dip_stays_inside_the_plot(tmp_path):
           for y in re.findall(r"[ML][0-9.]+ ([0-9.]+)", d)]
     assert ys and all(top - 0.05 <= y <= top + height + 0.05 for y in ys), (top, height)
     assert max(ys) > top + height * 0.8  # the dip reaches low in the plot
+
+
+# ---- soak verdicts in the html report -----------------------------------
+
+SOAK48_EXPECTED = os.path.join(SRC, "examples", "soak48.expected.jsonl")
+
+
+def html_escape(s):
+    """As the report escapes text from its input."""
+    for a, b in (("&", "&amp;"), ("<", "&lt;"), (">", "&gt;"), ('"', "&quot;"), ("'", "&#39;")):
+        s = s.replace(a, b)
+    return s
+
+
+def _verdict_tables(html):
+    """[(heading, [row cells, ...]), ...] of the "Soak verdicts" section."""
+    sec = _section(html, "Soak verdicts")
+    out = []
+    for part in sec.split("<h3>")[1:]:
+        head, table = part.split("</h3>", 1)
+        rows = re.findall(r"<tr>(<td.*?)</tr>", table)
+        out.append((head, [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in rows]))
+    return out
+
+
+def test_html_lists_soak48s_verdicts_with_their_criteria(tmp_path):
+    """The report over the 48-hour soak's expected outputs shows both
+    verdicts (test_soak_example.py holds the replay to that file), each
+    criterion with its result and detail, and the sign-offs as missing."""
+    with open(SOAK48_EXPECTED, encoding="utf-8") as f:
+        verdicts = [e for e in map(json.loads, f) if e["type"] == "soak_verdict"]
+    assert [(v["kind"], v["verdict"]) for v in verdicts] == [("provisional", "no_go"),
+                                                             ("final", "no_go")]
+    p = run("--input", SOAK48_EXPECTED, "--format", "html")
+    assert p.returncode in (0, 1) and p.stderr == "", p.stderr
+    tables = _verdict_tables(p.stdout)
+    assert [h for h, _ in tables] == [
+        "Hour 24, provisional: <span class='vd nogo'>NO-GO</span> <span class='sub'>"
+        "2026-11-24 08:00 UTC, 3 of 9 criteria pass</span>",
+        "Hour 48, final: <span class='vd nogo'>NO-GO</span> <span class='sub'>"
+        "2026-11-25 08:00 UTC, 3 of 9 criteria pass</span>"]
+    for v, (_, rows) in zip(verdicts, tables):
+        want = [[html_escape(c["title"]), "sign-off" if c["kind"] == "signoff" else "technical",
+                 "PASS" if c["pass"] else "FAIL", html_escape(c["detail"]),
+                 "-" if c["kind"] == "technical" else "<span class='fail'>missing</span>"]
+                for c in v["criteria"]]
+        assert rows == want
+    # what the two differ in, written out: the firings and the run of hours
+    assert tables[0][1][3][3] == "1 fired since the soak start"
+    assert tables[1][1][3][3] == "2 fired since the soak start"
+    assert tables[1][1][0][:4] == ["Success rate &gt; 95% for 24+ hours", "technical", "PASS",
+                                   "longest run 48 h, current run 48 h"]
+
+
+def _signed_soak48(tmp_path):
+    """soak48's outputs with the final verdict signed off by qa, in a name
+    and a title that must be escaped, and its verdict made pending."""
+    lines = []
+    with open(SOAK48_EXPECTED, encoding="utf-8") as f:
+        for line in f:
+            e = json.loads(line)
+            if e["type"] == "soak_verdict" and e["kind"] == "final":
+                e["verdict"] = "pending"
+                (qa,) = [c for c in e["criteria"] if c["key"] == "qa"]
+                qa.update({"pass": True, "by": "<b>alice</b> & co",
+                           "title": "QA <sign-off>", "detail": "signed off at "
+                           "2026-11-24T09:00:00.000Z"})
+            lines.append(json.dumps(e))
+    src = tmp_path / "signed.jsonl"
+    src.write_text("\n".join(lines) + "\n")
+    return src
+
+
+def test_html_verdict_names_who_signed_off_escaped(tmp_path):
+    out = tmp_path / "signed.html"
+    p = run("--input", _signed_soak48(tmp_path), "--format", "html", "--output", out)
+    assert p.returncode in (0, 1) and p.stderr == "", p.stderr
+    html = out.read_text()
+    tables = _verdict_tables(html)
+    assert "<span class='vd pending'>PENDING</span>" in tables[1][0]
+    assert "4 of 9 criteria pass" in tables[1][0]
+    (qa,) = [r for r in tables[1][1] if r[1] == "sign-off" and r[2] == "PASS"]
+    assert qa == ["QA &lt;sign-off&gt;", "sign-off", "PASS",
+                  "signed off at 2026-11-24T09:00:00.000Z", "&lt;b&gt;alice&lt;/b&gt; &amp; co"]
+    assert [r[4] for r in tables[1][1]].count("<span class='fail'>missing</span>") == 4
+    assert "<b>alice" not in html and "<sign-off>" not in html
+
+
+def test_html_verdicts_parse_as_tables_in_chromium(tmp_path):
+    """Chromium's DOM of the page: two verdict tables of 9 criteria each,
+    and the signed-off name as text, not markup."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed: cannot render the HTML report")
+    out = tmp_path / "signed.html"
+    p = run("--input", _signed_soak48(tmp_path), "--format", "html", "--output", out)
+    assert p.returncode in (0, 1), p.stderr
+    with tempfile.TemporaryDirectory() as profile:
+        d = subprocess.run([chromium, "--headless", "--no-sandbox", "--disable-gpu",
+                            "--disable-quic", "--no-first-run", "--disable-background-networking",
+                            "--disable-component-update", "--disable-sync",
+                            f"--user-data-dir={profile}", "--dump-dom", "file://" + str(out)],
+                           capture_output=True, text=True, timeout=120)
+    dom = d.stdout
+    assert "<h2>Soak verdicts</h2>" in dom, d.stderr[-2000:]
+    sec = _section(dom, "Soak verdicts")
+    assert sec.count("<table>") == 2 and sec.count("<h3>") == 2
+    assert sec.count("<tr>") == 2 * (1 + 9)
+    assert "<b>" not in sec and "&lt;b&gt;alice&lt;/b&gt; &amp; co" in sec

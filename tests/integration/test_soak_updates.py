@@ -345,8 +345,9 @@ def test_report_tiles_the_same_periods(tmp_path):
 # ---- live on stdin: the update and /metrics ---------------------------------------------
 
 def test_run_on_stdin_publishes_the_update_and_metrics(tmp_path):
-    """soakwatch run writes the same update as replay, and /metrics says
-    which hour the last update closed and its status."""
+    """soakwatch run writes the same update and verdict as replay, and
+    /metrics says which hour the last update closed, its status, the last
+    verdict and how many of each were written."""
     import threading
     import time
     import urllib.request
@@ -362,8 +363,12 @@ def test_run_on_stdin_publishes_the_update_and_metrics(tmp_path):
     c = cfg(hours=1, start=first * 1000)
     conf = tmp_path / "c.json"
     conf.write_text(json.dumps(c))
-    want = [x for x in run_c(lines, c, tmp_path)[1] if '"soak_update"' in x]
+    replayed = run_c(lines, c, tmp_path)[1]
+    want = [x for x in replayed if '"soak_update"' in x]
     assert len(want) == 1
+    verdicts = [json.loads(x) for x in replayed if '"soak_verdict"' in x]
+    # hour 1 is the last: the final verdict; no sign-off, so pending
+    assert [(v["kind"], v["verdict"]) for v in verdicts] == [("final", "pending")]
     port = sc.free_port()
     p = subprocess.Popen([BIN, "run", "--config", str(conf), "--http", "127.0.0.1:%d" % port],
                          stdin=subprocess.PIPE, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
@@ -374,13 +379,22 @@ def test_run_on_stdin_publishes_the_update_and_metrics(tmp_path):
         p.stdin.write(("\n".join(lines) + "\n").encode())
         p.stdin.flush()
         deadline = time.monotonic() + 30
-        while time.monotonic() < deadline and not any(b'"soak_update"' in x for x in got):
+        while time.monotonic() < deadline and not any(b'"soak_verdict"' in x for x in got):
             time.sleep(0.2)
         assert [x.decode().rstrip("\n") for x in got if b'"soak_update"' in x] == want
+        assert [json.loads(x)["verdict"] for x in got if b'"soak_verdict"' in x] == ["pending"]
         with urllib.request.urlopen("http://127.0.0.1:%d/metrics" % port, timeout=10) as r:
             metrics = r.read().decode().splitlines()
         assert "soakwatch_soak_hour 1" in metrics
         assert "soakwatch_soak_last_update_status 0" in metrics
+        # the verdict gauges follow the verdict published, and both soak
+        # events are counted among the outputs
+        assert 'soakwatch_soak_verdict{verdict="pending"} 1' in metrics
+        assert 'soakwatch_soak_verdict{verdict="go"} 0' in metrics
+        assert 'soakwatch_soak_verdict{verdict="no_go"} 0' in metrics
+        assert "soakwatch_soak_verdict_hour 1" in metrics
+        assert 'soakwatch_outputs_total{type="soak_update"} 1' in metrics
+        assert 'soakwatch_outputs_total{type="soak_verdict"} 1' in metrics
     finally:
         p.stdin.close()
         p.wait(timeout=30)

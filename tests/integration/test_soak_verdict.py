@@ -5,7 +5,7 @@ sign-offs against the independent reference (reference.py), byte for byte
 and in the same place of the stream: go, no_go after a rollback trigger,
 pending while sign-offs are missing, a sign-off after a verdict, a sign-off
 for an unknown criterion refused; live, the verdict is published once and
-the sign-offs are counted in /metrics."""
+the sign-offs are counted in /metrics, and the verdict gauge follows it."""
 
 import json
 import os
@@ -241,6 +241,12 @@ def test_live_verdict_once_and_signoffs_counted(tmp_path):
             metrics = r.read().decode().splitlines()
         assert "soakwatch_control_acks_total 6" in metrics
         assert "soakwatch_control_rejected_total 1" in metrics
+        # the verdict gauge is the go just published; the late sign-off
+        # changed nothing
+        assert 'soakwatch_soak_verdict{verdict="go"} 1' in metrics
+        assert 'soakwatch_soak_verdict{verdict="pending"} 0' in metrics
+        assert "soakwatch_soak_verdict_hour 1" in metrics
+        assert 'soakwatch_outputs_total{type="soak_verdict"} 1' in metrics
     finally:
         p.stdin.close()
         rc = p.wait(timeout=30)

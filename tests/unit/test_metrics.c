@@ -1,6 +1,7 @@
-/* test_metrics.c: the Prometheus exposition of an engine fed by hand.
- * The expected lines are worked out in the comments from SEMANTICS and the
- * built-in config, and the whole text is checked with promtool. */
+/* test_metrics.c: the Prometheus exposition of an engine fed by hand, and
+ * of the soak cadence's counters set by hand. The expected lines are worked
+ * out in the comments from SEMANTICS and the built-in config, and the whole
+ * text is checked with promtool. */
 #include <errno.h>
 #include <math.h>
 #include <stdint.h>
@@ -391,6 +392,9 @@ static void test_render(void)
     CHECK_LINE(t, "soakwatch_outputs_total{type=\"rollback_trigger\"} 0");
     CHECK_LINE(t, "soakwatch_outputs_total{type=\"status\"} 1");
     CHECK_LINE(t, "soakwatch_outputs_total{type=\"rollback_check\"} 0");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"soak_update\"} 0");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"soak_verdict\"} 0");
+    CHECK_NO(t, "soakwatch_soak_"); /* no soak section */
     CHECK_LINE(t, "soakwatch_output_delivery_failures_total 4");
     CHECK_LINE(t, "soakwatch_dead_lettered_total 3");
     CHECK_LINE(t, "soakwatch_messages_total 12");
@@ -418,9 +422,79 @@ static void test_render(void)
     sw_engine_destroy(e);
 }
 
+/* The soak cadence's families (docs/semantics.md section 11), from the
+ * counters the follower writes: absent until the soak starts; then the
+ * hour, the last update's status and the verdict state set, all 0 before
+ * the first verdict; soak outputs counted in soakwatch_outputs_total. */
+static void test_render_soak(void)
+{
+    static sw_config scfg;
+    config_defaults(&scfg);
+    scfg.soak.enabled = 1;
+    sw_counters c;
+    memset(&c, 0, sizeof(c));
+    c.watermark_lag_s = NAN;
+    c.soak_hour = -1; /* not started */
+    c.soak_last_status = -1;
+    c.soak_verdict = -1;
+    sw_buf out;
+    buf_init(&out, 1 << 20);
+    CHECK_INT(metrics_render(NULL, &scfg, &c, "9.9.9", &out), 0);
+    CHECK_NO(out.data, "soakwatch_soak_");
+
+    c.soak_hour = 0; /* started, nothing closed yet */
+    buf_reset(&out);
+    CHECK_INT(metrics_render(NULL, &scfg, &c, "9.9.9", &out), 0);
+    CHECK_LINE(out.data, "soakwatch_soak_hour 0");
+    CHECK_LINE(out.data, "soakwatch_soak_last_update_status -1");
+    CHECK_LINE(out.data, "soakwatch_soak_verdict{verdict=\"go\"} 0");
+    CHECK_LINE(out.data, "soakwatch_soak_verdict{verdict=\"no_go\"} 0");
+    CHECK_LINE(out.data, "soakwatch_soak_verdict{verdict=\"pending\"} 0");
+    CHECK_LINE(out.data, "soakwatch_soak_verdict_hour 0");
+
+    /* Hour 24: 11 updates, the last red; the provisional verdict pending. */
+    c.soak_hour = 24;
+    c.soak_last_status = 2;
+    c.soak_updates = 11;
+    c.soak_verdicts = 1;
+    c.soak_verdict = 2;
+    c.soak_verdict_hour = 24;
+    buf_reset(&out);
+    CHECK_INT(metrics_render(NULL, &scfg, &c, "9.9.9", &out), 0);
+    const char *t = out.data;
+    CHECK_LINE(t, "# TYPE soakwatch_soak_verdict gauge");
+    CHECK_LINE(t, "soakwatch_soak_hour 24");
+    CHECK_LINE(t, "soakwatch_soak_last_update_status 2");
+    CHECK_LINE(t, "soakwatch_soak_verdict{verdict=\"go\"} 0");
+    CHECK_LINE(t, "soakwatch_soak_verdict{verdict=\"no_go\"} 0");
+    CHECK_LINE(t, "soakwatch_soak_verdict{verdict=\"pending\"} 1");
+    CHECK_LINE(t, "soakwatch_soak_verdict_hour 24");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"soak_update\"} 11");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"soak_verdict\"} 1");
+    check_structure(t);
+    check_promtool(out.data, out.len);
+
+    /* Hour 48: the final verdict, no_go, replaces it. */
+    c.soak_hour = 48;
+    c.soak_updates = 18;
+    c.soak_verdicts = 2;
+    c.soak_verdict = 1;
+    c.soak_verdict_hour = 48;
+    buf_reset(&out);
+    CHECK_INT(metrics_render(NULL, &scfg, &c, "9.9.9", &out), 0);
+    t = out.data;
+    CHECK_LINE(t, "soakwatch_soak_verdict{verdict=\"no_go\"} 1");
+    CHECK_LINE(t, "soakwatch_soak_verdict{verdict=\"pending\"} 0");
+    CHECK_LINE(t, "soakwatch_soak_verdict_hour 48");
+    CHECK_LINE(t, "soakwatch_outputs_total{type=\"soak_verdict\"} 2");
+    check_structure(t);
+    buf_free(&out);
+}
+
 int main(void)
 {
     test_escape();
     test_render();
+    test_render_soak();
     CHECK_DONE();
 }

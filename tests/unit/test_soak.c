@@ -3,7 +3,8 @@
  * between two updates, as after a restart: the updates after it are the
  * ones an uninterrupted run writes, byte for byte, the one before it is not
  * written, and the triggers and statuses before the range still count in
- * the period; the final soak_verdict too, with the engine's sign-offs. */
+ * the period; the final soak_verdict too, with the engine's sign-offs, and
+ * the counts and verdict gauges the follower writes for /metrics. */
 #include <stdint.h>
 #include <stdlib.h>
 #include <string.h>
@@ -89,9 +90,23 @@ static void run(const sw_config *cfg, int64_t emit_from_s, run_out *out)
         int bad = s >= H + 1200 && s < H + 1800;
         sw_event o = ev_at(bad ? SW_EV_FALLBACK : SW_EV_SUCCEEDED, BASE + s, bad);
         sw_engine_push(e, &o);
+        if (s == 3 * H - 600) {
+            /* Ten minutes before the last hour: no verdict yet, the gauges
+             * say none. */
+            CHECK_INT(c.soak_verdict, -1);
+            CHECK_INT(c.soak_verdict_hour, 0);
+            CHECK_INT(c.soak_verdicts, 0);
+        }
     }
     sw_engine_finish(e);
     CHECK_INT(c.soak_hour, 3);
+    /* /metrics counts what was emitted, not the periods closed before the
+     * emit range; the verdict gauges follow the last verdict (both runs:
+     * no_go at hour 3). */
+    CHECK_INT(c.soak_updates, out->n);
+    CHECK_INT(c.soak_verdicts, out->n_verdicts);
+    CHECK_INT(c.soak_verdict, 1);
+    CHECK_INT(c.soak_verdict_hour, 3);
     sw_engine_destroy(e);
     soak_destroy(f);
 }
