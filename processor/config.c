@@ -16,6 +16,7 @@
 #include "config_alertmanager.h"
 #include "config_env.h"
 #include "config_input.h"
+#include "config_cohorts.h"
 #include "config_soak.h"
 
 #define CONFIG_FILE_MAX (1 << 20) /* a config file is small; refuse anything bigger */
@@ -79,6 +80,7 @@ const cfg_key cfg_keys[] = {
     {"http.listen", CK_STR, OFF(http_listen), 0, 0, 0, 0, 0},
     {"soak", CK_SOAK, OFF(soak), 0, 0, 0, 0, 0},
     {"alertmanager", CK_ALERTMANAGER, OFF(alertmanager), 0, 0, 0, 0, 0},
+    {"cohorts", CK_COHORTS, OFF(cohorts), 0, 0, 0, 0, 0},
 };
 const int cfg_n_keys = (int)(sizeof(cfg_keys) / sizeof(cfg_keys[0]));
 
@@ -749,7 +751,8 @@ static int load_props(const cfg_loader *l, const char *path, const json_t *obj, 
 
 static const char *const rule_keys[] = {
     "name", "metric", "op", "threshold", "window_s", "min_samples", "resolve_threshold",
-    "keep_firing_for_s", "latch", "hold_when_no_data", "confidence", "windows_s", NULL,
+    "keep_firing_for_s", "latch", "hold_when_no_data", "confidence", "windows_s", "cohorts",
+    "action", NULL,
 };
 
 /* "error_rate", "strategies.core_only", "fallback_reasons.other", ... */
@@ -919,7 +922,9 @@ static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_confi
     if (rule_keys_check(l, base, o))
         return -1;
     memset(r, 0, sizeof(*r));
-    if (load_rule_core(l, base, o, c, r) || load_rule_options(l, base, o, r))
+    if (load_rule_core(l, base, o, c, r) || load_rule_options(l, base, o, r) ||
+        config_cohorts_rule(json_object_get(o, "cohorts"), json_object_get(o, "action"),
+                            &c->cohorts, r, base, l->src, l->err, l->errlen))
         return -1;
     return 0;
 }
@@ -1033,6 +1038,10 @@ static int load_object(const cfg_loader *l, const char *base, const json_t *obj,
             break;
         case CK_ALERTMANAGER:
             if (config_am_load(v, (sw_alertmanager *)(void *)dst, l->src, l->err, l->errlen))
+                return -1;
+            break;
+        case CK_COHORTS:
+            if (config_cohorts_load(v, (sw_cohorts *)(void *)dst, l->src, l->err, l->errlen))
                 return -1;
             break;
         }

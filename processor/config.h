@@ -57,7 +57,21 @@ typedef struct sw_rule {
     double confidence;         /* 0 = off; else Wilson interval past the threshold */
     int n_extra_windows;       /* further windows on which the condition must hold too */
     int64_t extra_windows_s[SW_MAX_EXTRA_WINDOWS];
+
+    /* Cohorts (docs/semantics.md section 12): where the rule is judged. */
+    int cohort_scope;          /* enum sw_cohort_scope */
+    uint32_t cohort_mask;      /* SW_SCOPE_LIST: bit c for cohort c (K: other) */
+    int action;                /* enum sw_action: what its firing asks for */
 } sw_rule;
+
+/* A rule's scope: the whole topic (the default), every cohort, or some. */
+enum sw_cohort_scope { SW_SCOPE_WHOLE = 0, SW_SCOPE_EACH, SW_SCOPE_LIST };
+enum sw_action { SW_ACTION_DISABLE_FLAG = 0, SW_ACTION_ROLLBACK_COHORT };
+
+/* Whether rule r is judged in cohort c (0..K, K being `other`). */
+#define SW_RULE_IN_COHORT(r, c) \
+    ((r)->cohort_scope == SW_SCOPE_EACH || \
+     ((r)->cohort_scope == SW_SCOPE_LIST && ((r)->cohort_mask >> (c) & 1u)))
 
 /* Mapped input (docs/semantics.md section 9): where each field of an event
  * is, how a message wraps it, which events count and how much. */
@@ -146,6 +160,15 @@ typedef struct sw_soak {
 /* Prometheus Alertmanager as a destination (docs/operations.md,
  * "Alertmanager"); off unless `alertmanager` is present. */
 #define SW_AM_MAX_URLS 4
+/* Cohorts (docs/semantics.md section 12): one input field's values, each
+ * with its own windows and rule states; off unless `cohorts` is present. */
+#define SW_MAX_COHORTS 16 /* listed values; `other` makes one more */
+typedef struct sw_cohorts {
+    int enabled;
+    char field[SW_PATH_MAX + 1]; /* an input path (section 9.1) */
+    sw_labels values;            /* in list order; index n is `other` */
+} sw_cohorts;
+
 typedef struct sw_alertmanager {
     int enabled;
     int n_urls;
@@ -218,6 +241,7 @@ typedef struct sw_config {
     sw_soak soak; /* section 11 */
 
     sw_alertmanager alertmanager; /* where alerts go besides the output stream */
+    sw_cohorts cohorts; /* section 12 */
 } sw_config;
 
 /* Fill cfg with the built-in defaults (the runbook's rules). */

@@ -5,6 +5,7 @@
 #include "config_env.h"
 #include "config_alertmanager.h"
 #include "config_input.h"
+#include "config_cohorts.h"
 #include "config_soak.h"
 
 #include <errno.h>
@@ -136,6 +137,11 @@ static uint64_t fnv_rule(uint64_t h, const sw_config *cfg, const sw_rule *r)
     h = fnv_dbl(h, "rule.confidence", r->confidence);
     for (int k = 0; k < r->n_extra_windows && k < SW_MAX_EXTRA_WINDOWS; k++)
         h = fnv_i64(h, "rule.windows_s", r->extra_windows_s[k]);
+    if (r->cohort_scope != SW_SCOPE_WHOLE) { /* the whole topic's rules hash as before */
+        h = fnv_i64(h, "rule.cohorts", r->cohort_scope);
+        h = fnv_i64(h, "rule.cohort_mask", r->cohort_mask);
+        h = fnv_i64(h, "rule.action", r->action);
+    }
     return h;
 }
 
@@ -213,6 +219,12 @@ void config_fingerprint(const sw_config *cfg, char out[17])
             break; /* the cadence reads the stream; it changes no trigger or status */
         case CK_ALERTMANAGER:
             break; /* a destination, like kafka and http: where alerts go */
+        case CK_COHORTS:
+            if (cfg->cohorts.enabled) {
+                h = fnv_kv(h, "cohorts.field", cfg->cohorts.field);
+                h = fnv_labels(h, "cohorts.values", &cfg->cohorts.values);
+            }
+            break;
         case CK_RULES:
             h = fnv_i64(h, "rules", cfg->n_rules);
             for (int r = 0; r < cfg->n_rules && r < SW_MAX_RULES; r++)
@@ -279,6 +291,7 @@ static json_t *dump_rule(const sw_config *cfg, const sw_rule *r)
             rc |= json_array_append_new(w, json_integer(r->extra_windows_s[k]));
         rc |= put(o, "windows_s", w);
     }
+    rc |= config_cohorts_dump_rule(&cfg->cohorts, r, o);
     if (rc)
         goto err;
     return o;
@@ -337,6 +350,8 @@ static json_t *dump_value(const sw_config *cfg, const cfg_key *k)
         return config_soak_dump(&cfg->soak);
     case CK_ALERTMANAGER:
         return config_am_dump(&cfg->alertmanager);
+    case CK_COHORTS:
+        return config_cohorts_dump(&cfg->cohorts);
     case CK_PROPS: {
         json_t *o = json_object();
         for (int i = 0; o && i < cfg->n_kafka_props && i < SW_MAX_KAFKA_PROPS; i++)
@@ -400,7 +415,8 @@ int config_dump_json(const sw_config *cfg, char **out)
     for (int i = 0; i < cfg_n_keys && rc == 0; i++) {
         const cfg_key *k = &cfg_keys[i];
         if ((k->type == CK_SOAK && !cfg->soak.enabled) ||
-            (k->type == CK_ALERTMANAGER && !cfg->alertmanager.enabled))
+            (k->type == CK_ALERTMANAGER && !cfg->alertmanager.enabled) ||
+            (k->type == CK_COHORTS && !cfg->cohorts.enabled))
             continue; /* off: absent, as in a file without it */
         /* The parent object comes earlier in the table: "status" before
          * "status.window_s". */

@@ -44,6 +44,7 @@ typedef enum cfg_key_type {
     CK_INPUT,    /* the input mapping (config_input.c) */
     CK_SOAK,     /* the soak cadence (config_soak.c) */
     CK_ALERTMANAGER, /* the Alertmanager destination (config_alertmanager.c) */
+    CK_COHORTS,  /* cohorts (config_cohorts.c) */
 } cfg_key_type;
 
 /* One key of the file format. The JSON Schema mirrors this table. */

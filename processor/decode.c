@@ -218,6 +218,7 @@ typedef struct dec_rec {
     const dec_value *filter[SW_MAX_FILTERS];
     const dec_value *weight;
     const dec_value *key[SW_MAX_KEY_PATHS];
+    const dec_value *cohort;
 } dec_rec;
 
 static const dec_value absent_value = {V_ABSENT, NULL, 0, 0, 0};
@@ -230,7 +231,8 @@ static const dec_value absent_value = {V_ABSENT, NULL, 0, 0, 0};
 #define SLOT_FILTER(i) (1 + SW_IN_FIELDS * SW_MAX_PATH_ALTS + (i))
 #define SLOT_WEIGHT (SLOT_FILTER(SW_MAX_FILTERS))
 #define SLOT_KEY(i) (SLOT_WEIGHT + 1 + (i))
-#define N_SLOTS (SLOT_KEY(SW_MAX_KEY_PATHS))
+#define SLOT_COHORT (SLOT_KEY(SW_MAX_KEY_PATHS))
+#define N_SLOTS (SLOT_COHORT + 1)
 #define SLOT_ENV 0
 /* Every path step the config can hold has room: 7 fields x 4 paths, 8
  * filters, the weight and 4 key parts, 16 steps each, and the root. */
@@ -257,6 +259,7 @@ struct dec_map {
     sw_input in;
     inpath paths[N_SLOTS];
     uint64_t used; /* slots with a path */
+    int cohort;    /* SLOT_COHORT is read (section 12) */
     dec_trie event, outer; /* the event's paths; the envelope field's */
     char *scratch;         /* an unescaped envelope line */
     size_t scratch_cap;
@@ -298,8 +301,8 @@ static int map_path(dec_map *m, int slot, const char *text)
     return trie_add(slot == SLOT_ENV ? &m->outer : &m->event, &m->paths[slot], slot);
 }
 
-dec_map *dec_map_create(const sw_input *in, size_t max_message_bytes, char *errstr,
-                        size_t errlen)
+dec_map *dec_map_create(const sw_input *in, const char *cohort_path, size_t max_message_bytes,
+                        char *errstr, size_t errlen)
 {
     dec_map *m = calloc(1, sizeof(*m));
     if (m == NULL) {
@@ -319,6 +322,10 @@ dec_map *dec_map_create(const sw_input *in, size_t max_message_bytes, char *errs
         rc = map_path(m, SLOT_WEIGHT, in->weight_path);
     for (int i = 0; in->correlate && i < in->n_key_paths && rc == 0; i++)
         rc = map_path(m, SLOT_KEY(i), in->key_paths[i]);
+    if (cohort_path && rc == 0) {
+        m->cohort = 1;
+        rc = map_path(m, SLOT_COHORT, cohort_path);
+    }
     if (in->envelope == SW_ENV_FIELD && rc == 0)
         rc = map_path(m, SLOT_ENV, in->envelope_field);
     if (rc != 0) {
@@ -363,6 +370,7 @@ static void rec_of_slots(const dec_map *m, const dec_value *v, dec_rec *r)
     r->weight = m->in.weight_path[0] ? &v[SLOT_WEIGHT] : &absent_value;
     for (int i = 0; i < SW_MAX_KEY_PATHS; i++)
         r->key[i] = m->in.correlate && i < m->in.n_key_paths ? &v[SLOT_KEY(i)] : &absent_value;
+    r->cohort = m->cohort ? &v[SLOT_COHORT] : &absent_value;
 }
 
 /* The record of the flat contract's fields. */
@@ -377,6 +385,7 @@ static void rec_of_flat(const dec_fields *fs, dec_rec *r)
     r->weight = &absent_value;
     for (int i = 0; i < SW_MAX_KEY_PATHS; i++)
         r->key[i] = &absent_value;
+    r->cohort = &absent_value;
 }
 
 static int str_is(const dec_value *v, const char *s)
@@ -564,6 +573,11 @@ static void read_labels(const dec_config *cfg, const dec_rec *r, sw_event *e)
         }
     }
     e->informed = r->f[SW_IN_STATUS]->type != V_ABSENT || rs->type == V_STRING;
+    /* The cohort (section 12): a listed string value, else `other`. */
+    if (cfg->cohorts)
+        e->cohort = r->cohort->type == V_STRING
+                        ? labels_lookup(cfg->cohorts, r->cohort->s, r->cohort->n)
+                        : (uint8_t)cfg->cohorts->n;
     if (m && m->in.correlate) {
         int ok;
         e->key = key_hash(m, r, &ok);

@@ -19,6 +19,7 @@
 
 #include "../windows/win.h"
 #include "buf.h"
+#include "config_cohorts.h"
 #include "config_env.h"
 #include "correlate.h"
 #include "output.h"
@@ -39,7 +40,7 @@ typedef struct rule_state {
     int64_t fired_at;         /* instant of the current firing */
     int64_t clear_since;      /* first instant of the current run of false, or INT64_MIN */
     char acked_by[ACK_BY_MAX + 1]; /* set by an ack, carried by the next resolved event */
-    char acked_id[SW_RULE_NAME_MAX + 32];
+    char acked_id[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 32];
 } rule_state;
 
 /* The rollback check of a rule's last firing (docs/semantics.md section
@@ -58,7 +59,7 @@ typedef struct rb_watch {
 typedef struct pending_ack {
     int64_t at_s;
     int signoff;  /* a soak sign-off: id is its criterion, handed to on_signoff */
-    char id[SW_RULE_NAME_MAX + 32];
+    char id[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 32];
     char by[ACK_BY_MAX + 1];
 } pending_ack;
 
@@ -68,6 +69,27 @@ typedef struct prov_slot {
     int64_t lo, hi;
 } prov_slot;
 
+/* A set of window lengths: ascending, each with its ring (fine or coarse)
+ * and its index there, and the windows of each rule. */
+typedef struct wlayout {
+    int n_windows;
+    int64_t windows_s[MAX_WIN]; /* ascending */
+    int8_t win_coarse[MAX_WIN];
+    int8_t win_idx[MAX_WIN];    /* index within its ring */
+    int rule_windows[SW_MAX_RULES][1 + SW_MAX_EXTRA_WINDOWS];
+} wlayout;
+
+/* Where rules are judged (docs/semantics.md section 12): the whole topic,
+ * or one cohort. Each has its own rings over its layout and its own rule
+ * states; time (t0, the instants) is the engine's, shared by all. */
+typedef struct wset {
+    const wlayout *lay;
+    win_ring *fine, *coarse;  /* coarse: per-minute buckets, NULL if unused */
+    rule_state rs[SW_MAX_RULES];
+    double rule_value[SW_MAX_RULES];
+    const char *name;         /* the cohort's value, or NULL: the whole topic */
+} wset;
+
 struct sw_engine {
     const sw_config *cfg;
     sw_emit_fn emit;
@@ -75,17 +97,17 @@ struct sw_engine {
     int text;
     char fingerprint[17];
 
-    win_ring *fine, *coarse;  /* coarse: per-minute buckets, NULL if unused */
+    wlayout lay;              /* the whole topic's windows */
+    wset whole;               /* its rings and rule states */
+    wlayout clay;             /* the cohorts' windows: those of the rules scoped to cohorts */
+    wset *coh;                /* section 12: K + 1 cohorts (other last), NULL when off */
+    int n_coh;
+    uint64_t coh_events[SW_MAX_COHORTS + 1]; /* accepted events by cohort (cohorts on) */
     win_counts second;        /* the counts of second T-1 while instant T is evaluated */
     sw_instant_fn on_instant; /* and who follows them (NULL: none) */
     void *on_instant_ud;
     sw_signoff_fn on_signoff; /* sign-offs, at their instant (NULL: counted as unmatched) */
     void *on_signoff_ud;
-    int n_windows;
-    int64_t windows_s[MAX_WIN]; /* ascending */
-    int8_t win_coarse[MAX_WIN];
-    int8_t win_idx[MAX_WIN];    /* index within its ring */
-    int rule_windows[SW_MAX_RULES][1 + SW_MAX_EXTRA_WINDOWS];
     int status_window;
     int status_windows[3];
 
@@ -94,12 +116,10 @@ struct sw_engine {
     int64_t future_limit;
     int64_t wall_s;           /* live: the wall clock, for input-behind; INT64_MIN unknown */
 
-    rule_state rs[SW_MAX_RULES];
     rb_watch watch[SW_MAX_RULES];
     int8_t transition[SW_MAX_RULES]; /* at the instant being evaluated: 1 fired, -1 resolved */
     int rb_reason;                   /* label index of rollback.reason */
     uint64_t rb_emitted[SW_MAX_RULES][3]; /* rollback checks emitted, by state */
-    double rule_value[SW_MAX_RULES];
     sw_corr *corr;            /* derived latency (input.correlate), or NULL */
     int blind_on;             /* mapped input: blind rules are reported */
     int64_t watch_s;          /* replay --start: the watch start, or INT64_MIN */
@@ -123,68 +143,149 @@ struct sw_engine {
     sw_engine_stats stats;
 };
 
-static int window_index(const sw_engine *e, int64_t w)
+static int window_index(const wlayout *l, int64_t w)
 {
-    for (int i = 0; i < e->n_windows; i++)
-        if (e->windows_s[i] == w)
+    for (int i = 0; i < l->n_windows; i++)
+        if (l->windows_s[i] == w)
             return i;
     return -1;
 }
 
-static int window_add(sw_engine *e, int64_t w)
+static int window_add(wlayout *l, int64_t w)
 {
-    if (window_index(e, w) >= 0)
+    if (window_index(l, w) >= 0)
         return 0;
-    if (e->n_windows >= MAX_WIN)
+    if (l->n_windows >= MAX_WIN)
         return -E2BIG;
-    int i = e->n_windows++;
-    while (i > 0 && e->windows_s[i - 1] > w) {
-        e->windows_s[i] = e->windows_s[i - 1];
+    int i = l->n_windows++;
+    while (i > 0 && l->windows_s[i - 1] > w) {
+        l->windows_s[i] = l->windows_s[i - 1];
         i--;
     }
-    e->windows_s[i] = w;
+    l->windows_s[i] = w;
     return 0;
 }
 
-/* Split the windows over the two rings and create them. */
-static int rings_create(sw_engine *e, char *errstr, size_t errlen)
+/* The windows of rule r into l, and where they are. */
+static int layout_rule(wlayout *l, const sw_rule *rule)
+{
+    int rc = window_add(l, rule->window_s);
+    for (int k = 0; k < rule->n_extra_windows; k++)
+        rc |= window_add(l, rule->extra_windows_s[k]);
+    return rc;
+}
+
+static void layout_index_rules(wlayout *l, const sw_config *cfg, int scoped)
+{
+    for (int r = 0; r < cfg->n_rules; r++) {
+        const sw_rule *rule = &cfg->rules[r];
+        if ((rule->cohort_scope != SW_SCOPE_WHOLE) != scoped)
+            continue;
+        l->rule_windows[r][0] = window_index(l, rule->window_s);
+        for (int k = 0; k < rule->n_extra_windows; k++)
+            l->rule_windows[r][1 + k] = window_index(l, rule->extra_windows_s[k]);
+    }
+}
+
+/* Split a layout's windows over the two rings. Returns the counts in
+ * *nf, *nc, or -1 with errstr. */
+static int layout_split(wlayout *l, int64_t *fine, int64_t *coarse, int *nf, int *nc,
+                        char *errstr, size_t errlen)
+{
+    *nf = *nc = 0;
+    for (int i = 0; i < l->n_windows; i++) {
+        int64_t w = l->windows_s[i];
+        int is_coarse = w > SW_FINE_MAX_WINDOW_S;
+        int *n = is_coarse ? nc : nf;
+        if (*n == WIN_MAX_WINDOWS) {
+            snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
+            return -1;
+        }
+        if (is_coarse && w % 60 != 0) {
+            snprintf(errstr, errlen, "window of %" PRId64 " s: windows over %d s must be "
+                     "whole minutes", w, SW_FINE_MAX_WINDOW_S);
+            return -1;
+        }
+        l->win_coarse[i] = (int8_t)is_coarse;
+        l->win_idx[i] = (int8_t)*n;
+        (is_coarse ? coarse : fine)[(*n)++] = is_coarse ? w / 60 : w;
+    }
+    return 0;
+}
+
+/* A set's rings over its layout, and its rules not firing. */
+static int wset_init(wset *ws, const wlayout *l, const sw_config *cfg, const char *name,
+                     char *errstr, size_t errlen)
 {
     int64_t fine[WIN_MAX_WINDOWS], coarse[WIN_MAX_WINDOWS];
-    int nf = 0, nc = 0;
-    for (int i = 0; i < e->n_windows; i++) {
-        int64_t w = e->windows_s[i];
-        if (w <= SW_FINE_MAX_WINDOW_S) {
-            if (nf == WIN_MAX_WINDOWS)
-                goto too_many;
-            e->win_coarse[i] = 0;
-            e->win_idx[i] = (int8_t)nf;
-            fine[nf++] = w;
-        } else {
-            if (w % 60 != 0) {
-                snprintf(errstr, errlen, "window of %" PRId64 " s: windows over %d s must be "
-                         "whole minutes", w, SW_FINE_MAX_WINDOW_S);
-                return -1;
-            }
-            if (nc == WIN_MAX_WINDOWS)
-                goto too_many;
-            e->win_coarse[i] = 1;
-            e->win_idx[i] = (int8_t)nc;
-            coarse[nc++] = w / 60;
-        }
+    int nf, nc;
+    ws->lay = l;
+    ws->name = name;
+    for (int r = 0; r < SW_MAX_RULES; r++) {
+        ws->rule_value[r] = NAN;
+        ws->rs[r].clear_since = INT64_MIN;
     }
-    e->fine = win_ring_create(fine, nf, e->cfg->allowed_lateness_s, errstr, errlen);
-    if (e->fine == NULL)
+    if (layout_split((wlayout *)l, fine, coarse, &nf, &nc, errstr, errlen) != 0)
+        return -1;
+    ws->fine = win_ring_create(fine, nf, cfg->allowed_lateness_s, errstr, errlen);
+    if (ws->fine == NULL)
         return -1;
     if (nc) {
-        e->coarse = win_ring_create(coarse, nc, e->cfg->allowed_lateness_s / 60 + 2, errstr,
-                                    errlen);
-        if (e->coarse == NULL)
+        ws->coarse = win_ring_create(coarse, nc, cfg->allowed_lateness_s / 60 + 2, errstr,
+                                     errlen);
+        if (ws->coarse == NULL)
             return -1;
     }
     return 0;
-too_many:
-    snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
-    return -1;
+}
+
+static void wset_free(wset *ws)
+{
+    win_ring_destroy(ws->fine);
+    win_ring_destroy(ws->coarse);
+}
+
+/* The whole topic's layout: the status windows and the windows of its
+ * rules; the cohorts': the windows of the rules scoped to cohorts. */
+static int layouts_make(sw_engine *e, char *errstr, size_t errlen)
+{
+    const sw_config *cfg = e->cfg;
+    int rc = window_add(&e->lay, cfg->status_window_s);
+    for (int i = 0; i < 3; i++)
+        rc |= window_add(&e->lay, cfg->status_windows_s[i]);
+    for (int r = 0; r < cfg->n_rules; r++)
+        rc |= layout_rule(cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE ? &e->lay : &e->clay,
+                          &cfg->rules[r]);
+    if (rc) {
+        snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
+        return -1;
+    }
+    layout_index_rules(&e->lay, cfg, 0);
+    layout_index_rules(&e->clay, cfg, 1);
+    e->status_window = window_index(&e->lay, cfg->status_window_s);
+    for (int i = 0; i < 3; i++)
+        e->status_windows[i] = window_index(&e->lay, cfg->status_windows_s[i]);
+    return 0;
+}
+
+/* The cohorts' sets (section 12), when a rule is scoped to cohorts. */
+static int cohorts_create(sw_engine *e, char *errstr, size_t errlen)
+{
+    const sw_config *cfg = e->cfg;
+    if (!config_cohorts_used(cfg))
+        return 0;
+    e->n_coh = cfg->cohorts.values.n + 1;
+    e->coh = calloc((size_t)e->n_coh, sizeof(*e->coh));
+    if (e->coh == NULL) {
+        e->n_coh = 0;
+        snprintf(errstr, errlen, "out of memory for %d cohorts", cfg->cohorts.values.n + 1);
+        return -1;
+    }
+    for (int c = 0; c < e->n_coh; c++)
+        if (wset_init(&e->coh[c], &e->clay, cfg, config_cohort_name(&cfg->cohorts, c), errstr,
+                      errlen) != 0)
+            return -1;
+    return 0;
 }
 
 sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
@@ -214,30 +315,9 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
         goto err;
     }
     config_fingerprint(cfg, e->fingerprint);
-
-    int rc = window_add(e, cfg->status_window_s);
-    for (int i = 0; i < 3; i++)
-        rc |= window_add(e, cfg->status_windows_s[i]);
-    for (int r = 0; r < cfg->n_rules; r++) {
-        rc |= window_add(e, cfg->rules[r].window_s);
-        for (int k = 0; k < cfg->rules[r].n_extra_windows; k++)
-            rc |= window_add(e, cfg->rules[r].extra_windows_s[k]);
-    }
-    if (rc) {
-        snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
-        goto err;
-    }
-    for (int r = 0; r < cfg->n_rules; r++) {
-        e->rule_windows[r][0] = window_index(e, cfg->rules[r].window_s);
-        for (int k = 0; k < cfg->rules[r].n_extra_windows; k++)
-            e->rule_windows[r][1 + k] = window_index(e, cfg->rules[r].extra_windows_s[k]);
-        e->rule_value[r] = NAN;
-        e->rs[r].clear_since = INT64_MIN;
-    }
-    e->status_window = window_index(e, cfg->status_window_s);
-    for (int i = 0; i < 3; i++)
-        e->status_windows[i] = window_index(e, cfg->status_windows_s[i]);
-    if (rings_create(e, errstr, errlen) != 0)
+    if (layouts_make(e, errstr, errlen) != 0 ||
+        wset_init(&e->whole, &e->lay, cfg, NULL, errstr, errlen) != 0 ||
+        cohorts_create(e, errstr, errlen) != 0)
         goto err;
     e->blind_on = !config_input_is_flat(&cfg->input);
     e->rb_reason = labels_lookup(&cfg->reasons, cfg->rollback_reason, strlen(cfg->rollback_reason));
@@ -259,8 +339,10 @@ void sw_engine_destroy(sw_engine *e)
 {
     if (e == NULL)
         return;
-    win_ring_destroy(e->fine);
-    win_ring_destroy(e->coarse);
+    wset_free(&e->whole);
+    for (int c = 0; c < e->n_coh; c++)
+        wset_free(&e->coh[c]);
+    free(e->coh);
     corr_destroy(e->corr);
     free(e->prov_fine);
     free(e->prov_coarse);
@@ -310,14 +392,21 @@ int sw_engine_set_sources(sw_engine *e, int n, const char *kind)
         return -EINVAL;
     e->n_sources = n;
     e->source_kind = kind;
-    e->prov_fine_n = win_ring_span(e->fine);
+    e->prov_fine_n = win_ring_span(e->whole.fine);
+    /* A cohort's rules may read minutes where the whole topic does not. */
+    const win_ring *coarse = e->whole.coarse ? e->whole.coarse
+                             : e->n_coh     ? e->coh[0].coarse
+                                            : NULL;
     e->prov_fine = malloc((size_t)(e->prov_fine_n * n) * sizeof(prov_slot));
-    if (e->coarse) {
-        e->prov_coarse_n = win_ring_span(e->coarse);
+    if (coarse) {
+        e->prov_coarse_n = win_ring_span(coarse);
+        if (e->whole.coarse && e->n_coh && e->coh[0].coarse &&
+            win_ring_span(e->coh[0].coarse) > e->prov_coarse_n)
+            e->prov_coarse_n = win_ring_span(e->coh[0].coarse);
         e->prov_coarse = malloc((size_t)(e->prov_coarse_n * n) * sizeof(prov_slot));
     }
     e->prov_ranges = malloc((size_t)n * sizeof(sw_prov_range));
-    if (e->prov_fine == NULL || (e->coarse && e->prov_coarse == NULL) || e->prov_ranges == NULL)
+    if (e->prov_fine == NULL || (coarse && e->prov_coarse == NULL) || e->prov_ranges == NULL)
         return -ENOMEM;
     for (int64_t i = 0; i < e->prov_fine_n * n; i++)
         e->prov_fine[i].unit = INT64_MIN;
@@ -391,20 +480,21 @@ static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int fi
         e->emit(e->ud, &o);
 }
 
-static win_view view_of(const sw_engine *e, int gi)
+static win_view view_of(const wset *ws, int gi)
 {
-    win_view v = win_ring_window(e->win_coarse[gi] ? e->coarse : e->fine, e->win_idx[gi]);
-    v.window_s = e->windows_s[gi];
+    win_view v = win_ring_window(ws->lay->win_coarse[gi] ? ws->coarse : ws->fine,
+                                 ws->lay->win_idx[gi]);
+    v.window_s = ws->lay->windows_s[gi];
     return v;
 }
 
 /* The metrics of window gi at this instant, computed at most once per
  * instant (twice if the percentiles are asked for later). have[gi]: 0 not
  * yet, 1 without percentiles, 2 with. */
-static const sw_wm *wm_at(const sw_engine *e, sw_wm *wms, int *have, int gi, int pct)
+static const sw_wm *wm_at(const wset *ws, sw_wm *wms, int *have, int gi, int pct)
 {
     if (have[gi] < 1 + pct) {
-        win_view v = view_of(e, gi);
+        win_view v = view_of(ws, gi);
         wm_compute(&v, &wms[gi], pct);
         have[gi] = 1 + pct;
     }
@@ -420,13 +510,14 @@ static int64_t prov_index(int64_t unit, int64_t nslots)
 
 /* Widen [*lo, *hi] (-1: empty) by the offsets of source p's data in
  * window gi at T. */
-static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo, int64_t *hi)
+static void prov_widen(const sw_engine *e, const wlayout *l, int gi, int64_t T, int p,
+                       int64_t *lo, int64_t *hi)
 {
-    int coarse = e->win_coarse[gi];
+    int coarse = l->win_coarse[gi];
     const prov_slot *tab = coarse ? e->prov_coarse : e->prov_fine;
     int64_t nslots = coarse ? e->prov_coarse_n : e->prov_fine_n;
     int64_t end = coarse ? sw_floor_div(T, 60) : T; /* exclusive, in units */
-    int64_t first = end - (coarse ? e->windows_s[gi] / 60 : e->windows_s[gi]);
+    int64_t first = end - (coarse ? l->windows_s[gi] / 60 : l->windows_s[gi]);
     for (int64_t u = first; u < end; u++) {
         const prov_slot *ps = &tab[prov_index(u, nslots) * e->n_sources + p];
         if (ps->unit != u)
@@ -441,7 +532,7 @@ static void prov_widen(const sw_engine *e, int gi, int64_t T, int p, int64_t *lo
 /* Rule r's provenance at T: per source, the union of its offsets over the
  * rule's windows, all the data the decision read. The ranges are borrowed
  * from the engine until the next trigger. */
-static sw_provenance provenance_of(sw_engine *e, int r, int64_t T)
+static sw_provenance provenance_of(sw_engine *e, const wlayout *l, int r, int64_t T)
 {
     sw_provenance p = {e->fingerprint, NULL, e->prov_ranges, 0};
     if (e->n_sources == 0)
@@ -450,12 +541,37 @@ static sw_provenance provenance_of(sw_engine *e, int r, int64_t T)
     for (int src = 0; src < e->n_sources; src++) {
         int64_t lo = -1, hi = -1;
         for (int k = 0; k <= e->cfg->rules[r].n_extra_windows; k++)
-            prov_widen(e, e->rule_windows[r][k], T, src, &lo, &hi);
+            prov_widen(e, l, l->rule_windows[r][k], T, src, &lo, &hi);
         if (lo < 0)
             continue;
         e->prov_ranges[p.n_ranges++] = (sw_prov_range){src, lo, hi};
     }
     return p;
+}
+
+/* Release rule r's state in set ws when ack a names its current firing
+ * (RULE:AT_MS, or RULE:COHORT:AT_MS in a cohort); a firing recovered at a
+ * restart, by any id of the rule (and cohort). Returns 1 when released. */
+static int ack_release(const sw_engine *e, wset *ws, int r, const pending_ack *a)
+{
+    rule_state *st = &ws->rs[r];
+    char id[sizeof(st->acked_id)];
+    if (!st->firing)
+        return 0;
+    if (st->fired_at == INT64_MIN) {
+        output_trigger_id(e->cfg->rules[r].name, ws->name, 0, id, sizeof(id));
+        size_t n = strlen(id) - 1; /* up to and including the last ':' */
+        if (strncmp(a->id, id, n) != 0)
+            return 0;
+    } else {
+        output_trigger_id(e->cfg->rules[r].name, ws->name, st->fired_at, id, sizeof(id));
+        if (strcmp(id, a->id) != 0)
+            return 0;
+    }
+    st->latched = 0;
+    strcpy(st->acked_id, a->id);
+    strcpy(st->acked_by, a->by);
+    return 1;
 }
 
 /* Apply the acknowledgements due at T: a latched rule whose current firing
@@ -474,25 +590,13 @@ static void apply_acks(sw_engine *e, int64_t T)
             continue;
         }
         for (int r = 0; r < e->cfg->n_rules; r++) {
-            rule_state *st = &e->rs[r];
-            char id[sizeof(st->acked_id)];
-            if (!st->firing)
+            if (e->cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE) {
+                matched |= ack_release(e, &e->whole, r, a);
                 continue;
-            if (st->fired_at == INT64_MIN) {
-                /* A firing recovered on restart: any id of this rule. */
-                size_t n = strlen(e->cfg->rules[r].name);
-                if (strncmp(a->id, e->cfg->rules[r].name, n) != 0 || a->id[n] != ':')
-                    continue;
-            } else {
-                snprintf(id, sizeof(id), "%s:%" PRId64, e->cfg->rules[r].name,
-                         st->fired_at * 1000);
-                if (strcmp(id, a->id) != 0)
-                    continue;
             }
-            st->latched = 0;
-            strcpy(st->acked_id, a->id);
-            strcpy(st->acked_by, a->by);
-            matched = 1;
+            for (int c = 0; c < e->n_coh; c++)
+                if (SW_RULE_IN_COHORT(&e->cfg->rules[r], c))
+                    matched |= ack_release(e, &e->coh[c], r, a);
         }
         if (matched)
             e->stats.acks++;
@@ -516,11 +620,11 @@ static void render_failed(sw_engine *e, const char *what, int64_t T)
 /* Rule r's condition at T over each of its windows: their values and
  * samples (and the confidence interval of the first) go into t. *cond: it
  * holds in every window; *judged: no window lacked samples or a value. */
-static void rule_judge(sw_engine *e, int r, sw_wm *wms, int *have, sw_trigger_info *t,
-                       int *cond, int *judged)
+static void rule_judge(sw_engine *e, wset *ws, int r, sw_wm *wms, int *have,
+                       sw_trigger_info *t, int *cond, int *judged)
 {
     const sw_rule *rule = &e->cfg->rules[r];
-    const rule_state *st = &e->rs[r];
+    rule_state *st = &ws->rs[r];
     double threshold = st->firing && rule->has_resolve_threshold ? rule->resolve_threshold
                                                                   : rule->threshold;
     *cond = 1;
@@ -528,7 +632,7 @@ static void rule_judge(sw_engine *e, int r, sw_wm *wms, int *have, sw_trigger_in
     t->n_windows = 1 + rule->n_extra_windows;
     for (int k = 0; k < t->n_windows; k++) {
         sw_trigger_window *tw = &t->windows[k];
-        const sw_wm *w = wm_at(e, wms, have, e->rule_windows[r][k],
+        const sw_wm *w = wm_at(ws, wms, have, ws->lay->rule_windows[r][k],
                                wm_needs_percentiles(rule->metric));
         double lo, hi;
         int c = rule_condition_at(rule, w, threshold, &tw->value, &tw->samples, &lo, &hi);
@@ -538,7 +642,7 @@ static void rule_judge(sw_engine *e, int r, sw_wm *wms, int *have, sw_trigger_in
             t->interval_hi = hi;
             /* Blindness is reported for mapped input only: the flat
              * contract's output stays as it was (docs/semantics.md 9). */
-            e->rs[r].blind = e->blind_on ? wm_blind(w, rule->metric) : NULL;
+            st->blind = e->blind_on ? wm_blind(w, rule->metric) : NULL;
         }
         if (c < 0)
             *judged = 0;
@@ -551,10 +655,10 @@ static void rule_judge(sw_engine *e, int r, sw_wm *wms, int *have, sw_trigger_in
 /* The rule's state machine (docs/semantics.md sections 5 and 8): fire on
  * the condition; resolve once it has been clear for keep_firing_for_s and
  * no latch holds it. Returns 1 on a transition. */
-static int rule_step(sw_engine *e, int r, int64_t T, int cond, int judged)
+static int rule_step(const sw_engine *e, rule_state *st, int r, int64_t T, int cond,
+                     int judged)
 {
     const sw_rule *rule = &e->cfg->rules[r];
-    rule_state *st = &e->rs[r];
     if (!st->firing) {
         if (!cond)
             return 0;
@@ -580,17 +684,17 @@ static int rule_step(sw_engine *e, int r, int64_t T, int cond, int judged)
 
 /* Render rule r's transition at T (t holds its values) and emit it; never
  * half an event: a render failure is counted and nothing is emitted. */
-static void emit_trigger(sw_engine *e, int r, sw_trigger_info *t)
+static void emit_trigger(sw_engine *e, wset *ws, int r, sw_trigger_info *t)
 {
     const sw_rule *rule = &e->cfg->rules[r];
-    rule_state *st = &e->rs[r];
+    rule_state *st = &ws->rs[r];
     sw_provenance prov;
     if (!st->firing && st->acked_by[0]) {
         t->acked_id = st->acked_id;
         t->acked_by = st->acked_by;
     }
     if (e->cfg->provenance && !e->text) {
-        prov = provenance_of(e, r, t->at_s);
+        prov = provenance_of(e, ws->lay, r, t->at_s);
         t->provenance = &prov;
     }
     buf_reset(&e->out);
@@ -607,33 +711,56 @@ static void emit_trigger(sw_engine *e, int r, sw_trigger_info *t)
     emit_buf(e, SW_OUT_TRIGGER, t->at_s, r, st->firing, rule->name);
 }
 
-/* Evaluate one rule at T; emits its transition, if any. */
-static void eval_rule(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have, int emitting)
+/* Evaluate one rule at T in one set (the whole topic or a cohort); emits
+ * its transition, if any. Returns 1 on a transition. */
+static int eval_rule(sw_engine *e, wset *ws, int r, int64_t T, sw_wm *wms, int *have,
+                     int emitting)
 {
     const sw_rule *rule = &e->cfg->rules[r];
-    rule_state *st = &e->rs[r];
+    rule_state *st = &ws->rs[r];
     for (int k = 0; k <= rule->n_extra_windows; k++) {
-        int gi = e->rule_windows[r][k];
-        if (T - e->windows_s[gi] < e->t0)
-            return; /* a window not fully observed yet */
+        int gi = ws->lay->rule_windows[r][k];
+        if (T - ws->lay->windows_s[gi] < e->t0)
+            return 0; /* a window not fully observed yet */
     }
     sw_trigger_info t;
     memset(&t, 0, sizeof(t));
     t.rule = rule;
     t.at_s = T;
+    t.cohort = ws->name;
     int cond, judged;
-    rule_judge(e, r, wms, have, &t, &cond, &judged);
-    e->rule_value[r] = t.value;
+    rule_judge(e, ws, r, wms, have, &t, &cond, &judged);
+    ws->rule_value[r] = t.value;
     if (st->blind) {
         st->blind_instants++;
         st->blind_last = st->blind;
     }
-    if (!rule_step(e, r, T, cond, judged))
-        return;
-    e->transition[r] = st->firing ? 1 : -1;
+    if (!rule_step(e, st, r, T, cond, judged))
+        return 0;
     t.firing = st->firing;
     if (emitting)
-        emit_trigger(e, r, &t);
+        emit_trigger(e, ws, r, &t);
+    return 1;
+}
+
+/* Rule r at T: over the whole topic, or in each cohort of its scope, in
+ * cohort order (section 12). Cohort sets' metrics are computed per set. */
+static void eval_rule_sets(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have,
+                           int emitting)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    if (rule->cohort_scope == SW_SCOPE_WHOLE) {
+        if (eval_rule(e, &e->whole, r, T, wms, have, emitting))
+            e->transition[r] = e->whole.rs[r].firing ? 1 : -1;
+        return;
+    }
+    for (int c = 0; c < e->n_coh; c++) {
+        if (!SW_RULE_IN_COHORT(rule, c))
+            continue;
+        sw_wm cwms[MAX_WIN];
+        int chave[MAX_WIN] = {0};
+        eval_rule(e, &e->coh[c], r, T, cwms, chave, emitting);
+    }
 }
 
 /* ---- the rollback check (docs/semantics.md section 10) ---------------- */
@@ -746,16 +873,29 @@ static void apply_published(sw_engine *e)
 {
     const sw_config *cfg = e->cfg;
     for (int r = 0; r < cfg->n_rules; r++) {
-        if (e->rs[r].firing != e->published[r])
-            e->rs[r].clear_since = INT64_MIN;
-        e->rs[r].firing = e->published[r];
-        e->rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
+        if (e->whole.rs[r].firing != e->published[r])
+            e->whole.rs[r].clear_since = INT64_MIN;
+        e->whole.rs[r].firing = e->published[r];
+        e->whole.rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
         /* When it fired is not known here (it may be long before the
          * history read back): an ack naming the rule's firing matches. */
         if (e->published[r])
-            e->rs[r].fired_at = INT64_MIN;
+            e->whole.rs[r].fired_at = INT64_MIN;
     }
     e->published_applied = 1;
+}
+
+/* The firing cohort states, in rule then cohort order (section 12). */
+static void status_cohorts(const sw_engine *e, sw_status_info *s)
+{
+    const sw_config *cfg = e->cfg;
+    s->cohorts = cfg->cohorts.enabled;
+    for (int r = 0; r < cfg->n_rules; r++)
+        for (int c = 0; cfg->rules[r].cohort_scope != SW_SCOPE_WHOLE && c < e->n_coh; c++)
+            if (SW_RULE_IN_COHORT(&cfg->rules[r], c) && e->coh[c].rs[r].firing) {
+                s->cohort_rule[s->n_cohort_firing] = cfg->rules[r].name;
+                s->cohort_name[s->n_cohort_firing++] = e->coh[c].name;
+            }
 }
 
 /* The status at T (docs/semantics.md section 6) from the rules' states
@@ -766,21 +906,22 @@ static void status_of(sw_engine *e, int64_t T, sw_wm *wms, int *have, sw_status_
     memset(s, 0, sizeof(*s));
     s->at_s = T;
     for (int r = 0; r < cfg->n_rules; r++) {
-        if (e->rs[r].firing)
+        if (e->whole.rs[r].firing)
             s->firing[s->n_firing++] = cfg->rules[r].name;
         /* blind only where the rule was evaluated at this very instant */
-        if (e->rs[r].blind && T - cfg->rules[r].window_s >= e->t0) {
+        if (e->whole.rs[r].blind && T - cfg->rules[r].window_s >= e->t0) {
             s->blind_rule[s->n_blind] = cfg->rules[r].name;
-            s->blind_missing[s->n_blind++] = e->rs[r].blind;
+            s->blind_missing[s->n_blind++] = e->whole.rs[r].blind;
         }
     }
     for (int i = 0; i < 3; i++) {
         int gi = e->status_windows[i];
-        s->observed_s[s->n_windows] = T - e->windows_s[gi] < e->t0 ? T - e->t0 : -1;
-        s->windows[s->n_windows++] = wm_at(e, wms, have, gi, 1);
+        s->observed_s[s->n_windows] = T - e->lay.windows_s[gi] < e->t0 ? T - e->t0 : -1;
+        s->windows[s->n_windows++] = wm_at(&e->whole, wms, have, gi, 1);
     }
-    const sw_wm *sw = wm_at(e, wms, have, e->status_window, 0);
-    s->colour = status_colour(cfg, sw, s->n_firing > 0);
+    status_cohorts(e, s);
+    const sw_wm *sw = wm_at(&e->whole, wms, have, e->status_window, 0);
+    s->colour = status_colour(cfg, sw, s->n_firing > 0 || s->n_cohort_firing > 0);
     if (s->colour == SW_GREEN && s->n_blind > 0)
         s->colour = SW_YELLOW; /* a rule that cannot see is not a healthy sign */
     if (cfg->quality_enabled) {
@@ -830,7 +971,7 @@ static void eval_instant(sw_engine *e, int64_t T)
         watches_take_second(e, T);
     memset(e->transition, 0, sizeof(e->transition));
     for (int r = 0; r < cfg->n_rules; r++)
-        eval_rule(e, r, T, wms, have, emitting);
+        eval_rule_sets(e, r, T, wms, have, emitting);
     if (cfg->rollback_check)
         for (int r = 0; r < cfg->n_rules; r++)
             watch_step(e, r, T, emitting);
@@ -847,11 +988,18 @@ static void eval_instant(sw_engine *e, int64_t T)
  * fine ring is longer than a second). */
 static void take_second(sw_engine *e, int64_t T)
 {
-    const win_counts *c = win_ring_second(e->fine, T - 1);
+    const win_counts *c = win_ring_second(e->whole.fine, T - 1);
     if (c)
         e->second = *c;
     else
         memset(&e->second, 0, sizeof(e->second));
+}
+
+static void wset_advance(wset *ws, int64_t T)
+{
+    win_ring_advance(ws->fine, T);
+    if (ws->coarse)
+        win_ring_advance(ws->coarse, sw_floor_div(T, 60));
 }
 
 static void evaluate_through(sw_engine *e, int64_t W)
@@ -859,9 +1007,9 @@ static void evaluate_through(sw_engine *e, int64_t W)
     while (e->evaluated < W) {
         int64_t T = e->evaluated + 1;
         take_second(e, T);
-        win_ring_advance(e->fine, T);
-        if (e->coarse)
-            win_ring_advance(e->coarse, sw_floor_div(T, 60));
+        wset_advance(&e->whole, T);
+        for (int c = 0; c < e->n_coh; c++)
+            wset_advance(&e->coh[c], T);
         eval_instant(e, T);
         e->evaluated = T;
         if (e->on_instant)
@@ -906,9 +1054,12 @@ static void coverage_start(sw_engine *e, int64_t t0)
     e->started = 1;
     e->t0 = e->max_second = t0;
     e->evaluated = start - 1;
-    win_ring_start(e->fine, start);
-    if (e->coarse)
-        win_ring_start(e->coarse, sw_floor_div(start, 60));
+    for (int c = -1; c < e->n_coh; c++) {
+        wset *ws = c < 0 ? &e->whole : &e->coh[c];
+        win_ring_start(ws->fine, start);
+        if (ws->coarse)
+            win_ring_start(ws->coarse, sw_floor_div(start, 60));
+    }
 }
 
 int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second)
@@ -1003,24 +1154,40 @@ static win_event win_event_of(sw_engine *e, const sw_event *ev, int64_t sec)
 
 /* Add w to the rings, and its offset to the provenance of its source.
  * Returns 0, or -1 when the fine ring refused it. */
-static int store_event(sw_engine *e, win_event *w, int source, int64_t offset)
+/* Add w to a set's rings. Returns 0, or -1 when the fine ring refused it. */
+static int wset_add(wset *ws, win_event w)
 {
-    int64_t sec = w->second;
+    int64_t sec = w.second;
     /* The checks before keep sec within the ring's reach; should that ever
      * fail, the caller counts the event as late, never as accepted and lost. */
-    int rc = win_ring_add(e->fine, w);
+    int rc = win_ring_add(ws->fine, &w);
     assert(rc == 0);
     if (rc != 0)
         return -1;
-    if (e->coarse) {
-        w->second = sw_floor_div(sec, 60);
-        rc = win_ring_add(e->coarse, w);
+    if (ws->coarse) {
+        w.second = sw_floor_div(sec, 60);
+        rc = win_ring_add(ws->coarse, &w);
         assert(rc == 0);
         (void)rc;
     }
+    return 0;
+}
+
+static int store_event(sw_engine *e, const win_event *w, int cohort, int source, int64_t offset)
+{
+    int64_t sec = w->second;
+    if (wset_add(&e->whole, *w) != 0)
+        return -1;
+    /* The same seconds are in every ring's reach: a cohort takes it too. */
+    if (e->cfg->cohorts.enabled) {
+        int k = e->cfg->cohorts.values.n;
+        e->coh_events[cohort < k ? cohort : k]++;
+    }
+    if (e->n_coh)
+        (void)wset_add(&e->coh[cohort < e->n_coh ? cohort : e->n_coh - 1], *w);
     if (e->n_sources && source >= 0 && source < e->n_sources) {
         prov_note(e->prov_fine, e->prov_fine_n, e->n_sources, sec, source, offset);
-        if (e->coarse)
+        if (e->prov_coarse)
             prov_note(e->prov_coarse, e->prov_coarse_n, e->n_sources, sw_floor_div(sec, 60), source,
                       offset);
     }
@@ -1034,7 +1201,7 @@ sw_push_result sw_engine_push_from(sw_engine *e, const sw_event *ev, int source,
         res = place_second(e, sw_floor_div(ev->ts_ms, 1000));
     if (res == SW_ACCEPTED) {
         win_event w = win_event_of(e, ev, sw_floor_div(ev->ts_ms, 1000));
-        if (store_event(e, &w, source, offset) != 0)
+        if (store_event(e, &w, ev->cohort, source, offset) != 0)
             res = SW_LATE;
     }
     switch (res) {
@@ -1076,26 +1243,44 @@ int64_t sw_engine_next_instant(const sw_engine *e)
 }
 int64_t sw_engine_t0(const sw_engine *e) { return e->t0; }
 const sw_engine_stats *sw_engine_stats_get(const sw_engine *e) { return &e->stats; }
-int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->rs[rule].firing; }
+int sw_engine_rule_firing(const sw_engine *e, int rule) { return e->whole.rs[rule].firing; }
 uint64_t sw_engine_rollback_checks(const sw_engine *e, int rule, int state)
 {
     return state >= 0 && state < 3 ? e->rb_emitted[rule][state] : 0;
 }
-const char *sw_engine_rule_blind(const sw_engine *e, int rule) { return e->rs[rule].blind; }
+const char *sw_engine_rule_blind(const sw_engine *e, int rule) { return e->whole.rs[rule].blind; }
 uint64_t sw_engine_rule_blind_instants(const sw_engine *e, int rule)
 {
-    return e->rs[rule].blind_instants;
+    return e->whole.rs[rule].blind_instants;
 }
 const char *sw_engine_rule_blind_last(const sw_engine *e, int rule)
 {
-    return e->rs[rule].blind_last ? e->rs[rule].blind_last : "";
+    return e->whole.rs[rule].blind_last ? e->whole.rs[rule].blind_last : "";
 }
 const sw_config *sw_engine_config(const sw_engine *e) { return e->cfg; }
 const sw_corr_stats *sw_engine_corr_stats(const sw_engine *e)
 {
     return e->corr ? corr_stats(e->corr) : NULL;
 }
-double sw_engine_rule_value(const sw_engine *e, int rule) { return e->rule_value[rule]; }
+double sw_engine_rule_value(const sw_engine *e, int rule) { return e->whole.rule_value[rule]; }
+
+int sw_engine_cohorts(const sw_engine *e) { return e->n_coh; }
+uint64_t sw_engine_cohort_events(const sw_engine *e, int c)
+{
+    return c >= 0 && c <= SW_MAX_COHORTS ? e->coh_events[c] : 0;
+}
+int sw_engine_cohort_rule_firing(const sw_engine *e, int rule, int c)
+{
+    return c >= 0 && c < e->n_coh ? e->coh[c].rs[rule].firing : 0;
+}
+double sw_engine_cohort_rule_value(const sw_engine *e, int rule, int c)
+{
+    return c >= 0 && c < e->n_coh ? e->coh[c].rule_value[rule] : NAN;
+}
+const char *sw_engine_cohort_rule_blind(const sw_engine *e, int rule, int c)
+{
+    return c >= 0 && c < e->n_coh ? e->coh[c].rs[rule].blind : NULL;
+}
 int sw_engine_status(const sw_engine *e) { return e->status; }
 const char *sw_engine_status_json(const sw_engine *e)
 {
@@ -1104,27 +1289,31 @@ const char *sw_engine_status_json(const sw_engine *e)
 
 double sw_engine_window_metric(const sw_engine *e, int64_t window_s, sw_metric m, int label)
 {
-    int i = window_index(e, window_s);
+    int i = window_index(&e->lay, window_s);
     if (i < 0)
         return NAN;
     if (!e->started)
         return m <= M_DECLINED || m >= M_STRATEGY ? 0.0 : NAN;
     sw_wm wm;
-    win_view v = view_of(e, i);
+    win_view v = view_of(&e->whole, i);
     wm_compute(&v, &wm, wm_needs_percentiles(m));
     return wm_get(&wm, m, label);
 }
 
 int sw_engine_windows(const sw_engine *e, int64_t *out, int cap)
 {
-    int n = e->n_windows < cap ? e->n_windows : cap;
-    memcpy(out, e->windows_s, (size_t)n * sizeof(int64_t));
-    return e->n_windows;
+    int n = e->lay.n_windows < cap ? e->lay.n_windows : cap;
+    memcpy(out, e->lay.windows_s, (size_t)n * sizeof(int64_t));
+    return e->lay.n_windows;
 }
 
 size_t sw_engine_bytes(const sw_engine *e)
 {
-    return win_ring_bytes(e->fine) + (e->coarse ? win_ring_bytes(e->coarse) : 0) + sizeof(*e) +
+    size_t coh = 0;
+    for (int c = 0; c < e->n_coh; c++)
+        coh += sizeof(wset) + win_ring_bytes(e->coh[c].fine) +
+               (e->coh[c].coarse ? win_ring_bytes(e->coh[c].coarse) : 0);
+    return win_ring_bytes(e->whole.fine) + (e->whole.coarse ? win_ring_bytes(e->whole.coarse) : 0) + sizeof(*e) + coh +
            (e->corr ? corr_bytes(e->corr) : 0) +
            (size_t)(e->prov_fine_n + e->prov_coarse_n) * (size_t)e->n_sources * sizeof(prov_slot);
 }

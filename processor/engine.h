@@ -178,6 +178,16 @@ struct sw_corr_stats;
 const struct sw_corr_stats *sw_engine_corr_stats(const sw_engine *e);
 /* Value of a rule's metric at the last evaluated instant; NAN when null. */
 double sw_engine_rule_value(const sw_engine *e, int rule);
+/* Cohorts (docs/semantics.md section 12): how many sets of windows there
+ * are (K + 1, `other` last; 0 when no rule is judged in cohorts), the
+ * accepted events of cohort c (counted whenever cohorts are configured),
+ * and rule r's state in cohort c, as the whole topic's accessors above. */
+int sw_engine_cohorts(const sw_engine *e);
+uint64_t sw_engine_cohort_events(const sw_engine *e, int c);
+int sw_engine_cohort_rule_firing(const sw_engine *e, int rule, int c);
+double sw_engine_cohort_rule_value(const sw_engine *e, int rule, int c);
+const char *sw_engine_cohort_rule_blind(const sw_engine *e, int rule, int c);
+
 /* Latest status (0 green, 1 yellow, 2 red; -1 none yet) and its JSON
  * (borrowed, "" when none). */
 int sw_engine_status(const sw_engine *e);

@@ -64,6 +64,7 @@ typedef struct sw_event {
     uint8_t reason_error; /* reason is one of input.error_reasons ("internal_error") */
     uint8_t informed;     /* carries a status or a string reason */
     uint8_t has_key;      /* key is set (input.correlate) */
+    uint8_t cohort;       /* index in cfg cohorts.values, n = other (0 when cohorts are off) */
     uint32_t weight;      /* 1..1000 (input.sample_weight) */
     uint64_t key;         /* hash of the correlation key's values */
 } sw_event;
@@ -77,6 +78,7 @@ typedef struct dec_config {
     const char *event_names[4]; /* indexed by enum sw_event_kind */
     const sw_labels *strategies;
     const sw_labels *reasons;
+    const sw_labels *cohorts; /* cohorts.values, or NULL when cohorts are off */
     size_t max_message_bytes;
     dec_map *map;
 } dec_config;
@@ -87,8 +89,8 @@ struct sw_input;
  * to max_message_bytes. Returns NULL with a reason in errstr. The map holds
  * a scratch buffer: one thread decodes with it at a time. Caller frees
  * with dec_map_destroy (NULL accepted). */
-dec_map *dec_map_create(const struct sw_input *in, size_t max_message_bytes, char *errstr,
-                        size_t errlen);
+dec_map *dec_map_create(const struct sw_input *in, const char *cohort_path,
+                        size_t max_message_bytes, char *errstr, size_t errlen);
 void dec_map_destroy(dec_map *m);
 
 /* Called once per event a message holds, with its verdict; ev is filled

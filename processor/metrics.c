@@ -13,6 +13,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "config_cohorts.h"
 #include "correlate.h"
 #include "event.h"
 
@@ -205,29 +206,62 @@ static int render_windows(const sw_engine *e, const sw_config *cfg, sw_buf *out)
     return rc;
 }
 
+enum { RS_FIRING, RS_VALUE, RS_BLIND };
+
+/* One of a rule's states as a number: over the whole topic (c < 0) or in
+ * cohort c. */
+static double rule_state_value(const sw_engine *e, int r, int c, int what)
+{
+    if (c < 0)
+        return what == RS_FIRING ? (sw_engine_rule_firing(e, r) ? 1 : 0)
+               : what == RS_VALUE ? sw_engine_rule_value(e, r)
+                                  : (sw_engine_rule_blind(e, r) ? 1 : 0);
+    return what == RS_FIRING ? (sw_engine_cohort_rule_firing(e, r, c) ? 1 : 0)
+           : what == RS_VALUE ? sw_engine_cohort_rule_value(e, r, c)
+                              : (sw_engine_cohort_rule_blind(e, r, c) ? 1 : 0);
+}
+
+/* A family of one sample per rule, or per cohort of a rule's scope
+ * (labelled `cohort`, docs/semantics.md section 12). */
+static int rule_family(const sw_engine *e, const sw_config *cfg, sw_buf *out, const char *name,
+                       const char *help, int what)
+{
+    fam f;
+    fam_init(&f, out, name, "gauge", help);
+    for (int r = 0; r < cfg->n_rules; r++) {
+        const sw_rule *rule = &cfg->rules[r];
+        if (rule->cohort_scope == SW_SCOPE_WHOLE) {
+            sample_dbl(&f, "rule", rule->name, NULL, NULL, rule_state_value(e, r, -1, what));
+            continue;
+        }
+        for (int c = 0; c < sw_engine_cohorts(e); c++)
+            if (SW_RULE_IN_COHORT(rule, c))
+                sample_dbl(&f, "rule", rule->name, "cohort",
+                           config_cohort_name(&cfg->cohorts, c), rule_state_value(e, r, c, what));
+    }
+    return f.rc;
+}
+
 static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
 {
     int rc = 0;
     fam f;
-    fam_init(&f, out, "soakwatch_rule_firing", "gauge",
-             "1 while the rollback rule is firing, else 0.");
-    for (int r = 0; r < cfg->n_rules; r++)
-        sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, sw_engine_rule_firing(e, r) ? 1 : 0);
-    keep_rc(&rc, f.rc);
-
-    fam_init(&f, out, "soakwatch_rule_value", "gauge",
-             "Value of the rule's metric at the last evaluated instant; absent when null.");
-    for (int r = 0; r < cfg->n_rules; r++)
-        sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL, sw_engine_rule_value(e, r));
-    keep_rc(&rc, f.rc);
-
-    fam_init(&f, out, "soakwatch_rule_blind", "gauge",
-             "1 while the rule's window holds traffic but none of the field its metric needs "
-             "(mapped input), else 0.");
-    for (int r = 0; r < cfg->n_rules; r++)
-        sample_dbl(&f, "rule", cfg->rules[r].name, NULL, NULL,
-                   sw_engine_rule_blind(e, r) ? 1 : 0);
-    keep_rc(&rc, f.rc);
+    keep_rc(&rc, rule_family(e, cfg, out, "soakwatch_rule_firing",
+                             "1 while the rollback rule is firing, else 0.", RS_FIRING));
+    keep_rc(&rc, rule_family(e, cfg, out, "soakwatch_rule_value",
+                             "Value of the rule's metric at the last evaluated instant; absent "
+                             "when null.", RS_VALUE));
+    keep_rc(&rc, rule_family(e, cfg, out, "soakwatch_rule_blind",
+                             "1 while the rule's window holds traffic but none of the field its "
+                             "metric needs (mapped input), else 0.", RS_BLIND));
+    if (cfg->cohorts.enabled) {
+        fam_init(&f, out, "soakwatch_cohort_events_total", "counter",
+                 "Accepted events by cohort (docs/semantics.md section 12).");
+        for (int c = 0; c <= cfg->cohorts.values.n; c++)
+            sample_u64(&f, "cohort", config_cohort_name(&cfg->cohorts, c),
+                       sw_engine_cohort_events(e, c));
+        keep_rc(&rc, f.rc);
+    }
 
     fam_init(&f, out, "soakwatch_rule_threshold", "gauge", "Configured threshold of the rule.");
     for (int r = 0; r < cfg->n_rules; r++)

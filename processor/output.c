@@ -28,12 +28,16 @@ static int put_at(sw_buf *b, int64_t at_s)
 static int put_trigger_fields(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
 {
     const sw_rule *r = t->rule;
-    char id[SW_RULE_NAME_MAX + 32];
-    snprintf(id, sizeof(id), "%s:%" PRId64, r->name, t->at_s * 1000);
+    char id[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 32];
+    output_trigger_id(r->name, t->cohort, t->at_s, id, sizeof(id));
     int rc = buf_puts(b, "{\"type\":\"rollback_trigger\",\"schema_version\":1,\"id\":");
     rc |= buf_json_str(b, id);
     rc |= buf_puts(b, ",\"rule\":");
     rc |= buf_json_str(b, r->name);
+    if (t->cohort) {
+        rc |= buf_puts(b, ",\"cohort\":");
+        rc |= buf_json_str(b, t->cohort);
+    }
     rc |= buf_puts(b, t->firing ? ",\"state\":\"firing\"," : ",\"state\":\"resolved\",");
     rc |= put_at(b, t->at_s);
     rc |= buf_puts(b, ",\"window_s\":");
@@ -54,8 +58,25 @@ static int put_trigger_fields(sw_buf *b, const sw_config *cfg, const sw_trigger_
     rc |= buf_json_u64(b, t->samples);
     rc |= buf_puts(b, ",\"feature\":");
     rc |= buf_json_str(b, cfg->feature);
-    rc |= buf_puts(b, t->firing ? ",\"action\":\"disable_flag\"" : ",\"action\":\"none\"");
+    rc |= buf_puts(b, ",\"action\":");
+    rc |= buf_json_str(b, output_action_name(t));
     return rc;
+}
+
+const char *output_action_name(const sw_trigger_info *t)
+{
+    if (!t->firing)
+        return "none";
+    return t->rule->action == SW_ACTION_ROLLBACK_COHORT ? "rollback_cohort" : "disable_flag";
+}
+
+void output_trigger_id(const char *rule, const char *cohort, int64_t at_s, char *out,
+                       size_t cap)
+{
+    if (cohort)
+        snprintf(out, cap, "%s:%s:%" PRId64, rule, cohort, at_s * 1000);
+    else
+        snprintf(out, cap, "%s:%" PRId64, rule, at_s * 1000);
 }
 
 /* provenance.rule: the rule's definition as used, its options included. */
@@ -229,6 +250,16 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
         rc |= buf_json_str(b, s->firing[i]);
     }
     rc |= buf_puts(b, "]");
+    if (s->cohorts) {
+        rc |= buf_puts(b, ",\"cohorts_firing\":[");
+        for (int i = 0; i < s->n_cohort_firing; i++) {
+            char id[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 2];
+            snprintf(id, sizeof(id), "%s:%s", s->cohort_rule[i], s->cohort_name[i]);
+            rc |= buf_puts(b, i ? "," : "");
+            rc |= buf_json_str(b, id);
+        }
+        rc |= buf_puts(b, "]");
+    }
     if (s->n_blind) {
         rc |= buf_puts(b, ",\"blind\":[");
         for (int i = 0; i < s->n_blind; i++) {
@@ -271,11 +302,12 @@ int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *
     dec_rfc3339_format(t->at_s * 1000, ts, sizeof(ts));
     human(val, sizeof(val), t->value);
     human(thr, sizeof(thr), t->rule->threshold);
-    int rc = buf_printf(b, "%s %-8s %s: %s %s %s %s over %" PRId64 " s, %" PRIu64 " samples%s",
-                        ts, t->firing ? "FIRING" : "RESOLVED", t->rule->name,
+    int rc = buf_printf(b, "%s %-8s %s%s%s: %s %s %s %s over %" PRId64 " s, %" PRIu64
+                        " samples%s%s", ts, t->firing ? "FIRING" : "RESOLVED", t->rule->name,
+                        t->cohort ? " cohort " : "", t->cohort ? t->cohort : "",
                         t->rule->metric_name, val, t->firing ? config_op_name(t->rule->op) : "vs",
-                        thr, t->rule->window_s, t->samples,
-                        t->firing ? " -> disable_flag" : "");
+                        thr, t->rule->window_s, t->samples, t->firing ? " -> " : "",
+                        t->firing ? output_action_name(t) : "");
     return rc ? -ENOBUFS : 0;
 }
 
@@ -298,10 +330,12 @@ int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
                         ts, s->colour == 2 ? "RED" : s->colour == 1 ? "YELLOW" : "GREEN", sr,
                         cfg->status_success_rate_min, er, cfg->status_error_rate_max, lat,
                         cfg->status_latency_mean_max_ms, w->window_s, w->outcomes);
-    if (s->n_firing) {
+    if (s->n_firing || s->n_cohort_firing) {
         rc |= buf_puts(b, "; firing:");
         for (int i = 0; i < s->n_firing; i++)
             rc |= buf_printf(b, " %s", s->firing[i]);
+        for (int i = 0; i < s->n_cohort_firing; i++)
+            rc |= buf_printf(b, " %s:%s", s->cohort_rule[i], s->cohort_name[i]);
     }
     if (s->n_blind) {
         rc |= buf_puts(b, "; blind:");

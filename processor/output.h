@@ -49,6 +49,7 @@ typedef struct sw_trigger_info {
     int n_windows;                    /* written when more than one */
     const char *acked_id, *acked_by;  /* a resolution after an acknowledgement, else NULL */
     const sw_provenance *provenance;  /* NULL: provenance is off */
+    const char *cohort;               /* section 12: the cohort judged, NULL: the whole topic */
 } sw_trigger_info;
 
 typedef struct sw_status_info {
@@ -63,6 +64,10 @@ typedef struct sw_status_info {
     const char *blind_rule[SW_MAX_RULES];    /* blind rules, in rule-list order */
     const char *blind_missing[SW_MAX_RULES]; /* the field each lacks */
     int n_blind;
+    int cohorts;                /* section 12: cohorts are configured (cohorts_firing written) */
+    const char *cohort_rule[SW_MAX_RULES * (SW_MAX_COHORTS + 1)]; /* firing cohort states, */
+    const char *cohort_name[SW_MAX_RULES * (SW_MAX_COHORTS + 1)]; /* in rule, cohort order */
+    int n_cohort_firing;
 } sw_status_info;
 
 /* The states of a rollback check (docs/semantics.md section 10). */
@@ -84,6 +89,11 @@ typedef struct sw_check_info {
  * buffer's cap was hit or memory ran out: b then holds a partial event
  * that must not be used. */
 int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);
+/* A trigger's id: "RULE:AT_MS", or "RULE:COHORT:AT_MS" (section 12). */
+void output_trigger_id(const char *rule, const char *cohort, int64_t at_s, char *out,
+                       size_t cap);
+/* Its action: "none" when resolved, else the rule's action. */
+const char *output_action_name(const sw_trigger_info *t);
 int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s);
 int output_trigger_text(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t);
 int output_status_text(sw_buf *b, const sw_config *cfg, const sw_status_info *s);

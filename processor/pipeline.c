@@ -15,11 +15,14 @@ int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, siz
     out->strategies = &cfg->strategies;
     out->reasons = &cfg->reasons;
     out->max_message_bytes = cfg->max_message_bytes;
+    out->cohorts = cfg->cohorts.enabled ? &cfg->cohorts.values : NULL;
     out->map = NULL;
-    /* The flat contract keeps the flat scanner: its speed is the baseline. */
-    if (config_input_is_flat(&cfg->input))
+    /* The flat contract keeps the flat scanner: its speed is the baseline.
+     * A cohort field is a path: the mapped decoder reads it. */
+    if (config_input_is_flat(&cfg->input) && !cfg->cohorts.enabled)
         return 0;
-    out->map = dec_map_create(&cfg->input, cfg->max_message_bytes, errstr, errlen);
+    out->map = dec_map_create(&cfg->input, cfg->cohorts.enabled ? cfg->cohorts.field : NULL,
+                              cfg->max_message_bytes, errstr, errlen);
     return out->map ? 0 : -1;
 }
 

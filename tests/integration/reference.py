@@ -1,13 +1,15 @@
 #!/usr/bin/env python3
 """An independent reading of soakwatch's contract (docs/semantics.md,
-sections 1-7, the mapped input of section 9 and the rollback check of
-section 10) for file replay, written to
+sections 1-7, the rule options of section 8 that change no window
+(hysteresis, latching with acknowledgements, missing data), the mapped
+input of section 9, the rollback check of section 10, the soak cadence of
+section 11 and the cohorts of section 12) for file replay, written to
 be checked by eye rather than to be fast: every window is recomputed at
 every instant by summing the per-second buckets it covers, and percentiles
 are exact nearest-rank values.
 
 Usage as a program:
-    reference.py [--config FILE] [--input FILE|-] [--output FILE|-]
+    reference.py [--config FILE] [--input FILE|-] [--output FILE|-] [--control FILE]
 writes the output events as JSON Lines and the summary line on stderr.
 As a module: replay(lines, config) -> Result(outputs, summary).
 """
@@ -61,9 +63,14 @@ DEFAULTS = {
                  "unavailable_min": 1, "quiet_s": 60},
 }
 
-RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples"}
+RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples",
+             # section 8: the options that change no window
+             "resolve_threshold", "keep_firing_for_s", "latch", "hold_when_no_data",
+             # section 12: where the rule is judged, and what its firing asks for
+             "cohorts", "action"}
 TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
-            "strategies", "fallback_reasons", "feature", "rules", "input", "rollback", "soak"}
+            "strategies", "fallback_reasons", "feature", "rules", "input", "rollback", "soak",
+            "cohorts"}
 SOAK_DEFAULTS = {"start": None, "hours": 48, "title": "Stream5 Staging Update",
                  "dashboard_url": "",
                  "targets": {"success_rate_min": 0.95, "latency_mean_max_ms": 2000,
@@ -99,10 +106,13 @@ def make_config(overrides=None):
     cfg = json.loads(json.dumps(DEFAULTS))
     cfg["input"] = None
     cfg["soak"] = None
+    cfg["cohorts"] = None
     for key, val in (overrides or {}).items():
         if key not in TOP_KEYS:
             raise ValueError("reference: unsupported config key %r" % key)
-        if key == "soak":
+        if key == "cohorts":
+            cfg["cohorts"] = cohorts_config(val)
+        elif key == "soak":
             cfg["soak"] = soak_config(val)
         elif key == "input":
             cfg["input"] = input_config(val)
@@ -121,7 +131,92 @@ def make_config(overrides=None):
             cfg["rules"] = rules
         else:
             cfg[key] = val
+    for i, rule in enumerate(cfg["rules"]):
+        rule_options(rule, i)
+        rule_scope(rule, i, cfg["cohorts"])
     return cfg
+
+
+def rule_options(rule, i):
+    """Section 8's options that change no window, checked as the doc
+    states them: `resolve_threshold` on the resolving side of `threshold`
+    (none for `==`), `keep_firing_for_s` >= 0, booleans for the rest."""
+    where = "rules[%d]" % i
+    if "resolve_threshold" in rule:
+        rt, th, op = rule["resolve_threshold"], rule["threshold"], rule["op"]
+        if not _is_number(rt) or op == "==" or (op in (">", ">=") and rt > th) \
+                or (op in ("<", "<=") and rt < th):
+            raise ValueError("reference: %s.resolve_threshold" % where)
+    if not _int_in(rule.get("keep_firing_for_s", 0), 0, 86400):
+        raise ValueError("reference: %s.keep_firing_for_s" % where)
+    for k in ("latch", "hold_when_no_data"):
+        if not isinstance(rule.get(k, False), bool):
+            raise ValueError("reference: %s.%s is a boolean" % (where, k))
+
+
+# ---- section 12: cohorts ---------------------------------------------------------
+
+COHORT_VALUE = re.compile(r"[A-Za-z0-9_.-]{1,63}")
+MAX_COHORTS = 16
+
+
+def cohorts_config(val):
+    """Section 12, "The cohort of an event": `cohorts.field` an input path
+    (9.1's syntax), `cohorts.values` 1 to 16 distinct strings of 1 to 64
+    characters of [A-Za-z0-9_.-], not `other`. The cohorts are the listed
+    values in list order, then `other`: K + 1 of them."""
+    if not isinstance(val, dict) or set(val) != {"field", "values"}:
+        raise ValueError("reference: cohorts: {field, values}, got %r" % (val,))
+    values = val["values"]
+    if not isinstance(values, list) or not 1 <= len(values) <= MAX_COHORTS:
+        raise ValueError("reference: cohorts.values: 1 to %d values" % MAX_COHORTS)
+    for v in values:
+        if not isinstance(v, str) or not COHORT_VALUE.fullmatch(v) or v == "other":
+            raise ValueError("reference: cohorts.values: bad value %r" % (v,))
+    if len(set(values)) != len(values):
+        raise ValueError("reference: cohorts.values: a value listed twice")
+    return {"field": val["field"], "path": parse_path(val["field"]),
+            "values": list(values), "names": list(values) + ["other"]}
+
+
+def rule_scope(rule, i, cohorts):
+    """Section 12, "Windows and scoped rules": rule["scope"] is None for
+    "whole" (the default: the whole topic only), else the cohorts it is
+    judged in, in cohort order ("each": all K + 1; a list: those named,
+    `other` allowed). `action` is "disable_flag" (default) or, for a
+    scoped rule only, "rollback_cohort"."""
+    where = "rules[%d]" % i
+    spec = rule.get("cohorts", "whole")
+    if spec == "whole":
+        rule["scope"] = None
+    elif cohorts is None:
+        raise ValueError("reference: %s.cohorts needs a cohorts section" % where)
+    elif spec == "each":
+        rule["scope"] = list(cohorts["names"])
+    elif isinstance(spec, list) and spec and all(v in cohorts["names"] for v in spec):
+        # judged in cohort order, whatever the order of the list
+        rule["scope"] = [c for c in cohorts["names"] if c in spec]
+    else:
+        raise ValueError("reference: %s.cohorts: \"whole\", \"each\" or a list of cohort "
+                         "values, got %r" % (where, spec))
+    action = rule.get("action", "disable_flag")
+    if action not in ("disable_flag", "rollback_cohort") \
+            or (action == "rollback_cohort" and rule["scope"] is None):
+        raise ValueError("reference: %s.action: %r" % (where, action))
+    rule["action"] = action
+
+
+def cohort_of(doc, cfg):
+    """Section 12: an accepted event's cohort is the listed value its
+    `cohorts.field` holds (a string, compared byte for byte); anything else
+    (absent, not a string, not listed) is `other`. The field is read from
+    the event object (after any envelope; an OTLP record as 9.2 builds it)
+    whether or not an `input` section is present. None without cohorts."""
+    coh = cfg["cohorts"]
+    if coh is None:
+        return None
+    v = resolve(doc, coh["path"])
+    return v if isinstance(v, str) and v in coh["values"] else "other"
 
 
 # ---- JSON as jansson reads it ----------------------------------------------
@@ -354,6 +449,7 @@ def decode(raw, cfg):
         "kind": kind, "ts_ms": ts_ms, "duration_ms": duration, "status": status, "tc": tc,
         "strategy": strategy if isinstance(strategy, str) else None,
         "reason": reason if isinstance(reason, str) else None,
+        "cohort": cohort_of(doc, cfg),
     }
 
 
@@ -610,7 +706,7 @@ def decode_event(doc, cfg):
         "kind": kind, "ts_ms": ts_ms, "duration_ms": duration, "status": status, "tc": tc,
         "strategy": strategy if isinstance(strategy, str) else None,
         "reason": reason if isinstance(reason, str) else None,
-        "weight": weight, "key": key,
+        "weight": weight, "key": key, "cohort": cohort_of(doc, cfg),
     }
 
 
@@ -1059,7 +1155,7 @@ def split_lines(data):
     return out
 
 
-def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=()):
+def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), acks=()):
     """Replay lines (bytes, as split_lines cuts them: no line end; empty
     ones are skipped) through the contract. Returns Result(outputs: list of dicts, summary: dict).
     start_s: the watch start of a live run (section 3, live mode; `replay
@@ -1068,7 +1164,10 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=()):
     configured), "pairs" (when correlate is) and "blind" (rule -> [missing,
     instants], for rules blind at one instant or more).
     signoffs: the control file's sign-off messages (dicts), for the soak
-    verdict."""
+    verdict. acks: its acknowledgements ({"id", "by", "ts"}), section 8.
+    With `cohorts` configured (section 12) every accepted event carries
+    its cohort, and the summary counts them: "cohorts" (cohort -> accepted
+    events, soakwatch_cohort_events_total)."""
     cfg = make_config(config)
     inp = cfg["input"]
     summary = {"accepted": 0, "rejected": {}, "ignored": 0, "late": 0, "out_of_range": 0,
@@ -1138,70 +1237,213 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=()):
         # second, and instants run only up to that minus the lateness), so
         # evaluating every instant after reading everything gives what an
         # interleaved evaluation gives.
-        outputs, blind = evaluate(accepted, t0, max_second, cfg)
+        outputs, blind = evaluate(accepted, t0, max_second, cfg, acks)
         if cfg["soak"] is not None:
             outputs = soak_updates(outputs, accepted, t0, max_second, cfg, troubles,
                                    soak_start_ms, signoffs)
     summary["written"] = len(outputs)
     if pairs is not None:
         summary["pairs"] = dict(pairs.counts)
+    if cfg["cohorts"] is not None:
+        counts = Counter(ev["cohort"] for _, ev in accepted)
+        summary["cohorts"] = {c: counts[c] for c in cfg["cohorts"]["names"]}
     if inp is not None:
         summary["blind"] = {r["name"]: [blind_field(r["metric"])[0], blind[r["name"]]]
                             for r in cfg["rules"] if blind.get(r["name"])}
     return Result(outputs, summary)
 
 
-def evaluate(accepted, t0, max_second, cfg):
+class RuleState:
+    """One rule's state, over the whole topic or (section 12) over one
+    cohort: sections 5 and 8, edge-triggered, with hysteresis, latching and
+    missing data. cohort is None for the whole topic."""
+
+    def __init__(self, rule, cohort=None):
+        self.rule = rule
+        self.cohort = cohort
+        self.firing = False
+        self.latched = False
+        self.fired_at = None
+        self.clear_since = None  # the first instant of the current clear run
+        self.acked = None        # (id, by): told by the next resolved event
+
+    def key(self):
+        """"RULE" or, for a cohort, "RULE:COHORT" (section 12's cohorts_firing)."""
+        if self.cohort is None:
+            return self.rule["name"]
+        return "%s:%s" % (self.rule["name"], self.cohort)
+
+    def firing_id(self):
+        """The id of its current firing: "RULE:AT_MS" (section 8), for a
+        cohort "RULE:COHORT:AT_MS" (section 12)."""
+        return "%s:%d" % (self.key(), self.fired_at * 1000)
+
+    def judge(self, value, samples):
+        """(cond, judged) at one instant. Judged: samples >= min_samples and
+        a value (section 5); while firing the comparison uses
+        `resolve_threshold` when the rule has one (section 8)."""
+        rule = self.rule
+        judged = samples >= rule["min_samples"] and value is not None
+        threshold = rule["threshold"]
+        if self.firing and "resolve_threshold" in rule:
+            threshold = rule["resolve_threshold"]
+        return judged and OPS[rule["op"]](value, float(threshold)), judged
+
+    def step(self, T, cond, judged):
+        """Sections 5 and 8: fire when the condition holds; resolve once it
+        has been false (or, with hold_when_no_data, judged false) for
+        keep_firing_for_s and no latch holds it. True on a transition."""
+        rule = self.rule
+        if not self.firing:
+            if not cond:
+                return False
+            self.firing = True
+            self.latched = bool(rule.get("latch"))
+            self.fired_at = T
+            self.clear_since = None
+            self.acked = None
+            return True
+        if cond or (rule.get("hold_when_no_data") and not judged):
+            self.clear_since = None
+            return False
+        if self.clear_since is None:
+            self.clear_since = T
+        if self.latched or T - self.clear_since < rule.get("keep_firing_for_s", 0):
+            return False
+        self.firing = False
+        self.clear_since = None
+        return True
+
+
+def ack_instants(acks, t0):
+    """Section 8: an acknowledgement applies at the first instant not yet
+    evaluated at or after its `ts`; in a file replay its ts rounded up to a
+    whole second, and never before t0, the first instant evaluated. In
+    order of that instant, the file's order among equals."""
+    out = []
+    for m in acks:
+        ts = m["ts"] if _is_int(m["ts"]) else parse_rfc3339(m["ts"])
+        A = 0 if ts <= 0 else -(-ts // 1000)
+        out.append((max(A, t0), m["id"], m["by"]))
+    return sorted(out, key=lambda a: a[0])
+
+
+def apply_acks(due, states, unmatched):
+    """Section 8 (and 12): each acknowledgement due releases the firing it
+    names by id, of a rule or of a cohort state; the resolved event then
+    says who acknowledged it. One naming no current firing changes nothing."""
+    for _, ack_id, by in due:
+        hit = False
+        for st in states:
+            if st.firing and st.firing_id() == ack_id:
+                st.latched = False
+                st.acked = (ack_id, by)
+                hit = True
+        if not hit:
+            unmatched.append(ack_id)
+
+
+def evaluate(accepted, t0, max_second, cfg, acks=()):
     """(outputs, blind instants per rule name)."""
     base = min([sec for sec, _ in accepted] + [t0])
     b = Buckets(accepted, base, max_second, cfg)
     rules = cfg["rules"]
     st = cfg["status"]
     mapped = cfg["input"] is not None
-    firing = [False] * len(rules)
+    # Section 12, "Windows and scoped rules": each cohort a scoped rule
+    # judges has its own windows over the accepted events of that cohort
+    # alone, on the whole topic's seconds (same base, t0 and instants).
+    scoped = {c for rule in rules if rule["scope"] for c in rule["scope"]}
+    cohort_buckets = {c: Buckets([(sec, ev) for sec, ev in accepted if ev["cohort"] == c],
+                                 base, max_second, cfg)
+                      for c in scoped}
+    # One state per whole-topic rule; a scoped rule one per cohort of its
+    # scope, in cohort order (section 12). `states` is in evaluation order:
+    # rules in list order and, within a rule, its cohorts in cohort order.
+    states = []
+    for rule in rules:
+        if rule["scope"] is None:
+            states.append(RuleState(rule))
+        else:
+            states.extend(RuleState(rule, c) for c in rule["scope"])
+    pending = ack_instants(acks, t0)
+    unmatched = []
     blind_instants = Counter()
     outputs = []
     watches = [None] * len(rules)  # section 10: the watch of each rule's last firing
     for T in range(t0, max_second + 2):
+        # acknowledgements first (section 8), then the rules
+        due = [a for a in pending if a[0] <= T]
+        pending = pending[len(due):]
+        apply_acks(due, states, unmatched)
         blind_now = []
-        changed = [None] * len(rules)
-        for i, rule in enumerate(rules):
+        changed = {}
+        for s in states:
+            rule = s.rule
             W = rule["window_s"]
             if T - W < t0:
                 continue
-            value, samples = b.rule_value(rule, T)
-            cond = (samples >= rule["min_samples"] and value is not None
-                    and OPS[rule["op"]](value, float(rule["threshold"])))
-            if cond != firing[i]:
-                firing[i] = cond
-                changed[i] = "firing" if cond else "resolved"
-                outputs.append(trigger_event(rule, T, cond, value, samples, cfg))
-            missing = b.blind(rule, T) if mapped else None
+            wb = b if s.cohort is None else cohort_buckets[s.cohort]
+            value, samples = wb.rule_value(rule, T)
+            cond, judged = s.judge(value, samples)
+            if s.step(T, cond, judged):
+                if s.cohort is None:
+                    changed[rule["name"]] = "firing" if s.firing else "resolved"
+                outputs.append(trigger_event(s, T, value, samples, cfg))
+                if not s.firing:
+                    s.acked = None  # told, by this resolution
+            # 9.7 blindness: reported for the whole topic's rules (section 12
+            # says nothing of a cohort's blindness in the status event)
+            missing = b.blind(rule, T) if mapped and s.cohort is None else None
             if missing:
                 blind_now.append({"rule": rule["name"], "missing": missing})
                 blind_instants[rule["name"]] += 1
         if cfg["rollback"]["check"]:
+            # Section 12: rollback checks follow the whole topic's rules only.
             for i, rule in enumerate(rules):
-                outputs.extend(rollback_checks(b, rule, watches, i, changed[i], T, cfg))
+                if rule["scope"] is None:
+                    outputs.extend(rollback_checks(b, rule, watches, i,
+                                                   changed.get(rule["name"]), T, cfg))
         interval = st["interval_s"]
         if T % interval == 0 and T >= t0 + interval:
-            outputs.append(status_event(b, T, t0, [r["name"] for r, f in zip(rules, firing) if f],
-                                        cfg, blind_now))
+            firing = [s.rule["name"] for s in states if s.cohort is None and s.firing]
+            cohorts_firing = None
+            if cfg["cohorts"] is not None:
+                cohorts_firing = [s.key() for s in states if s.cohort is not None and s.firing]
+            outputs.append(status_event(b, T, t0, firing, cfg, blind_now, cohorts_firing))
     return outputs, blind_instants
 
 
-def trigger_event(rule, T, firing, value, samples, cfg):
+def trigger_event(s, T, value, samples, cfg):
+    """Section 7's rollback trigger of state s at T; section 12 adds
+    `cohort` right after `rule` for a cohort, whose id is
+    "RULE:COHORT:AT_MS" and whose action when firing is the rule's
+    `action`. Section 8's fields follow `action`, each only when the rule
+    uses its option: resolve_threshold, latched, acknowledged."""
+    rule = s.rule
     W = rule["window_s"]
-    return {
+    ev = {
         "type": "rollback_trigger", "schema_version": 1,
-        "id": "%s:%d" % (rule["name"], T * 1000),
-        "rule": rule["name"], "state": "firing" if firing else "resolved",
+        "id": "%s:%d" % (s.key(), T * 1000),
+        "rule": rule["name"],
+    }
+    if s.cohort is not None:
+        ev["cohort"] = s.cohort
+    ev.update({
+        "state": "firing" if s.firing else "resolved",
         "at_ms": T * 1000, "at": format_rfc3339_ms(T * 1000),
         "window_s": W, "window_start_ms": (T - W) * 1000, "window_end_ms": T * 1000,
         "metric": rule["metric"], "op": rule["op"], "threshold": rule["threshold"],
         "value": value, "samples": samples, "feature": cfg["feature"],
-        "action": "disable_flag" if firing else "none",
-    }
+        "action": rule["action"] if s.firing else "none",
+    })
+    if "resolve_threshold" in rule:
+        ev["resolve_threshold"] = rule["resolve_threshold"]
+    if rule.get("latch"):
+        ev["latched"] = s.firing
+    if not s.firing and s.acked is not None:
+        ev["acknowledged"] = {"id": s.acked[0], "by": s.acked[1]}
+    return ev
 
 
 def rollback_checks(b, rule, watches, i, change, T, cfg):
@@ -1255,7 +1497,7 @@ def check_event(b, rule, w, state, T, cfg):
     }
 
 
-def status_event(b, T, t0, firing_names, cfg, blind=()):
+def status_event(b, T, t0, firing_names, cfg, blind=(), cohorts_firing=None):
     st = cfg["status"]
     windows = {str(W): b.metrics(T, W) for W in st["windows_s"]}
     for W in st["windows_s"]:
@@ -1263,7 +1505,7 @@ def status_event(b, T, t0, firing_names, cfg, blind=()):
             windows[str(W)]["observed_s"] = T - t0
     w = b.metrics(T, st["window_s"], full=False)
     observed_outcomes = b.count("obs_outcomes", T, st["window_s"])
-    if firing_names:
+    if firing_names or cohorts_firing:  # section 12: a firing cohort state is red too
         colour = "red"
     elif (blind
           or observed_outcomes < st["min_outcomes"]
@@ -1278,6 +1520,8 @@ def status_event(b, T, t0, firing_names, cfg, blind=()):
         "type": "status", "schema_version": 1, "at_ms": T * 1000,
         "at": format_rfc3339_ms(T * 1000), "status": colour, "firing": firing_names,
     }
+    if cohorts_firing is not None:  # section 12: with cohorts configured, right after firing
+        event["cohorts_firing"] = cohorts_firing
     if blind:
         event["blind"] = list(blind)
     event["windows"] = windows
@@ -1667,6 +1911,19 @@ def read_input(path):
     return data
 
 
+def read_control(path):
+    """(acks, signoffs) of a control file: one JSON object a line, by "type"."""
+    acks, signoffs = [], []
+    with open(path, "rb") as f:
+        for raw in split_lines(f.read()):
+            m = json.loads(raw)
+            if m.get("type") == "ack":
+                acks.append(m)
+            elif m.get("type") == "signoff":
+                signoffs.append(m)
+    return acks, signoffs
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--config", help="JSON config overriding the defaults")
@@ -1676,7 +1933,10 @@ def main(argv=None):
                     help="the soak starts here (epoch milliseconds); turns the cadence on")
     ap.add_argument("--start", type=int, default=None,
                     help="coverage starts at this second at the latest (epoch seconds)")
+    ap.add_argument("--control", default=None,
+                    help="control file: acknowledgements and sign-offs, one JSON a line")
     a = ap.parse_args(argv)
+    acks, signoffs = read_control(a.control) if a.control else ([], [])
     config = None
     if a.config:
         with open(a.config) as f:
@@ -1684,7 +1944,8 @@ def main(argv=None):
     if a.soak_start is not None:
         config = dict(config or {})
         config.setdefault("soak", {})
-    res = replay(split_lines(read_input(a.input)), config, a.start, a.soak_start)
+    res = replay(split_lines(read_input(a.input)), config, a.start, a.soak_start,
+                 signoffs, acks)
     out = sys.stdout if a.output == "-" else open(a.output, "w")
     for ev in res.outputs:
         out.write(dumps(ev) + "\n")

@@ -1,0 +1,230 @@
+/* config_cohorts.c: loading `cohorts` and the rules' scope and action
+ * (config_cohorts.h, docs/semantics.md section 12). */
+#include "config_cohorts.h"
+
+#include <errno.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "inpath.h"
+
+#define COHORT_VALUE_MAX LABEL_NAME_MAX
+
+static int coh_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+static int coh_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
+                   ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s: %s: %s", src, key, what);
+    return -1;
+}
+
+/* 1..64 characters of [A-Za-z0-9_.-]. */
+static int value_ok(const char *s, size_t n)
+{
+    if (n == 0 || n > COHORT_VALUE_MAX)
+        return 0;
+    for (size_t i = 0; i < n; i++) {
+        char ch = s[i];
+        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
+              ch == '_' || ch == '.' || ch == '-'))
+            return 0;
+    }
+    return 1;
+}
+
+static int load_field(const json_t *v, sw_cohorts *k, const char *src, char *err, size_t errlen)
+{
+    inpath p;
+    const char *why = "does not parse";
+    if (!json_is_string(v))
+        return coh_err(err, errlen, src, "cohorts.field", "expected an input path (a string)");
+    size_t n = json_string_length(v);
+    if (n == 0 || n > SW_PATH_MAX)
+        return coh_err(err, errlen, src, "cohorts.field", "expected 1 to %d characters",
+                       SW_PATH_MAX);
+    if (inpath_parse(json_string_value(v), &p, &why) != 0)
+        return coh_err(err, errlen, src, "cohorts.field", "\"%s\": %s", json_string_value(v),
+                       why);
+    memcpy(k->field, json_string_value(v), n + 1);
+    return 0;
+}
+
+static int load_values(const json_t *v, sw_cohorts *k, const char *src, char *err,
+                       size_t errlen)
+{
+    if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > SW_MAX_COHORTS)
+        return coh_err(err, errlen, src, "cohorts.values", "expected an array of 1 to %d values",
+                       SW_MAX_COHORTS);
+    size_t i;
+    const json_t *x;
+    json_array_foreach(v, i, x) {
+        char key[40];
+        snprintf(key, sizeof(key), "cohorts.values[%zu]", i);
+        const char *s = json_string_value(x);
+        if (s == NULL || !value_ok(s, json_string_length(x)))
+            return coh_err(err, errlen, src, key, "expected 1 to %d characters of "
+                           "[A-Za-z0-9_.-]", COHORT_VALUE_MAX);
+        if (strcmp(s, "other") == 0)
+            return coh_err(err, errlen, src, key, "\"other\" is the cohort of every value not "
+                           "listed; it cannot be listed");
+        int rc = labels_add(&k->values, s);
+        if (rc == -EEXIST)
+            return coh_err(err, errlen, src, key, "\"%s\" is listed twice", s);
+        if (rc != 0)
+            return coh_err(err, errlen, src, key, "cannot be added (%s)", strerror(-rc));
+    }
+    return 0;
+}
+
+int config_cohorts_load(const json_t *obj, sw_cohorts *out, const char *src, char *err,
+                        size_t errlen)
+{
+    sw_cohorts k;
+    memset(&k, 0, sizeof(k));
+    if (!json_is_object(obj))
+        return coh_err(err, errlen, src, "cohorts", "expected an object with field and values");
+    const char *key;
+    const json_t *v;
+    json_object_foreach((json_t *)obj, key, v) {
+        if (strcmp(key, "field") != 0 && strcmp(key, "values") != 0) {
+            char path[80];
+            snprintf(path, sizeof(path), "cohorts.%.60s", key);
+            return coh_err(err, errlen, src, path, "unknown key");
+        }
+    }
+    if (load_field(json_object_get(obj, "field"), &k, src, err, errlen) != 0 ||
+        load_values(json_object_get(obj, "values"), &k, src, err, errlen) != 0)
+        return -1;
+    k.enabled = 1;
+    *out = k;
+    return 0;
+}
+
+/* A list of cohort values (or "other") into r->cohort_mask. */
+static int load_scope_list(const json_t *v, const sw_cohorts *k, sw_rule *r, const char *base,
+                           const char *src, char *err, size_t errlen)
+{
+    size_t i;
+    const json_t *x;
+    if (json_array_size(v) == 0)
+        return coh_err(err, errlen, src, base, "an empty list of cohorts judges nowhere");
+    json_array_foreach(v, i, x) {
+        char key[128];
+        snprintf(key, sizeof(key), "%s[%zu]", base, i);
+        const char *s = json_string_value(x);
+        if (s == NULL)
+            return coh_err(err, errlen, src, key, "expected a cohort value (a string)");
+        int c = strcmp(s, "other") == 0 ? k->values.n
+                                        : labels_lookup(&k->values, s, json_string_length(x));
+        if (c == k->values.n && strcmp(s, "other") != 0)
+            return coh_err(err, errlen, src, key, "\"%s\" is not in cohorts.values (nor "
+                           "\"other\")", s);
+        r->cohort_mask |= 1u << c;
+    }
+    r->cohort_scope = SW_SCOPE_LIST;
+    return 0;
+}
+
+static int load_scope(const json_t *v, const sw_cohorts *k, sw_rule *r, const char *base,
+                      const char *src, char *err, size_t errlen)
+{
+    char key[80];
+    snprintf(key, sizeof(key), "%s.cohorts", base);
+    const char *s = json_string_value(v);
+    if (s && strcmp(s, "whole") == 0)
+        return 0;
+    if (!k->enabled)
+        return coh_err(err, errlen, src, key, "needs a cohorts section");
+    if (s && strcmp(s, "each") == 0) {
+        r->cohort_scope = SW_SCOPE_EACH;
+        return 0;
+    }
+    if (json_is_array(v))
+        return load_scope_list(v, k, r, key, src, err, errlen);
+    return coh_err(err, errlen, src, key, "expected \"whole\", \"each\" or a list of cohort "
+                   "values");
+}
+
+int config_cohorts_rule(const json_t *v, const json_t *a, const sw_cohorts *k, sw_rule *r,
+                        const char *base, const char *src, char *err, size_t errlen)
+{
+    r->cohort_scope = SW_SCOPE_WHOLE;
+    r->cohort_mask = 0;
+    r->action = SW_ACTION_DISABLE_FLAG;
+    if (v && load_scope(v, k, r, base, src, err, errlen) != 0)
+        return -1;
+    if (a == NULL)
+        return 0;
+    char key[80];
+    snprintf(key, sizeof(key), "%s.action", base);
+    const char *s = json_string_value(a);
+    if (s && strcmp(s, "disable_flag") == 0)
+        return 0;
+    if (s && strcmp(s, "rollback_cohort") == 0) {
+        if (r->cohort_scope == SW_SCOPE_WHOLE)
+            return coh_err(err, errlen, src, key, "rollback_cohort needs a rule judged in "
+                           "cohorts (\"cohorts\": \"each\" or a list)");
+        r->action = SW_ACTION_ROLLBACK_COHORT;
+        return 0;
+    }
+    return coh_err(err, errlen, src, key, "expected \"disable_flag\" or \"rollback_cohort\"");
+}
+
+const char *config_cohort_name(const sw_cohorts *k, int c)
+{
+    return c < k->values.n ? k->values.names[c] : "other";
+}
+
+int config_cohorts_used(const sw_config *cfg)
+{
+    for (int r = 0; cfg->cohorts.enabled && r < cfg->n_rules; r++)
+        if (cfg->rules[r].cohort_scope != SW_SCOPE_WHOLE)
+            return 1;
+    return 0;
+}
+
+json_t *config_cohorts_dump(const sw_cohorts *k)
+{
+    json_t *o = json_object(), *vals = json_array();
+    if (o == NULL || vals == NULL ||
+        json_object_set_new(o, "field", json_string(k->field)) != 0) {
+        json_decref(o);
+        json_decref(vals);
+        return NULL;
+    }
+    for (int c = 0; c < k->values.n; c++)
+        if (json_array_append_new(vals, json_string(k->values.names[c])) != 0) {
+            json_decref(vals);
+            json_decref(o);
+            return NULL;
+        }
+    if (json_object_set_new(o, "values", vals) != 0) {
+        json_decref(o);
+        return NULL;
+    }
+    return o;
+}
+
+int config_cohorts_dump_rule(const sw_cohorts *k, const sw_rule *r, json_t *o)
+{
+    int rc = 0;
+    if (r->cohort_scope == SW_SCOPE_EACH) {
+        rc |= json_object_set_new(o, "cohorts", json_string("each"));
+    } else if (r->cohort_scope == SW_SCOPE_LIST) {
+        json_t *a = json_array();
+        for (int c = 0; a && c <= k->values.n; c++)
+            if (r->cohort_mask >> c & 1u)
+                rc |= json_array_append_new(a, json_string(config_cohort_name(k, c)));
+        rc |= a ? json_object_set_new(o, "cohorts", a) : -1;
+    }
+    if (r->action == SW_ACTION_ROLLBACK_COHORT)
+        rc |= json_object_set_new(o, "action", json_string("rollback_cohort"));
+    return rc ? -1 : 0;
+}
