@@ -752,7 +752,7 @@ static int load_props(const cfg_loader *l, const char *path, const json_t *obj, 
 static const char *const rule_keys[] = {
     "name", "metric", "op", "threshold", "window_s", "min_samples", "resolve_threshold",
     "keep_firing_for_s", "latch", "hold_when_no_data", "confidence", "windows_s", "cohorts",
-    "action", NULL,
+    "action", "compare", NULL,
 };
 
 /* "error_rate", "strategies.core_only", "fallback_reasons.other", ... */
@@ -923,8 +923,7 @@ static int load_rule(const cfg_loader *l, int i, const json_t *o, const sw_confi
         return -1;
     memset(r, 0, sizeof(*r));
     if (load_rule_core(l, base, o, c, r) || load_rule_options(l, base, o, r) ||
-        config_cohorts_rule(json_object_get(o, "cohorts"), json_object_get(o, "action"),
-                            &c->cohorts, r, base, l->src, l->err, l->errlen))
+        config_cohorts_rule(o, &c->cohorts, r, base, l->src, l->err, l->errlen))
         return -1;
     return 0;
 }

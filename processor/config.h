@@ -62,16 +62,22 @@ typedef struct sw_rule {
     int cohort_scope;          /* enum sw_cohort_scope */
     uint32_t cohort_mask;      /* SW_SCOPE_LIST: bit c for cohort c (K: other) */
     int action;                /* enum sw_action: what its firing asks for */
+    /* SW_SCOPE_COMPARE: the treatment judged against the control. */
+    int cmp_treatment, cmp_control; /* cohort indices (K: other) */
+    double cmp_alpha;               /* false-alarm probability over the horizon */
+    int64_t cmp_horizon_s;          /* looks planned: one per second */
 } sw_rule;
 
 /* A rule's scope: the whole topic (the default), every cohort, or some. */
-enum sw_cohort_scope { SW_SCOPE_WHOLE = 0, SW_SCOPE_EACH, SW_SCOPE_LIST };
+enum sw_cohort_scope { SW_SCOPE_WHOLE = 0, SW_SCOPE_EACH, SW_SCOPE_LIST, SW_SCOPE_COMPARE };
 enum sw_action { SW_ACTION_DISABLE_FLAG = 0, SW_ACTION_ROLLBACK_COHORT };
 
-/* Whether rule r is judged in cohort c (0..K, K being `other`). */
+/* Whether rule r keeps a state in cohort c (0..K, K being `other`): a
+ * comparison rule keeps its one state in its treatment's. */
 #define SW_RULE_IN_COHORT(r, c) \
     ((r)->cohort_scope == SW_SCOPE_EACH || \
-     ((r)->cohort_scope == SW_SCOPE_LIST && ((r)->cohort_mask >> (c) & 1u)))
+     ((r)->cohort_scope == SW_SCOPE_LIST && ((r)->cohort_mask >> (c) & 1u)) || \
+     ((r)->cohort_scope == SW_SCOPE_COMPARE && (r)->cmp_treatment == (c)))
 
 /* Mapped input (docs/semantics.md section 9): where each field of an event
  * is, how a message wraps it, which events count and how much. */

@@ -152,13 +152,120 @@ static int load_scope(const json_t *v, const sw_cohorts *k, sw_rule *r, const ch
                    "values");
 }
 
-int config_cohorts_rule(const json_t *v, const json_t *a, const sw_cohorts *k, sw_rule *r,
+/* A cohort named by value (or "other"): its index, or -1. */
+static int cohort_index(const sw_cohorts *k, const json_t *v)
+{
+    const char *s = json_string_value(v);
+    if (s == NULL)
+        return -1;
+    if (strcmp(s, "other") == 0)
+        return k->values.n;
+    int c = labels_lookup(&k->values, s, json_string_length(v));
+    return c < k->values.n ? c : -1;
+}
+
+static int load_cmp_cohort(const json_t *cmp, const char *name, const sw_cohorts *k, int *out,
+                           const char *base, const char *src, char *err, size_t errlen)
+{
+    char key[112];
+    snprintf(key, sizeof(key), "%s.compare.%s", base, name);
+    const json_t *v = json_object_get(cmp, name);
+    if (v == NULL)
+        return coh_err(err, errlen, src, key, "missing (a cohort value or \"other\")");
+    if ((*out = cohort_index(k, v)) < 0)
+        return coh_err(err, errlen, src, key, "expected a value of cohorts.values or "
+                       "\"other\"");
+    return 0;
+}
+
+static int load_cmp_numbers(const json_t *cmp, sw_rule *r, const char *base, const char *src,
+                            char *err, size_t errlen)
+{
+    char key[112];
+    const json_t *v;
+    if ((v = json_object_get(cmp, "alpha")) != NULL) {
+        snprintf(key, sizeof(key), "%s.compare.alpha", base);
+        double a = json_is_number(v) ? json_number_value(v) : -1;
+        if (!(a > 0 && a < 1))
+            return coh_err(err, errlen, src, key, "expected a number > 0 and < 1");
+        r->cmp_alpha = a;
+    }
+    if ((v = json_object_get(cmp, "horizon_s")) != NULL) {
+        snprintf(key, sizeof(key), "%s.compare.horizon_s", base);
+        json_int_t h = json_is_integer(v) ? json_integer_value(v) : 0;
+        if (h < 1 || h > 31536000)
+            return coh_err(err, errlen, src, key, "expected an integer 1..31536000 (a year)");
+        r->cmp_horizon_s = (int64_t)h;
+    }
+    return 0;
+}
+
+/* What a comparison rule may not have, and the metrics it can compare. */
+static int cmp_rule_ok(const json_t *o, const sw_rule *r, const char *base, const char *src,
+                       char *err, size_t errlen)
+{
+    static const char *const refused[] = {"confidence", "windows_s", "cohorts"};
+    char key[112];
+    for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
+        if (json_object_get(o, refused[i]) != NULL) {
+            snprintf(key, sizeof(key), "%s.%s", base, refused[i]);
+            return coh_err(err, errlen, src, key, "not with compare");
+        }
+    snprintf(key, sizeof(key), "%s.metric", base);
+    if (r->metric != M_ERROR_RATE && r->metric != M_SUCCESS_RATE &&
+        r->metric != M_TIME_CONSTRAINT_SUCCESS_RATE && r->metric != M_LATENCY_MEAN_MS)
+        return coh_err(err, errlen, src, key, "compare judges error_rate, success_rate, "
+                       "time_constraint_success_rate or latency_mean_ms");
+    snprintf(key, sizeof(key), "%s.op", base);
+    if (r->op == OP_EQ)
+        return coh_err(err, errlen, src, key, "compare needs a direction: > >= < <=");
+    return 0;
+}
+
+static int load_compare(const json_t *o, const json_t *cmp, const sw_cohorts *k, sw_rule *r,
                         const char *base, const char *src, char *err, size_t errlen)
 {
+    char key[112];
+    snprintf(key, sizeof(key), "%s.compare", base);
+    if (!k->enabled)
+        return coh_err(err, errlen, src, key, "needs a cohorts section");
+    if (!json_is_object(cmp))
+        return coh_err(err, errlen, src, key, "expected an object with treatment and control");
+    const char *name;
+    const json_t *v;
+    json_object_foreach((json_t *)cmp, name, v) {
+        if (strcmp(name, "treatment") && strcmp(name, "control") && strcmp(name, "alpha") &&
+            strcmp(name, "horizon_s")) {
+            snprintf(key, sizeof(key), "%s.compare.%.40s", base, name);
+            return coh_err(err, errlen, src, key, "unknown key");
+        }
+    }
+    r->cmp_alpha = 0.05;
+    r->cmp_horizon_s = 172800;
+    if (cmp_rule_ok(o, r, base, src, err, errlen) != 0 ||
+        load_cmp_cohort(cmp, "treatment", k, &r->cmp_treatment, base, src, err, errlen) != 0 ||
+        load_cmp_cohort(cmp, "control", k, &r->cmp_control, base, src, err, errlen) != 0 ||
+        load_cmp_numbers(cmp, r, base, src, err, errlen) != 0)
+        return -1;
+    if (r->cmp_treatment == r->cmp_control) {
+        snprintf(key, sizeof(key), "%s.compare.control", base);
+        return coh_err(err, errlen, src, key, "the same cohort as the treatment");
+    }
+    r->cohort_scope = SW_SCOPE_COMPARE;
+    return 0;
+}
+
+int config_cohorts_rule(const json_t *o, const sw_cohorts *k, sw_rule *r, const char *base,
+                        const char *src, char *err, size_t errlen)
+{
+    const json_t *v = json_object_get(o, "cohorts"), *a = json_object_get(o, "action");
+    const json_t *cmp = json_object_get(o, "compare");
     r->cohort_scope = SW_SCOPE_WHOLE;
     r->cohort_mask = 0;
     r->action = SW_ACTION_DISABLE_FLAG;
-    if (v && load_scope(v, k, r, base, src, err, errlen) != 0)
+    if (cmp && load_compare(o, cmp, k, r, base, src, err, errlen) != 0)
+        return -1;
+    if (v && !cmp && load_scope(v, k, r, base, src, err, errlen) != 0)
         return -1;
     if (a == NULL)
         return 0;
@@ -170,7 +277,7 @@ int config_cohorts_rule(const json_t *v, const json_t *a, const sw_cohorts *k, s
     if (s && strcmp(s, "rollback_cohort") == 0) {
         if (r->cohort_scope == SW_SCOPE_WHOLE)
             return coh_err(err, errlen, src, key, "rollback_cohort needs a rule judged in "
-                           "cohorts (\"cohorts\": \"each\" or a list)");
+                           "cohorts (\"cohorts\": \"each\" or a list, or compare)");
         r->action = SW_ACTION_ROLLBACK_COHORT;
         return 0;
     }
@@ -223,6 +330,17 @@ int config_cohorts_dump_rule(const sw_cohorts *k, const sw_rule *r, json_t *o)
             if (r->cohort_mask >> c & 1u)
                 rc |= json_array_append_new(a, json_string(config_cohort_name(k, c)));
         rc |= a ? json_object_set_new(o, "cohorts", a) : -1;
+    }
+    if (r->cohort_scope == SW_SCOPE_COMPARE) {
+        json_t *c = json_object();
+        if (c == NULL)
+            return -1;
+        rc |= json_object_set_new(c, "treatment",
+                                  json_string(config_cohort_name(k, r->cmp_treatment)));
+        rc |= json_object_set_new(c, "control", json_string(config_cohort_name(k, r->cmp_control)));
+        rc |= json_object_set_new(c, "alpha", json_real(r->cmp_alpha));
+        rc |= json_object_set_new(c, "horizon_s", json_integer(r->cmp_horizon_s));
+        rc |= json_object_set_new(o, "compare", c);
     }
     if (r->action == SW_ACTION_ROLLBACK_COHORT)
         rc |= json_object_set_new(o, "action", json_string("rollback_cohort"));

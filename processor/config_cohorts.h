@@ -16,12 +16,13 @@
 int config_cohorts_load(const json_t *obj, sw_cohorts *k, const char *src, char *err,
                         size_t errlen);
 
-/* A rule's `cohorts` (v: "whole", "each" or a list of cohort values) and
- * `action` (a: "disable_flag" or "rollback_cohort"), either NULL when
- * absent, against the loaded cohorts. base is the rule's key ("rules[2]").
- * Returns 0, or -1 with the key named. */
-int config_cohorts_rule(const json_t *v, const json_t *a, const sw_cohorts *k, sw_rule *r,
-                        const char *base, const char *src, char *err, size_t errlen);
+/* A rule's `cohorts` ("whole", "each" or a list of cohort values),
+ * `compare` ({treatment, control, alpha, horizon_s}) and `action`
+ * ("disable_flag" or "rollback_cohort"), read from the rule object o
+ * against the loaded cohorts. base is the rule's key ("rules[2]"). Returns
+ * 0, or -1 with the key named. */
+int config_cohorts_rule(const json_t *o, const sw_cohorts *k, sw_rule *r, const char *base,
+                        const char *src, char *err, size_t errlen);
 
 /* The effective section (NULL when out of memory) and a rule's options
  * into o (returns 0, or -1 when out of memory). */

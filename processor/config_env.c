@@ -141,6 +141,12 @@ static uint64_t fnv_rule(uint64_t h, const sw_config *cfg, const sw_rule *r)
         h = fnv_i64(h, "rule.cohorts", r->cohort_scope);
         h = fnv_i64(h, "rule.cohort_mask", r->cohort_mask);
         h = fnv_i64(h, "rule.action", r->action);
+        if (r->cohort_scope == SW_SCOPE_COMPARE) {
+            h = fnv_i64(h, "rule.compare.treatment", r->cmp_treatment);
+            h = fnv_i64(h, "rule.compare.control", r->cmp_control);
+            h = fnv_dbl(h, "rule.compare.alpha", r->cmp_alpha);
+            h = fnv_i64(h, "rule.compare.horizon_s", r->cmp_horizon_s);
+        }
     }
     return h;
 }

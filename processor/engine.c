@@ -743,6 +743,70 @@ static int eval_rule(sw_engine *e, wset *ws, int r, int64_t T, sw_wm *wms, int *
     return 1;
 }
 
+/* A comparison rule's condition at T (section 12): the effect d of the
+ * treatment over the control, the samples of both, and the one-sided test
+ * in the direction of its op against alpha spent evenly over the horizon. */
+static void compare_judge(const sw_engine *e, int r, sw_compare_info *ci, sw_trigger_info *t,
+                          int *cond, int *judged)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    const wset *wt = &e->coh[rule->cmp_treatment], *wc = &e->coh[rule->cmp_control];
+    int gi = e->clay.rule_windows[r][0];
+    win_view vt = view_of(wt, gi), vc = view_of(wc, gi);
+    sw_wm mt, mc;
+    wm_compute(&vt, &mt, 0);
+    wm_compute(&vc, &mc, 0);
+    int higher = rule->op == OP_GT || rule->op == OP_GE;
+    double threshold = wt->rs[r].firing && rule->has_resolve_threshold ? rule->resolve_threshold
+                                                                       : rule->threshold;
+    ci->treatment = wt->name;
+    ci->control = wc->name;
+    ci->value_t = wm_get(&mt, rule->metric, 0);
+    ci->value_c = wm_get(&mc, rule->metric, 0);
+    ci->samples_t = wm_samples(&mt, rule->metric);
+    ci->samples_c = wm_samples(&mc, rule->metric);
+    ci->alpha_per_look = rule->cmp_alpha / (double)rule->cmp_horizon_s;
+    double z = NAN;
+    int tested = rule->metric == M_LATENCY_MEAN_MS
+                     ? compare_hist(vt.hist, vc.hist, WIN_HIST_BINS, higher, &z)
+                     : compare_rates(rule->metric, &mt, &mc, higher, &z);
+    ci->statistic = tested ? z : NAN;
+    ci->p_value = tested ? normal_upper_p(z) : NAN;
+    t->value = ci->value_t - ci->value_c;
+    t->samples = ci->samples_t;
+    t->windows[0].window_s = rule->window_s;
+    t->n_windows = 1;
+    *judged = ci->samples_t >= (uint64_t)rule->min_samples &&
+              ci->samples_c >= (uint64_t)rule->min_samples && !isnan(t->value);
+    *cond = *judged && rule_compare(t->value, rule->op, threshold) && tested && z > 0 &&
+            ci->p_value <= ci->alpha_per_look;
+}
+
+/* A comparison rule at T: one state, kept in its treatment's set. */
+static void eval_compare(sw_engine *e, int r, int64_t T, int emitting)
+{
+    const sw_rule *rule = &e->cfg->rules[r];
+    wset *ws = &e->coh[rule->cmp_treatment];
+    rule_state *st = &ws->rs[r];
+    if (T - rule->window_s < e->t0)
+        return; /* the window not fully observed yet */
+    sw_trigger_info t;
+    sw_compare_info ci;
+    memset(&t, 0, sizeof(t));
+    t.rule = rule;
+    t.at_s = T;
+    t.cohort = ws->name;
+    t.cmp = &ci;
+    int cond, judged;
+    compare_judge(e, r, &ci, &t, &cond, &judged);
+    ws->rule_value[r] = t.value;
+    if (!rule_step(e, st, r, T, cond, judged))
+        return;
+    t.firing = st->firing;
+    if (emitting)
+        emit_trigger(e, ws, r, &t);
+}
+
 /* Rule r at T: over the whole topic, or in each cohort of its scope, in
  * cohort order (section 12). Cohort sets' metrics are computed per set. */
 static void eval_rule_sets(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have,
@@ -752,6 +816,10 @@ static void eval_rule_sets(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have
     if (rule->cohort_scope == SW_SCOPE_WHOLE) {
         if (eval_rule(e, &e->whole, r, T, wms, have, emitting))
             e->transition[r] = e->whole.rs[r].firing ? 1 : -1;
+        return;
+    }
+    if (rule->cohort_scope == SW_SCOPE_COMPARE) {
+        eval_compare(e, r, T, emitting);
         return;
     }
     for (int c = 0; c < e->n_coh; c++) {

@@ -175,10 +175,42 @@ static int put_trigger_options(sw_buf *b, const sw_trigger_info *t)
     return rc;
 }
 
+/* One side of a comparison, after sep: "NAME":{"cohort","value","samples"}. */
+static int put_side(sw_buf *b, const char *sep, const char *name, const char *cohort, double v,
+                    uint64_t n)
+{
+    int rc = buf_printf(b, "%s\"%s\":{\"cohort\":", sep, name);
+    rc |= buf_json_str(b, cohort);
+    rc |= buf_puts(b, ",\"value\":");
+    rc |= buf_json_double(b, v);
+    rc |= buf_puts(b, ",\"samples\":");
+    rc |= buf_json_u64(b, n);
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
+/* A comparison rule's `compare` object (section 12). */
+static int put_compare(sw_buf *b, const sw_compare_info *c)
+{
+    int rc = buf_puts(b, ",\"compare\":{");
+    rc |= put_side(b, "", "treatment", c->treatment, c->value_t, c->samples_t);
+    rc |= put_side(b, ",", "control", c->control, c->value_c, c->samples_c);
+    rc |= buf_puts(b, ",\"statistic\":");
+    rc |= buf_json_double(b, c->statistic);
+    rc |= buf_puts(b, ",\"p_value\":");
+    rc |= buf_json_double(b, c->p_value);
+    rc |= buf_puts(b, ",\"alpha_per_look\":");
+    rc |= buf_json_double(b, c->alpha_per_look);
+    rc |= buf_puts(b, "}");
+    return rc;
+}
+
 int output_trigger_json(sw_buf *b, const sw_config *cfg, const sw_trigger_info *t)
 {
     int rc = put_trigger_fields(b, cfg, t);
     rc |= put_trigger_options(b, t);
+    if (t->cmp)
+        rc |= put_compare(b, t->cmp);
     rc |= buf_puts(b, "}");
     return rc ? -ENOBUFS : 0;
 }

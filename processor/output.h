@@ -50,7 +50,17 @@ typedef struct sw_trigger_info {
     const char *acked_id, *acked_by;  /* a resolution after an acknowledgement, else NULL */
     const sw_provenance *provenance;  /* NULL: provenance is off */
     const char *cohort;               /* section 12: the cohort judged, NULL: the whole topic */
+    const struct sw_compare_info *cmp; /* a comparison rule's two sides, else NULL */
 } sw_trigger_info;
+
+/* A comparison rule at T (section 12): its two cohorts and the test. */
+typedef struct sw_compare_info {
+    const char *treatment, *control;
+    double value_t, value_c;    /* NAN: null */
+    uint64_t samples_t, samples_c;
+    double statistic, p_value;  /* NAN: the test could not be made */
+    double alpha_per_look;
+} sw_compare_info;
 
 typedef struct sw_status_info {
     int64_t at_s;

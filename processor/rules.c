@@ -86,6 +86,53 @@ static int rate_counts(const sw_wm *wm, sw_metric m, uint64_t *x, uint64_t *n, u
     }
 }
 
+double normal_upper_p(double z)
+{
+    return erfc(z / sqrt(2)) / 2;
+}
+
+int compare_rates(sw_metric m, const sw_wm *t, const sw_wm *c, int higher, double *z)
+{
+    uint64_t xt, nt, xc, nc, obs;
+    if (!rate_counts(t, m, &xt, &nt, &obs) || !rate_counts(c, m, &xc, &nc, &obs) || nt == 0 ||
+        nc == 0)
+        return 0;
+    double d = (double)xt / (double)nt - (double)xc / (double)nc;
+    double p = (double)(xt + xc) / (double)(nt + nc);
+    double se = sqrt(p * (1 - p) * (1 / (double)nt + 1 / (double)nc));
+    if (!(se > 0))
+        return 0;
+    *z = (higher ? d : -d) / se;
+    return 1;
+}
+
+int compare_hist(const uint64_t *ht, const uint64_t *hc, int nbins, int higher, double *z)
+{
+    /* In increasing bin order; every count a double before any arithmetic,
+     * so that the reference's floats give the same sums. */
+    double u = 0, below = 0, ties = 0, nt = 0, nc = 0;
+    for (int b = 0; b < nbins; b++) {
+        double x = (double)ht[b], y = (double)hc[b];
+        if (x == 0 && y == 0)
+            continue;
+        u += x * (below + y / 2);
+        below += y;
+        double tb = x + y;
+        ties += tb * tb * tb - tb;
+        nt += x;
+        nc += y;
+    }
+    double n = nt + nc;
+    if (nt == 0 || nc == 0 || n < 2)
+        return 0;
+    double mu = nt * nc / 2;
+    double s2 = nt * nc / 12 * ((n + 1) - ties / (n * (n - 1)));
+    if (!(s2 > 0))
+        return 0;
+    *z = (higher ? u - mu : mu - u) / sqrt(s2);
+    return 1;
+}
+
 int rule_condition_at(const sw_rule *rule, const sw_wm *wm, double threshold, double *value,
                       uint64_t *samples, double *lo, double *hi)
 {

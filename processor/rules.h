@@ -28,6 +28,23 @@ void wilson_interval_p(double p, uint64_t n, double c, double *lo, double *hi);
 /* The standard normal quantile (inverse CDF) of p, 0 < p < 1. */
 double normal_quantile(double p);
 
+/* Comparison rules (docs/semantics.md section 12, "Comparison rules"). */
+
+/* The one-sided p-value of z: erfc(z/sqrt(2)) / 2. */
+double normal_upper_p(double z);
+
+/* The two-proportion z statistic (pooled) of the rate metric m between a
+ * treatment's window t and a control's window c, signed so that a
+ * treatment higher than the control is positive when `higher`, lower
+ * otherwise. Returns 1 with *z, or 0 when the test cannot be made (an
+ * empty side, or a pooled proportion of 0 or 1). */
+int compare_rates(sw_metric m, const sw_wm *t, const sw_wm *c, int higher, double *z);
+
+/* The Mann-Whitney U statistic's z (normal approximation, ties per bin,
+ * no continuity correction) of two latency histograms of nbins bins,
+ * signed as compare_rates. Returns 1 with *z, or 0 when it cannot be made. */
+int compare_hist(const uint64_t *ht, const uint64_t *hc, int nbins, int higher, double *z);
+
 enum sw_status_colour { SW_GREEN = 0, SW_YELLOW = 1, SW_RED = 2 };
 
 /* Status colour: red when any rule fires, else yellow when the status
