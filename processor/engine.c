@@ -256,6 +256,8 @@ static int layouts_make(sw_engine *e, char *errstr, size_t errlen)
     for (int r = 0; r < cfg->n_rules; r++)
         rc |= layout_rule(cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE ? &e->lay : &e->clay,
                           &cfg->rules[r]);
+    if (cfg->cohorts.enabled) /* each cohort's status metrics (section 12) */
+        rc |= window_add(&e->clay, cfg->status_window_s);
     if (rc) {
         snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
         return -1;
@@ -272,7 +274,7 @@ static int layouts_make(sw_engine *e, char *errstr, size_t errlen)
 static int cohorts_create(sw_engine *e, char *errstr, size_t errlen)
 {
     const sw_config *cfg = e->cfg;
-    if (!config_cohorts_used(cfg))
+    if (!cfg->cohorts.enabled)
         return 0;
     e->n_coh = cfg->cohorts.values.n + 1;
     e->coh = calloc((size_t)e->n_coh, sizeof(*e->coh));
@@ -966,6 +968,23 @@ static void status_cohorts(const sw_engine *e, sw_status_info *s)
             }
 }
 
+/* Each cohort's metrics over the status window at T (section 12), into
+ * cw (one per cohort). */
+static void status_cohort_windows(const sw_engine *e, int64_t T, sw_wm *cw, sw_status_info *s)
+{
+    int gi = window_index(&e->clay, e->cfg->status_window_s);
+    if (gi < 0)
+        return;
+    s->cohort_observed_s = T - e->cfg->status_window_s < e->t0 ? T - e->t0 : -1;
+    for (int c = 0; c < e->n_coh; c++) {
+        win_view v = view_of(&e->coh[c], gi);
+        wm_compute(&v, &cw[c], 1);
+        s->cohort_window[c] = &cw[c];
+        s->cohort_window_name[c] = e->coh[c].name;
+    }
+    s->n_cohort_windows = e->n_coh;
+}
+
 /* The status at T (docs/semantics.md section 6) from the rules' states
  * and the status windows. */
 static void status_of(sw_engine *e, int64_t T, sw_wm *wms, int *have, sw_status_info *s)
@@ -1047,7 +1066,9 @@ static void eval_instant(sw_engine *e, int64_t T)
     if (T % cfg->status_interval_s != 0 || T < e->t0 + cfg->status_interval_s)
         return;
     sw_status_info s;
+    sw_wm cw[SW_MAX_COHORTS + 1];
     status_of(e, T, wms, have, &s);
+    status_cohort_windows(e, T, cw, &s);
     emit_status(e, &s, emitting);
 }
 

@@ -314,7 +314,18 @@ int output_status_json(sw_buf *b, const sw_config *cfg, const sw_status_info *s)
         rc |= buf_printf(b, "\"%" PRId64 "\":", s->windows[i]->window_s);
         rc |= output_window_json(b, cfg, s->windows[i], s->observed_s[i]);
     }
-    rc |= buf_puts(b, "}}");
+    rc |= buf_puts(b, "}");
+    if (s->cohorts) {
+        rc |= buf_puts(b, ",\"cohorts\":{");
+        for (int i = 0; i < s->n_cohort_windows; i++) {
+            rc |= buf_puts(b, i ? "," : "");
+            rc |= buf_json_str(b, s->cohort_window_name[i]);
+            rc |= buf_puts(b, ":");
+            rc |= output_window_json(b, cfg, s->cohort_window[i], s->cohort_observed_s);
+        }
+        rc |= buf_puts(b, "}");
+    }
+    rc |= buf_puts(b, "}");
     return rc ? -ENOBUFS : 0;
 }
 

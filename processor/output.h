@@ -78,6 +78,12 @@ typedef struct sw_status_info {
     const char *cohort_rule[SW_MAX_RULES * (SW_MAX_COHORTS + 1)]; /* firing cohort states, */
     const char *cohort_name[SW_MAX_RULES * (SW_MAX_COHORTS + 1)]; /* in rule, cohort order */
     int n_cohort_firing;
+    /* section 12: each cohort's metrics over the status window, in cohort
+     * order, with the seconds observed while partial (-1: whole) */
+    const sw_wm *cohort_window[SW_MAX_COHORTS + 1];
+    const char *cohort_window_name[SW_MAX_COHORTS + 1];
+    int n_cohort_windows;
+    int64_t cohort_observed_s;
 } sw_status_info;
 
 /* The states of a rollback check (docs/semantics.md section 10). */
