@@ -136,6 +136,7 @@ struct sw_engine {
     int64_t emit_from, emit_to;
     int have_published, published_applied;
     uint8_t published[SW_MAX_RULES];
+    uint8_t cohort_published[SW_MAX_RULES][SW_MAX_COHORTS + 1];
 
     int status;
     sw_buf out;
@@ -426,6 +427,12 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
     e->published_applied = 0;
     if (published)
         memcpy(e->published, published, (size_t)e->cfg->n_rules);
+    memset(e->cohort_published, 0, sizeof(e->cohort_published));
+}
+
+void sw_engine_set_published_cohorts(sw_engine *e, const uint8_t (*firing)[SW_MAX_COHORTS + 1])
+{
+    memcpy(e->cohort_published, firing, sizeof(e->cohort_published));
 }
 
 static int queue_ack(sw_engine *e, const char *trigger_id, const char *by, int64_t at_s,
@@ -937,20 +944,34 @@ static const char *quality_of(const sw_engine *e, const sw_wm *w, int64_t T)
     return "ok";
 }
 
+/* One rule state takes its published firing state. */
+static void publish_state(rule_state *st, int firing, int latch)
+{
+    if (st->firing != firing)
+        st->clear_since = INT64_MIN;
+    st->firing = (uint8_t)firing;
+    st->latched = (uint8_t)(firing && latch);
+    /* When it fired is not known here (it may be long before the history
+     * read back): an ack naming the rule's firing matches. */
+    if (firing)
+        st->fired_at = INT64_MIN;
+}
+
 /* Live restart: at the first emitted instant the rules take the firing
- * state last published on the output topic (sw_engine_set_emit_range). */
+ * state last published on the output topic (sw_engine_set_emit_range), in
+ * the whole topic and in each cohort. */
 static void apply_published(sw_engine *e)
 {
     const sw_config *cfg = e->cfg;
     for (int r = 0; r < cfg->n_rules; r++) {
-        if (e->whole.rs[r].firing != e->published[r])
-            e->whole.rs[r].clear_since = INT64_MIN;
-        e->whole.rs[r].firing = e->published[r];
-        e->whole.rs[r].latched = (uint8_t)(e->published[r] && cfg->rules[r].latch);
-        /* When it fired is not known here (it may be long before the
-         * history read back): an ack naming the rule's firing matches. */
-        if (e->published[r])
-            e->whole.rs[r].fired_at = INT64_MIN;
+        const sw_rule *rule = &cfg->rules[r];
+        if (rule->cohort_scope == SW_SCOPE_WHOLE) {
+            publish_state(&e->whole.rs[r], e->published[r], rule->latch);
+            continue;
+        }
+        for (int c = 0; c < e->n_coh; c++)
+            if (SW_RULE_IN_COHORT(rule, c))
+                publish_state(&e->coh[c].rs[r], e->cohort_published[r][c], rule->latch);
     }
     e->published_applied = 1;
 }

@@ -119,6 +119,11 @@ void sw_engine_finish(sw_engine *e);
 void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
                               const uint8_t *published);
 
+/* With a `published` emit range: the firing state last published of rule r
+ * in cohort c (docs/semantics.md section 12), applied with it. */
+void sw_engine_set_published_cohorts(sw_engine *e,
+                                     const uint8_t (*firing)[SW_MAX_COHORTS + 1]);
+
 /* Called after each instant T has been evaluated and its output events
  * emitted, with the counts of second T-1 (final by then: the seconds of
  * instant T's windows end there) and whether T is in the emit range. For

@@ -17,6 +17,7 @@
 typedef struct hist_trigger {
     int64_t at_ms;
     int rule;
+    int cohort; /* -1: the whole topic */
     int firing;
 } hist_trigger;
 
@@ -48,14 +49,45 @@ void history_builder_destroy(history_builder *b)
     free(b);
 }
 
+static int rule_index_n(const sw_config *cfg, const char *name, size_t n)
+{
+    for (int r = 0; r < cfg->n_rules; r++)
+        if (strncmp(cfg->rules[r].name, name, n) == 0 && cfg->rules[r].name[n] == '\0')
+            return r;
+    return -1;
+}
+
 static int rule_index(const sw_config *cfg, const json_t *name)
 {
     if (!json_is_string(name))
         return -1;
-    for (int r = 0; r < cfg->n_rules; r++)
-        if (strcmp(cfg->rules[r].name, json_string_value(name)) == 0)
-            return r;
-    return -1;
+    return rule_index_n(cfg, json_string_value(name), json_string_length(name));
+}
+
+/* The cohort named by a string (a value of cohorts.values or "other") in
+ * which rule r keeps a state, or -1. */
+static int cohort_of(const sw_config *cfg, int r, const char *s, size_t n)
+{
+    const sw_cohorts *k = &cfg->cohorts;
+    if (!k->enabled)
+        return -1;
+    int c = n == 5 && memcmp(s, "other", 5) == 0 ? k->values.n : labels_lookup(&k->values, s, n);
+    if (c == k->values.n && !(n == 5 && memcmp(s, "other", 5) == 0))
+        return -1;
+    return SW_RULE_IN_COHORT(&cfg->rules[r], c) ? c : -1;
+}
+
+/* "RULE:COHORT" of a status's cohorts_firing. */
+static void take_cohort_firing(history_builder *b, const json_t *f)
+{
+    const char *s = json_string_value(f);
+    const char *colon = s ? strchr(s, ':') : NULL;
+    if (colon == NULL)
+        return;
+    int r = rule_index_n(b->cfg, s, (size_t)(colon - s));
+    int c = r < 0 ? -1 : cohort_of(b->cfg, r, colon + 1, strlen(colon + 1));
+    if (c >= 0)
+        b->h.cohort_published[r][c] = 1;
 }
 
 static int cmp_trigger(const void *a, const void *b)
@@ -71,14 +103,17 @@ static void take_status(history_builder *b, const json_t *o, int64_t at_ms)
         return;
     b->status_at = at_ms;
     memset(b->h.published, 0, sizeof(b->h.published));
+    memset(b->h.cohort_published, 0, sizeof(b->h.cohort_published));
     size_t i;
     json_t *f;
     json_array_foreach(json_object_get(o, "firing"), i, f)
     {
         int r = rule_index(b->cfg, f);
-        if (r >= 0)
+        if (r >= 0 && b->cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE)
             b->h.published[r] = 1;
     }
+    json_array_foreach(json_object_get(o, "cohorts_firing"), i, f)
+        take_cohort_firing(b, f);
 }
 
 /* The soak a restart carries on (docs/semantics.md section 11). */
@@ -94,9 +129,19 @@ static void take_soak(history_builder *b, const json_t *o, int64_t at_ms)
 static void take_trigger(history_builder *b, const json_t *o, int64_t at_ms)
 {
     int r = rule_index(b->cfg, json_object_get(o, "rule"));
-    json_t *state = json_object_get(o, "state");
+    json_t *state = json_object_get(o, "state"), *coh = json_object_get(o, "cohort");
     if (r < 0 || !json_is_string(state))
         return;
+    int c = -1;
+    if (coh != NULL) {
+        c = json_is_string(coh) ? cohort_of(b->cfg, r, json_string_value(coh),
+                                            json_string_length(coh))
+                                : -1;
+        if (c < 0)
+            return; /* a cohort this configuration does not judge the rule in */
+    } else if (b->cfg->rules[r].cohort_scope != SW_SCOPE_WHOLE) {
+        return;
+    }
     if (b->n_trig == MAX_HISTORY_TRIGGERS) {
         /* Keep the latest: drop the oldest half. */
         qsort(b->trig, b->n_trig, sizeof(b->trig[0]), cmp_trigger);
@@ -107,6 +152,7 @@ static void take_trigger(history_builder *b, const json_t *o, int64_t at_ms)
     hist_trigger *t = &b->trig[b->n_trig++];
     t->at_ms = at_ms;
     t->rule = r;
+    t->cohort = c;
     t->firing = strcmp(json_string_value(state), "firing") == 0;
 }
 
@@ -140,6 +186,7 @@ static void no_history(sw_history *out)
     out->last_at_ms = -1;
     out->soak_start_ms = -1;
     memset(out->published, 0, sizeof(out->published));
+    memset(out->cohort_published, 0, sizeof(out->cohort_published));
 }
 
 int history_builder_finish(history_builder *b, sw_history *out)
@@ -151,9 +198,15 @@ int history_builder_finish(history_builder *b, sw_history *out)
     /* Transitions after the last status (at one instant the status comes
      * after the transitions, so it already holds those). */
     qsort(b->trig, b->n_trig, sizeof(b->trig[0]), cmp_trigger);
-    for (size_t i = 0; i < b->n_trig; i++)
-        if (b->trig[i].at_ms > b->status_at)
-            b->h.published[b->trig[i].rule] = (uint8_t)b->trig[i].firing;
+    for (size_t i = 0; i < b->n_trig; i++) {
+        const hist_trigger *t = &b->trig[i];
+        if (t->at_ms <= b->status_at)
+            continue;
+        if (t->cohort < 0)
+            b->h.published[t->rule] = (uint8_t)t->firing;
+        else
+            b->h.cohort_published[t->rule][t->cohort] = (uint8_t)t->firing;
+    }
     *out = b->h;
     return 0;
 }

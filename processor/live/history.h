@@ -3,8 +3,8 @@
  * already firing.
  *
  * Invariant: the answer is the last instant published (-1: none) and each
- * rule's firing state as last published: the latest status, then the
- * transitions after it, in time order. Reads from the start of the longest
+ * rule's firing state as last published, over the whole topic and in each
+ * cohort: the latest status, then the transitions after it, in time order. Reads from the start of the longest
  * window (and some statuses) before now up to each partition's end at
  * start; bounded in memory (the latest MAX_HISTORY_TRIGGERS transitions)
  * and in time (HISTORY_TIMEOUT_MS).
@@ -23,6 +23,8 @@
 typedef struct sw_history {
     int64_t last_at_ms;                /* -1: nothing published in the span */
     uint8_t published[SW_MAX_RULES];   /* firing as last published */
+    /* the same for rule r in cohort c (docs/semantics.md section 12) */
+    uint8_t cohort_published[SW_MAX_RULES][SW_MAX_COHORTS + 1];
     int64_t soak_start_ms;             /* of the latest soak_update in the span; -1: none */
 } sw_history;
 

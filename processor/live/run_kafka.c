@@ -201,6 +201,8 @@ static int open_parts(run *r)
     if (source_start(r->src, r->e, r->err, sizeof(r->err)) != 0)
         goto fail;
     sw_engine_set_emit_range(r->e, from, -1, hist.published);
+    sw_engine_set_published_cohorts(r->e, (const uint8_t (*)[SW_MAX_COHORTS + 1])
+                                              hist.cohort_published);
     fprintf(stderr, "soakwatch: reading %s (%d partitions) from %" PRId64
             " s back; publishing to %s from %" PRId64 "\n", cfg->input_topic, n,
             (now_ms - io.from_ms) / 1000, cfg->output_topic, from);

@@ -13,6 +13,46 @@ static void take(history_builder *b, const char *s)
     history_builder_take(b, s, strlen(s));
 }
 
+/* Cohort states (docs/semantics.md section 12): rule 1 judged in each of
+ * v1, v2 and other, rule 0 over the whole topic. The status's
+ * cohorts_firing sets them, the cohort transitions after it move them, a
+ * cohort the rule is not judged in (or unknown) changes nothing, and a
+ * cohort transition never sets the whole topic's state. */
+static void test_cohorts(void)
+{
+    sw_config cfg;
+    sw_history h;
+    char s[1024];
+    config_defaults(&cfg);
+    cfg.cohorts.enabled = 1;
+    labels_add(&cfg.cohorts.values, "v1");
+    labels_add(&cfg.cohorts.values, "v2");
+    cfg.rules[1].cohort_scope = SW_SCOPE_EACH;
+    const char *r0 = cfg.rules[0].name, *r1 = cfg.rules[1].name;
+    history_builder *b = history_builder_create(&cfg);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[\"%s\",\"%s\"],"
+             "\"cohorts_firing\":[\"%s:v1\",\"%s:other\",\"%s:v9\",\"%s:v2\"]}", r0, r1, r1, r1,
+             r1, r0);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":70000,\"rule\":\"%s\","
+             "\"cohort\":\"v1\",\"state\":\"resolved\"}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":71000,\"rule\":\"%s\","
+             "\"cohort\":\"v2\",\"state\":\"firing\"}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":72000,\"rule\":\"%s\","
+             "\"cohort\":\"v2\",\"state\":\"resolved\"}", r0);
+    take(b, s);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.published[0], 1);            /* the whole topic's rule */
+    CHECK_INT(h.published[1], 0);            /* judged in cohorts only */
+    CHECK_INT(h.cohort_published[1][0], 0);  /* v1: resolved after the status */
+    CHECK_INT(h.cohort_published[1][1], 1);  /* v2: fired after it */
+    CHECK_INT(h.cohort_published[1][2], 1);  /* other: from the status */
+    CHECK_INT(h.cohort_published[0][1], 0);  /* rule 0 has no cohort states */
+    history_builder_destroy(b);
+}
+
 int main(void)
 {
     sw_config cfg;
@@ -107,5 +147,7 @@ int main(void)
     CHECK_INT(h.soak_start_ms, 60000);
     CHECK_INT(h.last_at_ms, 9000000);
     history_builder_destroy(b);
+
+    test_cohorts();
     CHECK_DONE();
 }

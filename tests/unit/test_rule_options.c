@@ -386,12 +386,55 @@ static void test_quality(void)
     cfg.quality_enabled = 0;
 }
 
+/* A restart with cohorts (docs/semantics.md section 12): the rule judged
+ * in each cohort takes, per cohort, the state last published. v1 was
+ * published firing and latched; all is healthy now, so it stays firing
+ * (latched) until an ack naming any of its v1 firings, and then resolves;
+ * v2 and other were not firing and say nothing; an ack naming the rule
+ * without the cohort releases nothing. Events carry cohort 0 (v1). */
+static void test_latch_after_restart_cohorts(void)
+{
+    sw_rule *r = one_rule();
+    r->latch = 1;
+    r->cohort_scope = SW_SCOPE_EACH;
+    cfg.cohorts.enabled = 1;
+    labels_add(&cfg.cohorts.values, "v1");
+    labels_add(&cfg.cohorts.values, "v2");
+    uint8_t published[SW_MAX_RULES] = {1}; /* the whole topic's: ignored here */
+    uint8_t coh[SW_MAX_RULES][SW_MAX_COHORTS + 1];
+    memset(coh, 0, sizeof(coh));
+    coh[0][0] = 1;
+    sw_engine *e = fresh();
+    sw_engine_set_emit_range(e, 1050, -1, published);
+    sw_engine_set_published_cohorts(e, (const uint8_t (*)[SW_MAX_COHORTS + 1])coh);
+    for (int s = 1000; s < 1060; s++)
+        second(e, s, 10, 0);
+    CHECK_INT(count_with("\"state\":\"resolved\""), 0); /* latched */
+    CHECK_INT(sw_engine_cohort_rule_firing(e, 0, 0), 1);
+    CHECK_INT(sw_engine_cohort_rule_firing(e, 0, 1), 0);
+    CHECK_INT(sw_engine_rule_firing(e, 0), 0);
+    sw_engine_ack(e, "errors:900000", "bob", 1060);
+    sw_engine_ack(e, "errors:v1:900000", "alice", 1061);
+    for (int s = 1060; s < 1070; s++)
+        second(e, s, 10, 0);
+    sw_engine_finish(e);
+    CHECK_INT(count_with("\"state\":\"resolved\""), 1);
+    int i = find_with("\"state\":\"resolved\"");
+    CHECK(i >= 0 && strstr(outs[i], "\"id\":\"errors:v1:1061000\",\"rule\":\"errors\","
+                                   "\"cohort\":\"v1\"") != NULL);
+    CHECK(i >= 0 && strstr(outs[i], "\"acknowledged\":{\"id\":\"errors:v1:900000\"") != NULL);
+    CHECK_INT(sw_engine_stats_get(e)->acks_unmatched, 1);
+    sw_engine_destroy(e);
+    cfg.cohorts.enabled = 0;
+}
+
 int main(void)
 {
     test_resolve_threshold();
     test_keep_firing();
     test_latch();
     test_latch_after_restart();
+    test_latch_after_restart_cohorts();
     test_hold_when_no_data();
     test_confidence();
     test_multiwindow();
