@@ -19,6 +19,15 @@ producers break them (unless --clean). Incidents are scripted with
                   (no requests) until the span ends; previews already in
                   flight when it begins still finish. After a latency-spike
                   or error-burst, it is the rollback that worked.
+  canary-errors   the canary version (--versions) fails about half its
+                  previews: internal_error fallbacks with status 500; the
+                  stable version stays healthy
+
+--versions STABLE,CANARY gives every event of a preview a gatewayVersion:
+the canary on --canary-share of the previews (default 0.10), the stable
+version on the rest (the cohorts of docs/semantics.md section 12). Without
+it no event carries the field, and the same arguments give the same bytes
+as before it existed.
 
 --fallback-rate sets the share of previews that fall back for the usual
 reasons outside incidents (default 0.035).
@@ -30,6 +39,9 @@ Examples:
       --rate 0.5 --fallback-rate 0.006 --incident latency-spike@4h20m+6m \\
       --incident flag-off@4h26m+2m --incident latency-spike@30h10m+15m \\
       -o soak48.jsonl.gz
+  gen-recording.py --hours 3 --seed 3 --start 2026-11-27T08:00:00Z --rate 1.5 \\
+      --fallback-rate 0.006 --versions v1,v2 --incident canary-errors@1h+40m \\
+      --clean -o canary.jsonl.gz
 """
 
 import argparse
@@ -48,7 +60,10 @@ FALLBACK_REASONS = [("plan_not_compressible", 80), ("plan_missing_content", 17),
                     ("internal_error", 3)]
 DECLINE_REASONS = ["after_success", "during_loading", "error_state", "modal_closed"]
 SOURCES = ["gateway-bff", "planning-engine", "frontend"]
-INCIDENTS = ("error-burst", "latency-spike", "outage", "success-drop", "flag-off")
+INCIDENTS = ("error-burst", "latency-spike", "outage", "success-drop", "flag-off",
+             "canary-errors")
+VERSION_FIELD = "gatewayVersion"
+CANARY_FAILURE = 0.5  # share of the canary's previews that fail in canary-errors
 FLAG_OFF_ANSWERING_MS = 10000  # a flag-off span answers for this long, then nobody calls
 
 
@@ -99,6 +114,8 @@ class Generator:
         self.end_ms = args.start + round(args.hours * 3600 * 1000)
         self.rate = args.rate
         self.fallback_rate = args.fallback_rate
+        self.versions = args.versions  # (stable, canary) or None
+        self.canary_share = args.canary_share
         self.incidents = []
         for kind, at, length in args.incident:
             begin = at if at >= 10 ** 11 else self.start_ms + at * 1000
@@ -140,6 +157,10 @@ class Generator:
         """The events of one preview request made at t_ms: (ts_ms, fields)."""
         rng = self.rng
         base = self.payload()
+        canary = False
+        if self.versions:  # drawn only then: recordings without versions keep their bytes
+            canary = rng.random() < self.canary_share
+            base[VERSION_FIELD] = self.versions[1] if canary else self.versions[0]
         out = [(t_ms, dict(base, event=EVENT + "requested", compressionStrategy="pending"))]
         latency = rng.lognormvariate(math.log(800), 0.45)
         if self.active("latency-spike", t_ms):
@@ -148,6 +169,8 @@ class Generator:
         duration = round(latency) if rng.random() < 0.7 else round(latency, 1)
         u = rng.random()
         burst = 0.35 if self.active("error-burst", t_ms) else 0.0
+        if canary and self.active("canary-errors", t_ms):
+            burst = CANARY_FAILURE
         drop = 0.20 if self.active("success-drop", t_ms) else 0.0
         if u < burst:
             ev = dict(base, event=EVENT + "fallback", compressionStrategy="none",
@@ -265,6 +288,14 @@ def incident_arg(text):
     return m.group(1), at, parse_offset(m.group(3))
 
 
+def versions_arg(text):
+    parts = text.split(",")
+    if len(parts) != 2 or not all(re.fullmatch(r"[A-Za-z0-9_.-]{1,63}", p) for p in parts) \
+            or parts[0] == parts[1]:
+        raise argparse.ArgumentTypeError("expected STABLE,CANARY (two versions): %r" % text)
+    return tuple(parts)
+
+
 def main(argv=None):
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0],
                                  formatter_class=argparse.RawDescriptionHelpFormatter,
@@ -278,6 +309,10 @@ def main(argv=None):
     ap.add_argument("--fallback-rate", type=float, default=0.035,
                     help="share of previews that fall back outside incidents (default 0.035)")
     ap.add_argument("--incident", type=incident_arg, action="append", default=[])
+    ap.add_argument("--versions", type=versions_arg, default=None,
+                    help="STABLE,CANARY: each preview's %s (default: none)" % VERSION_FIELD)
+    ap.add_argument("--canary-share", type=float, default=0.10,
+                    help="share of previews on the canary version (default 0.10)")
     ap.add_argument("--clean", action="store_true", help="no malformed or stray lines")
     ap.add_argument("-o", "--output", default="-", help="file (gzip when it ends in .gz)")
     args = ap.parse_args(argv)
@@ -285,6 +320,10 @@ def main(argv=None):
         ap.error("--hours and --rate must be positive")
     if not 0 <= args.fallback_rate <= 1:
         ap.error("--fallback-rate must be between 0 and 1")
+    if not 0 <= args.canary_share <= 1:
+        ap.error("--canary-share must be between 0 and 1")
+    if any(k == "canary-errors" for k, _, _ in args.incident) and not args.versions:
+        ap.error("a canary-errors incident needs --versions")
 
     gen = Generator(args)
     timed = gen.events()

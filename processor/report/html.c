@@ -35,6 +35,12 @@ enum { G_REQUESTS, G_SUCCESS, G_ERROR, G_LATENCY, G_PERCENTILE, G_TCSR, G_STRATE
 
 static const char *const palette[] = {"#1f77b4", "#ff7f0e", "#9467bd", "#8c564b", "#e377c2",
                                       "#17becf", "#bcbd22", "#7f7f7f", "#393b79", "#637939"};
+/* The cohorts' lines: none of the whole topic's colours, nor the red and
+ * green of rules and targets; one each for RP_MAX_COHORTS. */
+static const char *const cohort_palette[RP_MAX_COHORTS] = {
+    "#9467bd", "#8c564b", "#17becf", "#e377c2", "#bcbd22", "#7f7f7f", "#393b79", "#637939",
+    "#843c39", "#7b4173", "#5254a3", "#8ca252", "#bd9e39", "#ad494a", "#a55194", "#6b6ecf",
+    "#b5cf6b"};
 
 void rp_html_esc(sw_buf *b, const char *s)
 {
@@ -79,7 +85,7 @@ static int metric_group(const char *metric)
 }
 
 typedef struct ch_series {
-    char name[LABEL_NAME_MAX + 16];
+    char name[RP_NAME_MAX + 16];
     const char *color;
     double *y;    /* per status; NAN = no value */
     int under;    /* drawn wide and pale beneath the others: a line they may cover */
@@ -171,11 +177,12 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
         if (group != G_NONE && metric_group(t->metric) != group)
             continue;
         double x = x_of(ax, t->at_ms);
-        char at[16];
+        char at[16], name[2 * RP_NAME_MAX + 4];
         rp_fmt_utc(t->at_ms, TF_HMS, at, sizeof(at));
+        rp_trigger_name(t, name, sizeof(name));
         buf_printf(b, "<line x1='%.1f' y1='%d' x2='%.1f' y2='%d' class='%s'><title>", x, y_top,
                    x, y_bottom, t->firing ? "fire" : "resolve");
-        rp_html_esc(b, t->rule);
+        rp_html_esc(b, name);
         buf_printf(b, " %s at %s UTC</title></line>", t->firing ? "firing" : "resolved", at);
         if (t->firing) {
             int row = 0;
@@ -187,9 +194,9 @@ static void svg_triggers(sw_buf *b, const rp_report *r, const ch_axis *ax, int g
                 if (row_end[k] < row_end[row])
                     row = k;
             }
-            row_end[row] = x + 3 + 6.2 * (double)strlen(t->rule) + 4;
+            row_end[row] = x + 3 + 6.2 * (double)strlen(name) + 4;
             buf_printf(b, "<text x='%.1f' y='%d' class='firetxt'>", x + 3, label_y + row * 11);
-            rp_html_esc(b, t->rule);
+            rp_html_esc(b, name);
             buf_puts(b, "</text>");
         }
     }
@@ -380,11 +387,17 @@ static void svg_threshold_lines(sw_buf *b, const ch_scale *sc, const ch_line *hl
 static void svg_legend(sw_buf *b, const ch_series *s, int ns)
 {
     double lx = CH_L;
+    int row = 0; /* a legend wider than the chart goes on in a second row */
     for (int k = 0; k < ns; k++) {
-        buf_printf(b, "<line x1='%.0f' y1='14' x2='%.0f' y2='14' stroke='%s' stroke-width='%s'%s/>",
-                   lx, lx + 16, s[k].color, s[k].under ? "5" : "3",
+        double w = 20 + 7.2 * (double)strlen(s[k].name);
+        if (row == 0 && k > 0 && lx + w > CH_W) {
+            row = 1;
+            lx = CH_L;
+        }
+        buf_printf(b, "<line x1='%.0f' y1='%d' x2='%.0f' y2='%d' stroke='%s' stroke-width='%s'%s/>",
+                   lx, 14 + 13 * row, lx + 16, 14 + 13 * row, s[k].color, s[k].under ? "5" : "3",
                    s[k].under ? " stroke-opacity='0.45'" : "");
-        buf_printf(b, "<text x='%.0f' y='18' class='legend'>", lx + 20);
+        buf_printf(b, "<text x='%.0f' y='%d' class='legend'>", lx + 20, 18 + 13 * row);
         rp_html_esc(b, s[k].name);
         buf_puts(b, "</text>");
         lx += 20 + 7.2 * (double)strlen(s[k].name) + 18;
@@ -454,6 +467,8 @@ static int rule_lines(const rp_report *r, int group, double scale, int per_min,
                 op = config_op_name(ru->op);
                 thr = ru->threshold;
                 win = ru->window_s;
+                if (ru->cohort_scope == SW_SCOPE_COMPARE)
+                    continue; /* a difference between cohorts, not a level */
             } else {
                 const rp_trigger *t = &r->tr[i];
                 name = t->rule;
@@ -461,6 +476,8 @@ static int rule_lines(const rp_report *r, int group, double scale, int per_min,
                 op = t->op;
                 thr = t->threshold;
                 win = t->window_s;
+                if (t->has_compare)
+                    continue;
             }
             if (metric == NULL || metric_group(metric) != group)
                 continue;
@@ -564,10 +581,14 @@ static void html_trigger_table(sw_buf *b, const rp_report *r)
             rp_fmt_utc(r->tr[t->pair].at_ms, TF_DHMS, res, sizeof(res));
             snprintf(dur, sizeof(dur), "%" PRId64 " min %02d s", d / 60, (int)(d % 60));
         }
+        char name[2 * RP_NAME_MAX + 4];
+        rp_trigger_name(t, name, sizeof(name));
         buf_puts(b, "<tr><td class='l fail'>");
-        rp_html_esc(b, t->rule);
+        rp_html_esc(b, name);
         buf_printf(b, "</td><td class='l'>%s</td><td class='l'>", at);
         rp_html_esc(b, t->metric);
+        if (t->has_compare)
+            buf_puts(b, " difference");
         if (isnan(t->value))
             buf_puts(b, " null ");
         else
@@ -576,6 +597,13 @@ static void html_trigger_table(sw_buf *b, const rp_report *r)
         buf_printf(b, " %s", thr);
         if (t->window_s > 0)
             buf_printf(b, " over %" PRId64 " s", t->window_s);
+        if (t->has_compare) {
+            char cmp[2 * RP_NAME_MAX + 256];
+            rp_fmt_compare(t, cmp, sizeof(cmp));
+            buf_puts(b, ": <span class='cmp'>");
+            rp_html_esc(b, cmp);
+            buf_puts(b, "</span>");
+        }
         buf_printf(b, "</td><td class='l'>%s</td><td>%s</td></tr>", res, dur);
         rows++;
     }
@@ -713,14 +741,51 @@ static void html_hour_table(sw_buf *b, const rp_report *r)
         int any = 0;
         while (ti < r->n_tr && rp_hour_index(r, r->tr[ti].at_ms) == h) {
             const rp_trigger *t = &r->tr[ti];
-            char at[16];
+            char at[16], name[2 * RP_NAME_MAX + 4];
             rp_fmt_utc(t->at_ms, TF_HMS, at, sizeof(at));
+            rp_trigger_name(t, name, sizeof(name));
             buf_puts(b, any++ ? "; " : "");
-            rp_html_esc(b, t->rule);
+            rp_html_esc(b, name);
             buf_printf(b, " %s at %s", t->firing ? "FIRING" : "resolved", at);
             ti++;
         }
         buf_puts(b, "</td></tr>\n");
+    }
+    buf_puts(b, "</table></section>\n");
+}
+
+/* With cohorts (section 12): each hour's numbers per cohort, tiled from
+ * the statuses' `cohorts` as the whole topic's from its windows, judged
+ * against the same targets. */
+static void html_cohort_hour_table(sw_buf *b, const rp_report *r)
+{
+    if (r->n_cohorts == 0)
+        return;
+    buf_printf(b, "<section><h2>Hourly updates by cohort</h2><p class='cap'>Each cohort's "
+               "metrics per clock hour (UTC), summed over its non-overlapping status windows "
+               "(%u s) inside the hour, against the same targets.</p><table><tr><th>Hour</th>"
+               "<th class='l'>Time (UTC)</th><th class='l'>Cohort</th><th>Success</th>"
+               "<th>Mean response</th><th>Errors</th><th>Outcomes</th><th>Coverage</th></tr>",
+               (unsigned)(r->cfg.status_window_s > 0 ? r->cfg.status_window_s : 300));
+    for (size_t h = 0; h < r->n_hours; h++) {
+        char range[64];
+        rp_fmt_hour_range(r, h, range, sizeof(range));
+        for (int k = 0; k < r->n_cohorts; k++) {
+            const rp_hour *C = rp_coh_hour(r, h, k);
+            char sr[32], er[32], lat[32] = "n/a";
+            if (C->n_tiles == 0)
+                continue;
+            rp_pct(C->success_rate, sr, sizeof(sr));
+            rp_pct(C->error_rate, er, sizeof(er));
+            if (!isnan(C->lat_mean))
+                snprintf(lat, sizeof(lat), "%.2fs", C->lat_mean / 1000);
+            buf_printf(b, "<tr><td>%zu</td><td class='l'>%s</td><td class='l'>", h + 1, range);
+            rp_html_esc(b, r->cohorts[k]);
+            buf_printf(b, "</td><td class='%s'>%s</td><td class='%s'>%s</td><td class='%s'>%s"
+                       "</td><td>%" PRIu64 "</td><td>%" PRId64 " min</td></tr>\n",
+                       C->pass_success == 0 ? "fail" : "", sr, C->pass_latency == 0 ? "fail" : "",
+                       lat, C->pass_error == 0 ? "fail" : "", er, C->outcomes, C->covered_s / 60);
+        }
     }
     buf_puts(b, "</table></section>\n");
 }
@@ -808,6 +873,42 @@ static void chart_requests(ch_ctx *c)
     ch_draw(c, "Requests per minute", "", 2, nh, 1, NAN, G_REQUESTS);
 }
 
+/* With cohorts (section 12), a rate's series of each cohort beside the
+ * whole topic's (series 0): series 1.. of the chart, values in the store's
+ * rows 4.., from each status's `cohorts` (its status window); a status
+ * without the cohort, or without outcomes in it, breaks the line. The
+ * legend and the caption say so. Returns the number of series. */
+static int cohort_rate_series(ch_ctx *c, int errors)
+{
+    const rp_report *r = c->r;
+    if (r->n_cohorts == 0)
+        return 1;
+    for (int k = 0; k < r->n_cohorts; k++) {
+        double *y = ch_y(c, 4 + k);
+        for (size_t i = 0; i < r->n_st; i++) {
+            const rp_status *st = &r->st[i];
+            y[i] = NAN;
+            for (uint8_t j = 0; j < st->n_coh; j++) {
+                const rp_tile *t = &r->ct[st->coh_off + j].t;
+                if (r->ct[st->coh_off + j].cohort == k && t->outcomes)
+                    y[i] = 100.0 * (errors ? t->errors : t->successes) / t->outcomes;
+            }
+        }
+        ch_series *s = &c->s[1 + k];
+        snprintf(s->name, sizeof(s->name), "cohort %s", r->cohorts[k]);
+        s->color = cohort_palette[k];
+        s->y = y;
+        s->under = 0;
+    }
+    size_t n = strlen(c->s[0].name);
+    snprintf(c->s[0].name + n, sizeof(c->s[0].name) - n, ", whole topic");
+    n = strlen(c->cap);
+    snprintf(c->cap + n, sizeof(c->cap) - n, " Beside the whole topic, each cohort's, over the "
+             "status window (%u s) of its own events.",
+             (unsigned)(r->cfg.status_window_s > 0 ? r->cfg.status_window_s : 300));
+    return 1 + r->n_cohorts;
+}
+
 /* Success rate and error rate, in %, each with its target. */
 static void chart_rates(ch_ctx *c)
 {
@@ -822,16 +923,18 @@ static void chart_rates(ch_ctx *c)
     snprintf(c->cap, sizeof(c->cap), "Successes / outcomes over the %u s window, in %%. Dashed "
              "green: target; dashed red: rollback rule threshold.", c->cw);
     ch_set_series(c, 0, "success rate", 0, 0);
+    int ns = cohort_rate_series(c, 0);
     ch_set_target(c, "> ", cfg->status_success_rate_min * 100, "%");
     int nh = rule_lines(r, G_SUCCESS, 100, 0, "%", c->hl, 1);
-    ch_draw(c, "Success rate", "%", 1, nh, 0, 100, G_SUCCESS);
+    ch_draw(c, "Success rate", "%", ns, nh, 0, 100, G_SUCCESS);
 
     snprintf(c->cap, sizeof(c->cap), "Errors (outcomes with HTTP status >= 500) / outcomes over "
              "the %u s window, in %%.", c->cw);
     ch_set_series(c, 0, "error rate", 1, 1);
+    ns = cohort_rate_series(c, 1);
     ch_set_target(c, "< ", cfg->status_error_rate_max * 100, "%");
     nh = rule_lines(r, G_ERROR, 100, 0, "%", c->hl, 1);
-    ch_draw(c, "Error rate", "%", 1, nh, 1, 100, G_ERROR);
+    ch_draw(c, "Error rate", "%", ns, nh, 1, 100, G_ERROR);
 }
 
 static void chart_latency(ch_ctx *c)
@@ -913,6 +1016,7 @@ int rp_render_html(sw_buf *b, const rp_report *r)
         chart_time_constraint(&c);
         chart_labels(&c);
         html_hour_table(b, r);
+        html_cohort_hour_table(b, r);
         rp_render_soak_rows_html(b, r);
         rp_render_soak_verdicts_html(b, r);
         buf_puts(b, "</body></html>\n");

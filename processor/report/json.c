@@ -38,12 +38,52 @@ static void json_time(sw_buf *b, int64_t ms)
     buf_json_str(b, s);
 }
 
+static void json_samples(sw_buf *b, int64_t n)
+{
+    if (n >= 0)
+        buf_printf(b, "%" PRId64, n);
+    else
+        buf_puts(b, "null");
+}
+
+static void json_side(sw_buf *b, const char *cohort, double v, int64_t samples)
+{
+    buf_puts(b, "{\"cohort\":");
+    if (cohort[0])
+        buf_json_str(b, cohort);
+    else
+        buf_puts(b, "null");
+    buf_puts(b, ",\"value\":");
+    json_num(b, v);
+    buf_puts(b, ",\"samples\":");
+    json_samples(b, samples);
+    buf_puts(b, "}");
+}
+
+/* A comparison trigger's `compare`, as the trigger carried it. */
+static void json_compare(sw_buf *b, const rp_trigger *t)
+{
+    buf_puts(b, ",\"compare\":{\"treatment\":");
+    json_side(b, t->cohort, t->cmp_t_value, t->cmp_t_samples);
+    buf_puts(b, ",\"control\":");
+    json_side(b, t->cmp_control, t->cmp_c_value, t->cmp_c_samples);
+    buf_puts(b, ",\"statistic\":");
+    json_num(b, t->cmp_stat);
+    buf_puts(b, ",\"p_value\":");
+    json_num(b, t->cmp_p);
+    buf_puts(b, "}");
+}
+
 static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
 {
     buf_puts(b, "{\"id\":");
     buf_json_str(b, t->id);
     buf_puts(b, ",\"rule\":");
     buf_json_str(b, t->rule);
+    if (t->cohort[0]) {
+        buf_puts(b, ",\"cohort\":");
+        buf_json_str(b, t->cohort);
+    }
     buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 ",\"at\":",
                t->firing ? "firing" : "resolved", t->at_ms);
     json_time(b, t->at_ms);
@@ -57,10 +97,33 @@ static void json_trigger(sw_buf *b, const rp_report *r, const rp_trigger *t)
     buf_puts(b, ",\"value\":");
     json_num(b, t->value);
     buf_puts(b, ",\"samples\":");
-    if (t->samples >= 0)
-        buf_printf(b, "%" PRId64, t->samples);
-    else
-        buf_puts(b, "null");
+    json_samples(b, t->samples);
+    if (t->has_compare)
+        json_compare(b, t);
+    buf_puts(b, "}");
+}
+
+/* With cohorts: each cohort's hour, tiled from its status windows. */
+static void json_cohort_hours(sw_buf *b, const rp_report *r, size_t h)
+{
+    if (r->n_cohorts == 0)
+        return;
+    buf_puts(b, ",\"cohorts\":{");
+    for (int c = 0; c < r->n_cohorts; c++) {
+        const rp_hour *C = rp_coh_hour(r, h, c);
+        buf_puts(b, c ? "," : "");
+        buf_json_str(b, r->cohorts[c]);
+        buf_printf(b, ":{\"covered_s\":%" PRId64 ",\"windows\":%d,\"requests\":%" PRIu64
+                   ",\"outcomes\":%" PRIu64 ",\"successes\":%" PRIu64 ",\"errors\":%" PRIu64
+                   ",\"success_rate\":",
+                   C->covered_s, C->n_tiles, C->requests, C->outcomes, C->successes, C->errors);
+        json_num(b, C->success_rate);
+        buf_puts(b, ",\"latency_mean_ms\":");
+        json_num(b, C->lat_mean);
+        buf_puts(b, ",\"error_rate\":");
+        json_num(b, C->error_rate);
+        buf_puts(b, "}");
+    }
     buf_puts(b, "}");
 }
 
@@ -163,7 +226,9 @@ int rp_render_json(sw_buf *b, const rp_report *r)
             first = 0;
             ti++;
         }
-        buf_puts(b, "]}");
+        buf_puts(b, "]");
+        json_cohort_hours(b, r, h);
+        buf_puts(b, "}");
     }
     buf_puts(b, "],\n\"triggers\":[");
     for (size_t i = 0; i < r->n_tr; i++) {

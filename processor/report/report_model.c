@@ -28,7 +28,9 @@ void rp_report_free(rp_report *r)
     free(r->sk);
     free(r->vd);
     free(r->vc);
+    free(r->ct);
     free(r->hours);
+    free(r->coh_hours);
     memset(r, 0, sizeof(*r));
 }
 
@@ -226,6 +228,58 @@ static int looks_like_telemetry(const char *line, size_t n)
     return 0;
 }
 
+static int cohort_index(rp_report *r, const char *name)
+{
+    for (int i = 0; i < r->n_cohorts; i++)
+        if (strcmp(r->cohorts[i], name) == 0)
+            return i;
+    if (r->n_cohorts == RP_MAX_COHORTS || strlen(name) > RP_NAME_MAX || name[0] == '\0')
+        return -1;
+    snprintf(r->cohorts[r->n_cohorts], RP_NAME_MAX + 1, "%s", name);
+    return r->n_cohorts++;
+}
+
+/* The status's `cohorts` (section 12), each cohort's metrics over the
+ * status window, into r->ct. Absent: none. Returns 0, -1, -ENOMEM; on
+ * failure r->ct is as before. */
+static int parse_cohorts(rp_report *r, rp_status *s, const json_t *obj)
+{
+    s->coh_off = (uint32_t)r->n_ct;
+    s->n_coh = 0;
+    if (obj == NULL)
+        return 0;
+    if (!json_is_object(obj))
+        return -1;
+    uint32_t w = r->cfg.status_window_s > 0 ? (uint32_t)r->cfg.status_window_s : 300;
+    const char *key;
+    json_t *m;
+    json_object_foreach((json_t *)obj, key, m) {
+        rp_tile t;
+        if (parse_tile(m, w, &t)) {
+            r->n_ct = s->coh_off;
+            s->n_coh = 0;
+            return -1;
+        }
+        int c = cohort_index(r, key);
+        if (c < 0 || s->n_coh == UINT8_MAX)
+            continue; /* past the cohorts kept: not charted */
+        if (r->n_ct == r->cap_ct) {
+            size_t nc = r->cap_ct ? r->cap_ct * 2 : 1024;
+            rp_ctile *n = realloc(r->ct, nc * sizeof(*n));
+            if (n == NULL) {
+                r->n_ct = s->coh_off;
+                return -ENOMEM;
+            }
+            r->ct = n;
+            r->cap_ct = nc;
+        }
+        r->ct[r->n_ct].cohort = (uint8_t)c;
+        r->ct[r->n_ct++].t = t;
+        s->n_coh++;
+    }
+    return 0;
+}
+
 /* Parse a status event into r->st. Returns 0, -1 when unreadable, -ENOMEM. */
 static int parse_status(rp_report *r, const json_t *o, uint32_t seq)
 {
@@ -295,6 +349,8 @@ static int parse_status(rp_report *r, const json_t *o, uint32_t seq)
     int rc = add_labels(r, s, json_object_get(chart_obj, "strategies"), K_STRATEGY);
     if (rc == 0)
         rc = add_labels(r, s, json_object_get(chart_obj, "fallback_reasons"), K_REASON);
+    if (rc == 0)
+        rc = parse_cohorts(r, s, json_object_get(o, "cohorts"));
     if (rc) {
         r->n_labels = labels_before; /* drop a half-read status's labels */
         return rc;
@@ -309,6 +365,44 @@ static int copy_str(char *dst, size_t cap, const json_t *v)
         return -1;
     memcpy(dst, json_string_value(v), json_string_length(v) + 1);
     return 0;
+}
+
+/* A side of a comparison trigger's `compare`: {cohort, value, samples}. */
+static void parse_compare_side(const json_t *o, double *value, int64_t *samples, char *cohort,
+                               size_t cap)
+{
+    const json_t *n = json_object_get(o, "samples");
+    *value = NAN;
+    *samples = json_is_integer(n) && json_integer_value(n) >= 0 ? json_integer_value(n) : -1;
+    if (get_metric(o, "value", value))
+        *value = NAN;
+    if (cohort && copy_str(cohort, cap, json_object_get(o, "cohort")))
+        cohort[0] = '\0';
+}
+
+/* A comparison rule's `compare` (section 12), read as far as it goes: a
+ * field of another type is null. */
+static void parse_compare(rp_trigger *t, const json_t *c)
+{
+    if (!json_is_object(c))
+        return;
+    t->has_compare = 1;
+    parse_compare_side(json_object_get(c, "treatment"), &t->cmp_t_value, &t->cmp_t_samples, NULL,
+                       0);
+    parse_compare_side(json_object_get(c, "control"), &t->cmp_c_value, &t->cmp_c_samples,
+                       t->cmp_control, sizeof(t->cmp_control));
+    if (get_metric(c, "statistic", &t->cmp_stat))
+        t->cmp_stat = NAN;
+    if (get_metric(c, "p_value", &t->cmp_p))
+        t->cmp_p = NAN;
+}
+
+void rp_trigger_name(const rp_trigger *t, char *out, size_t cap)
+{
+    if (t->cohort[0])
+        snprintf(out, cap, "%s [%s]", t->rule, t->cohort);
+    else
+        snprintf(out, cap, "%s", t->rule);
 }
 
 /* Parse a rollback_trigger event into r->tr. Returns 0, -1, -ENOMEM. */
@@ -338,8 +432,16 @@ static int parse_trigger(rp_report *r, const json_t *o, uint32_t seq)
     t.window_s = json_is_integer(w) ? json_integer_value(w) : 0;
     t.samples = json_is_integer(samples) ? json_integer_value(samples) : -1;
     t.pair = -1;
-    if (copy_str(t.id, sizeof(t.id), json_object_get(o, "id")))
-        snprintf(t.id, sizeof(t.id), "%s:%" PRId64, t.rule, t.at_ms);
+    const json_t *coh = json_object_get(o, "cohort");
+    if (coh != NULL && !json_is_null(coh) && copy_str(t.cohort, sizeof(t.cohort), coh))
+        return -1;
+    parse_compare(&t, json_object_get(o, "compare"));
+    if (copy_str(t.id, sizeof(t.id), json_object_get(o, "id"))) {
+        if (t.cohort[0])
+            snprintf(t.id, sizeof(t.id), "%s:%s:%" PRId64, t.rule, t.cohort, t.at_ms);
+        else
+            snprintf(t.id, sizeof(t.id), "%s:%" PRId64, t.rule, t.at_ms);
+    }
     if (r->n_tr == r->cap_tr) {
         size_t nc = r->cap_tr ? r->cap_tr * 2 : 64;
         rp_trigger *nt = realloc(r->tr, nc * sizeof(*nt));
@@ -546,19 +648,28 @@ static int cmp_check(const void *a, const void *b)
     return x->seq < y->seq ? -1 : x->seq > y->seq;
 }
 
-/* Orders pointers to triggers by rule, then time. */
+/* A trigger's lane: its rule and cohort (section 12: a cohort's states
+ * are its own). 0 when x and y are of one lane. */
+static int cmp_lane(const rp_trigger *x, const rp_trigger *y)
+{
+    int c = strcmp(x->rule, y->rule);
+    return c ? c : strcmp(x->cohort, y->cohort);
+}
+
+/* Orders pointers to triggers by lane (rule, cohort), then time. */
 static int cmp_by_rule(const void *a, const void *b)
 {
     const rp_trigger *x = *(const rp_trigger *const *)a, *y = *(const rp_trigger *const *)b;
-    int c = strcmp(x->rule, y->rule);
+    int c = cmp_lane(x, y);
     if (c)
         return c;
     return cmp_trigger(x, y);
 }
 
 /* Sort by time; drop repeated statuses (same at_ms) and repeated triggers
- * (same rule, state and at_ms), as at-least-once delivery can repeat them;
- * pair each firing with the resolution of the same rule that follows it. */
+ * (same rule, cohort, state and at_ms), as at-least-once delivery can
+ * repeat them; pair each firing with the resolution of the same rule and
+ * cohort that follows it. */
 int rp_normalise(rp_report *r)
 {
     /* qsort must not see the NULL of an empty array. */
@@ -576,7 +687,7 @@ int rp_normalise(rp_report *r)
     for (size_t i = 0; i < r->n_tr; i++) {
         int dup = 0;
         for (size_t j = k; j-- > 0 && r->tr[j].at_ms == r->tr[i].at_ms;)
-            if (r->tr[j].firing == r->tr[i].firing && strcmp(r->tr[j].rule, r->tr[i].rule) == 0)
+            if (r->tr[j].firing == r->tr[i].firing && cmp_lane(&r->tr[j], &r->tr[i]) == 0)
                 dup = 1;
         if (!dup)
             r->tr[k++] = r->tr[i];
@@ -607,7 +718,7 @@ int rp_normalise(rp_report *r)
         qsort(by_rule, r->n_tr, sizeof(*by_rule), cmp_by_rule);
         for (size_t i = 0; i + 1 < r->n_tr; i++) {
             rp_trigger *a = by_rule[i], *b = by_rule[i + 1];
-            if (a->firing && !b->firing && strcmp(a->rule, b->rule) == 0) {
+            if (a->firing && !b->firing && cmp_lane(a, b) == 0) {
                 a->pair = (int)(b - r->tr);
                 b->pair = (int)(a - r->tr);
             }
@@ -635,6 +746,75 @@ static int judge_min(double v, double min)
 static int judge_max(double v, double max)
 {
     return isnan(v) ? -1 : v < max;
+}
+
+/* An hour's rates, mean and pass/fail from its sums. */
+static void finish_hour(const sw_config *c, rp_hour *H)
+{
+    H->success_rate = H->error_rate = H->lat_mean = NAN;
+    if (H->outcomes) {
+        H->success_rate = (double)H->successes / (double)H->outcomes;
+        H->error_rate = (double)H->errors / (double)H->outcomes;
+        H->lat_mean = H->lat_sum / (double)H->outcomes;
+    }
+    H->pass_success = judge_min(H->success_rate, c->status_success_rate_min);
+    if (H->n_tiles && !H->outcomes)
+        H->pass_success = 0; /* a covered hour without outcomes shows no success */
+    H->pass_latency = judge_max(H->lat_mean, c->status_latency_mean_max_ms);
+    H->pass_error = judge_max(H->error_rate, c->status_error_rate_max);
+}
+
+/* Tile w into H when it starts at or after the part already covered.
+ * Returns 1 when used. */
+static int tile_hour(rp_hour *H, int64_t at_ms, const rp_tile *w)
+{
+    int64_t from = at_ms - (int64_t)w->window_s * 1000;
+    if (from < H->cursor_ms)
+        return 0;
+    H->cursor_ms = at_ms;
+    H->covered_s += w->window_s;
+    H->n_tiles++;
+    H->requests += w->requests;
+    H->outcomes += w->outcomes;
+    H->successes += w->successes;
+    H->errors += w->errors;
+    if (w->outcomes)
+        H->lat_sum += w->lat_mean * w->outcomes;
+    return 1;
+}
+
+/* Each cohort's hours, tiled from its status-window metrics as the whole
+ * topic's are from its windows (one length here). Returns 0, or 2 after a
+ * line on stderr. */
+static int build_cohort_hours(rp_report *r)
+{
+    size_t K = (size_t)r->n_cohorts;
+    if (K == 0)
+        return 0;
+    r->coh_hours = calloc(r->n_hours * K, sizeof(*r->coh_hours));
+    if (r->coh_hours == NULL) {
+        fprintf(stderr, "report: out of memory for %zu hours of %zu cohorts\n", r->n_hours, K);
+        return 2;
+    }
+    for (size_t i = 0; i < r->n_hours * K; i++) {
+        rp_hour *H = &r->coh_hours[i];
+        H->start_ms = r->hours[i / K].start_ms;
+        H->cursor_ms = H->start_ms;
+        H->worst = LV_NONE;
+    }
+    for (size_t i = 0; i < r->n_st; i++) {
+        const rp_status *s = &r->st[i];
+        size_t h = rp_hour_index(r, s->at_ms);
+        for (uint8_t k = 0; k < s->n_coh; k++) {
+            const rp_ctile *ct = &r->ct[s->coh_off + k];
+            rp_hour *H = &r->coh_hours[h * K + ct->cohort];
+            H->n_status++;
+            tile_hour(H, s->at_ms, &ct->t);
+        }
+    }
+    for (size_t i = 0; i < r->n_hours * K; i++)
+        finish_hour(&r->cfg, &r->coh_hours[i]);
+    return 0;
 }
 
 /* Build the hours and their metrics. Each hour sums windows that lie
@@ -679,39 +859,13 @@ int rp_build_hours(rp_report *r)
         H->n_status++;
         if (s->level > H->worst)
             H->worst = s->level;
-        for (int t = s->n_tiles - 1; t >= 0; t--) {
-            const rp_tile *w = &s->tiles[t];
-            int64_t from = s->at_ms - (int64_t)w->window_s * 1000;
-            if (from < H->cursor_ms)
-                continue;
-            H->cursor_ms = s->at_ms;
-            H->covered_s += w->window_s;
-            H->n_tiles++;
-            H->requests += w->requests;
-            H->outcomes += w->outcomes;
-            H->successes += w->successes;
-            H->errors += w->errors;
-            if (w->outcomes)
-                H->lat_sum += w->lat_mean * w->outcomes;
-            break;
-        }
+        for (int t = s->n_tiles - 1; t >= 0; t--)
+            if (tile_hour(H, s->at_ms, &s->tiles[t]))
+                break;
     }
-    const sw_config *c = &r->cfg;
-    for (size_t h = 0; h < r->n_hours; h++) {
-        rp_hour *H = &r->hours[h];
-        H->success_rate = H->error_rate = H->lat_mean = NAN;
-        if (H->outcomes) {
-            H->success_rate = (double)H->successes / (double)H->outcomes;
-            H->error_rate = (double)H->errors / (double)H->outcomes;
-            H->lat_mean = H->lat_sum / (double)H->outcomes;
-        }
-        H->pass_success = judge_min(H->success_rate, c->status_success_rate_min);
-        if (H->n_tiles && !H->outcomes)
-            H->pass_success = 0; /* a covered hour without outcomes shows no success */
-        H->pass_latency = judge_max(H->lat_mean, c->status_latency_mean_max_ms);
-        H->pass_error = judge_max(H->error_rate, c->status_error_rate_max);
-    }
-    return 0;
+    for (size_t h = 0; h < r->n_hours; h++)
+        finish_hour(&r->cfg, &r->hours[h]);
+    return build_cohort_hours(r);
 }
 
 void rp_pct(double v, char *out, size_t cap)
@@ -811,10 +965,11 @@ static void judge_triggers(rp_report *r)
         if (!t->firing)
             continue;
         if (r->firings++ == 0) {
-            char at[32];
+            char at[32], name[2 * RP_NAME_MAX + 4];
             rp_fmt_utc(t->at_ms, TF_DHMS, at, sizeof(at));
+            rp_trigger_name(t, name, sizeof(name));
             d->first_hour = (int)rp_hour_index(r, t->at_ms);
-            snprintf(d->detail, sizeof(d->detail), "%s fired at %s UTC in hour %d", t->rule, at,
+            snprintf(d->detail, sizeof(d->detail), "%s fired at %s UTC in hour %d", name, at,
                      d->first_hour + 1);
         }
     }

@@ -25,6 +25,7 @@
 #define RP_HOUR_S 3600
 #define RP_SOAK_HOURS 24          /* consecutive complete hours criterion (a) needs */
 #define RP_CHART_WINDOW_S 300     /* the window the charts and tiles prefer */
+#define RP_MAX_COHORTS 17         /* cohorts kept (16 values and other); more are not */
 
 enum { LV_GREEN = 0, LV_YELLOW, LV_RED, LV_NONE = -1 };
 enum { K_STRATEGY = 0, K_REASON = 1 };
@@ -47,7 +48,17 @@ typedef struct rp_status {
     uint32_t declined;
     double p95, p99, tcsr; /* of the chart window; NAN = null */
     rp_tile tiles[RP_MAX_WINDOWS];
+    uint8_t n_coh;      /* cohort tiles: rp_report.ct[coh_off .. coh_off + n_coh - 1] */
+    uint32_t coh_off;
 } rp_status;
+
+/* One cohort's metrics over the status window at a status (the status's
+ * `cohorts`, docs/semantics.md section 12); window_s is the config's
+ * status.window_s, which the event does not carry. */
+typedef struct rp_ctile {
+    uint8_t cohort; /* index into rp_report.cohorts */
+    rp_tile t;
+} rp_ctile;
 
 typedef struct rp_label {
     uint8_t kind; /* K_STRATEGY / K_REASON */
@@ -64,10 +75,17 @@ typedef struct rp_trigger {
     double threshold;
     double value; /* NAN = null */
     int pair;     /* firing: its resolution; resolved: its firing; -1 none */
-    char id[RP_NAME_MAX + 32];
+    char id[2 * RP_NAME_MAX + 32];
     char rule[RP_NAME_MAX + 1];
+    char cohort[RP_NAME_MAX + 1]; /* a cohort's trigger (section 12); "" the whole topic */
     char metric[RP_NAME_MAX + 1];
     char op[4];
+    /* A comparison rule's trigger: its `compare` (section 12); value is
+     * then the effect, treatment minus control. NAN / -1: null. */
+    int has_compare;
+    double cmp_t_value, cmp_c_value, cmp_stat, cmp_p;
+    int64_t cmp_t_samples, cmp_c_samples;
+    char cmp_control[RP_NAME_MAX + 1];
 } rp_trigger;
 
 /* A rollback check (docs/semantics.md section 10). */
@@ -136,7 +154,7 @@ typedef struct rp_criterion {
     char title[96];
     int pass;
     int first_hour; /* index into hours, -1 none */
-    char detail[256];
+    char detail[2 * RP_NAME_MAX + 256];
 } rp_criterion;
 
 typedef struct rp_report {
@@ -157,6 +175,10 @@ typedef struct rp_report {
     size_t n_vc, cap_vc;
     char names[2][RP_MAX_NAMES + 1][LABEL_NAME_MAX + 1];
     int n_names[2];
+    rp_ctile *ct;         /* the statuses' cohort tiles */
+    size_t n_ct, cap_ct;
+    char cohorts[RP_MAX_COHORTS][RP_NAME_MAX + 1]; /* in the order the statuses list them */
+    int n_cohorts;        /* 0: no status carries cohorts */
     uint64_t lines, skipped;
     uint64_t telemetry; /* unreadable lines that look like input telemetry */
     int refresh_s;      /* HTML: reload every this many seconds (a live page); 0 none */
@@ -164,6 +186,7 @@ typedef struct rp_report {
     int64_t first_hour; /* hour number (ms / 1 h) of hours[0] */
     rp_hour *hours;
     size_t n_hours;
+    rp_hour *coh_hours;   /* n_hours x n_cohorts: hour h, cohort c at h * n_cohorts + c */
     rp_criterion crit[4];
     int go;
     int longest_run;    /* consecutive complete hours above the success target */
@@ -184,6 +207,13 @@ void rp_pct(double v, char *out, size_t cap);
 const char *rp_level_name(int lv);
 void rp_fmt_iso(int64_t ms, char *out, size_t cap);
 int rp_read_input(rp_report *r, const char *path);
+/* "RULE" for the whole topic's trigger, "RULE [COHORT]" for a cohort's. */
+void rp_trigger_name(const rp_trigger *t, char *out, size_t cap);
+/* Hour h of cohort c (rp_build_hours tiles them as the whole topic's). */
+static inline const rp_hour *rp_coh_hour(const rp_report *r, size_t h, int c)
+{
+    return &r->coh_hours[h * (size_t)r->n_cohorts + (size_t)c];
+}
 /* One output event (a line without its newline) into the model, as
  * rp_read_input takes each line: for a running process's live page.
  * Returns 0, -E2BIG past RP_MAX_LINES, or -ENOMEM. */
@@ -217,6 +247,7 @@ int rp_render_soak_rows_html(sw_buf *b, const rp_report *r);
 /* ---- text (text.c) ---- */
 void rp_fmt_num(double v, char *out, size_t cap);
 const char *rp_pass_word(int p);
+void rp_fmt_compare(const rp_trigger *t, char *out, size_t cap);
 int rp_render_verdict_text(sw_buf *b, const rp_report *r);
 int rp_render_text(sw_buf *b, const rp_report *r);
 

@@ -34,15 +34,50 @@ void rp_fmt_num(double v, char *out, size_t cap)
         snprintf(out, cap, "%g", v);
 }
 
+static void fmt_value(double v, char *out, size_t cap)
+{
+    if (isnan(v))
+        snprintf(out, cap, "null");
+    else
+        snprintf(out, cap, "%.4g", v);
+}
+
+static void fmt_side(const char *cohort, double v, int64_t samples, char *out, size_t cap)
+{
+    char val[40];
+    fmt_value(v, val, sizeof(val));
+    if (samples >= 0)
+        snprintf(out, cap, "%s %s (%" PRId64 " samples)", cohort, val, samples);
+    else
+        snprintf(out, cap, "%s %s", cohort, val);
+}
+
+/* A comparison trigger's two sides and p-value: "v2 0.5214 (117 samples)
+ * vs v1 0.0012 (1061 samples), p = 8.826e-08". */
+void rp_fmt_compare(const rp_trigger *t, char *out, size_t cap)
+{
+    char tr[RP_NAME_MAX + 96], co[RP_NAME_MAX + 96], p[40] = "null";
+    fmt_side(t->cohort[0] ? t->cohort : "treatment", t->cmp_t_value, t->cmp_t_samples, tr,
+             sizeof(tr));
+    fmt_side(t->cmp_control[0] ? t->cmp_control : "control", t->cmp_c_value, t->cmp_c_samples,
+             co, sizeof(co));
+    if (!isnan(t->cmp_p))
+        snprintf(p, sizeof(p), "%.4g", t->cmp_p);
+    snprintf(out, cap, "%s vs %s, p = %s", tr, co, p);
+}
+
 /* One trigger as a note: "RULE FIRING at 12:41:07 (error_rate 0.35 > 0.1
- * over 300 s, 40 samples); resolved at 12:52:00". */
+ * over 300 s, 40 samples); resolved at 12:52:00"; a cohort's trigger is
+ * "RULE [COHORT]", a comparison's condition is on the difference, with
+ * both sides and the p-value. */
 static void note_trigger(sw_buf *b, const rp_report *r, size_t i, size_t h)
 {
     const rp_trigger *t = &r->tr[i];
-    char at[16], thr[40], val[40];
+    char at[16], thr[40], val[40], name[2 * RP_NAME_MAX + 4];
     rp_fmt_utc(t->at_ms, TF_HMS, at, sizeof(at));
+    rp_trigger_name(t, name, sizeof(name));
     if (!t->firing) {
-        buf_printf(b, "%s resolved at %s", t->rule, at);
+        buf_printf(b, "%s resolved at %s", name, at);
         if (t->pair >= 0) {
             const rp_trigger *f = &r->tr[t->pair];
             char since[32];
@@ -52,15 +87,18 @@ static void note_trigger(sw_buf *b, const rp_report *r, size_t i, size_t h)
         return;
     }
     rp_fmt_num(t->threshold, thr, sizeof(thr));
-    if (isnan(t->value))
-        snprintf(val, sizeof(val), "null");
-    else
-        snprintf(val, sizeof(val), "%.4g", t->value);
-    buf_printf(b, "%s FIRING at %s (%s %s %s %s", t->rule, at, t->metric, val, t->op, thr);
+    fmt_value(t->value, val, sizeof(val));
+    buf_printf(b, "%s FIRING at %s (%s%s %s %s %s", name, at, t->metric,
+               t->has_compare ? " difference" : "", val, t->op, thr);
     if (t->window_s > 0)
         buf_printf(b, " over %" PRId64 " s", t->window_s);
-    if (t->samples >= 0)
+    if (t->has_compare) {
+        char cmp[2 * RP_NAME_MAX + 256];
+        rp_fmt_compare(t, cmp, sizeof(cmp));
+        buf_printf(b, ": %s", cmp);
+    } else if (t->samples >= 0) {
         buf_printf(b, ", %" PRId64 " samples", t->samples);
+    }
     buf_puts(b, ")");
     if (t->pair < 0) {
         buf_puts(b, "; still firing at the end of the input");
@@ -102,6 +140,24 @@ static void note_check(sw_buf *b, const rp_check *c)
     }
 }
 
+/* With cohorts (section 12): one line per cohort seen in the hour, its
+ * numbers tiled from its status windows as the whole topic's are. */
+static void cohort_lines(sw_buf *b, const rp_report *r, size_t h)
+{
+    for (int c = 0; c < r->n_cohorts; c++) {
+        const rp_hour *C = rp_coh_hour(r, h, c);
+        char sr[32], er[32], lat[32] = "n/a";
+        if (C->n_tiles == 0)
+            continue;
+        rp_pct(C->success_rate, sr, sizeof(sr));
+        rp_pct(C->error_rate, er, sizeof(er));
+        if (!isnan(C->lat_mean))
+            snprintf(lat, sizeof(lat), "%.2fs", C->lat_mean / 1000);
+        buf_printf(b, "- Cohort %s: success %s, errors %s, response %s, %" PRIu64 " outcomes\n",
+                   r->cohorts[c], sr, er, lat, C->outcomes);
+    }
+}
+
 static void render_hour_text(sw_buf *b, const rp_report *r, size_t h, size_t *next_tr)
 {
     const rp_hour *H = &r->hours[h];
@@ -136,6 +192,7 @@ static void render_hour_text(sw_buf *b, const rp_report *r, size_t h, size_t *ne
         if (H->covered_s < RP_HOUR_S)
             buf_printf(b, "- Coverage: %" PRId64 " of 60 min (partial hour)\n",
                        H->covered_s / 60);
+        cohort_lines(b, r, h);
     }
     if (H->worst == LV_NONE)
         buf_puts(b, "Status: Unknown (no status events)\n");

@@ -822,3 +822,239 @@ def test_html_verdicts_parse_as_tables_in_chromium(tmp_path):
     assert sec.count("<table>") == 2 and sec.count("<h3>") == 2
     assert sec.count("<tr>") == 2 * (1 + 9)
     assert "<b>" not in sec and "&lt;b&gt;alice&lt;/b&gt; &amp; co" in sec
+
+
+# ---- cohorts (docs/semantics.md section 12) -----------------------------
+
+COHORT_RULE = "cohort_error_rate_high"
+
+
+def cohort_trigger(cohort, state, at_ms, rule=COHORT_RULE, **kw):
+    """A cohort's trigger as soakwatch writes it: `cohort` right after
+    `rule`, the id RULE:COHORT:AT_MS."""
+    t = trigger(rule, state, at_ms, **kw)
+    out = {}
+    for k, v in t.items():
+        out[k] = v
+        if k == "rule":
+            out["cohort"] = cohort
+    out["id"] = f"{rule}:{cohort}:{at_ms}"
+    if state == "firing":
+        out["action"] = "rollback_cohort"
+    return out
+
+
+def v1_minute(m):
+    return (50, 45, 45, 0, 700.0)
+
+
+def v2_minute(m):
+    """v2 fails 3 of its 5 outcomes a minute in minutes 30 to 69."""
+    bad = 30 <= (m - T0) // MIN < 70
+    return (6, 5, 2 if bad else 5, 3 if bad else 0, 900.0)
+
+
+def whole_minute(m):
+    a, b = v1_minute(m), v2_minute(m)
+    return (a[0] + b[0], a[1] + b[1], a[2] + b[2], a[3] + b[3],
+            (a[4] * a[1] + b[4] * b[1]) / (a[1] + b[1]))
+
+
+def cohort_events(hours, triggers=(), names=("v1", "v2"), with_cohorts=True):
+    """Statuses of the whole topic (v1 + v2) every minute, each with its
+    cohorts' 300 s windows (the status window) when with_cohorts."""
+    fns = dict(zip(names, (v1_minute, v2_minute)))
+    evs = events(hours, whole_minute, triggers=triggers)
+    if with_cohorts:
+        for e in evs:
+            if e["type"] == "status":
+                e["cohorts"] = {n: window(fn, e["at_ms"], 300) for n, fn in fns.items()}
+    return evs
+
+
+def overlapping_cohort_triggers():
+    """Two cohorts of one rule firing at overlapping times (v1 10:40 to
+    10:50, v2 10:42 to 11:15), `other` firing at v1's very instant, and v2's
+    firing delivered twice."""
+    return [cohort_trigger("v1", "firing", T0 + 40 * MIN, value=0.21),
+            cohort_trigger("other", "firing", T0 + 40 * MIN, value=0.5, samples=22),
+            cohort_trigger("v2", "firing", T0 + 42 * MIN, value=0.6, samples=25),
+            cohort_trigger("v2", "firing", T0 + 42 * MIN, value=0.6, samples=25),
+            cohort_trigger("v1", "resolved", T0 + 50 * MIN),
+            cohort_trigger("other", "resolved", T0 + 55 * MIN),
+            cohort_trigger("v2", "resolved", T0 + 75 * MIN)]
+
+
+def test_cohort_triggers_pair_within_their_cohort(tmp_path):
+    src = write(tmp_path, cohort_events(2, overlapping_cohort_triggers()))
+    p = run("--input", src)
+    assert p.returncode == 0 and p.stderr == "", p.stderr
+    hour1, hour2 = p.stdout.strip().split("\n\n")
+    notes = hour1.splitlines()[-1]
+    assert notes == (
+        "Notes: cohort_error_rate_high [v1] FIRING at 10:40:00 (error_rate 0.21 > 0.1 over "
+        "300 s, 40 samples); resolved at 10:50:00; "
+        "cohort_error_rate_high [other] FIRING at 10:40:00 (error_rate 0.5 > 0.1 over 300 s, "
+        "22 samples); resolved at 10:55:00; "
+        "cohort_error_rate_high [v2] FIRING at 10:42:00 (error_rate 0.6 > 0.1 over 300 s, "
+        "25 samples); resolved at 2026-11-26 11:15:00 (hour 2)")
+    assert hour2.splitlines()[-1] == ("Notes: cohort_error_rate_high [v2] resolved at 11:15:00 "
+                                      "(firing since 2026-11-26 10:42:00)")
+    # JSON: the repeated firing counts once, each trigger names its cohort
+    doc = json.loads(run("--input", src, "--format", "json").stdout)
+    got = [(t["cohort"], t["state"], t["at_ms"], t["id"]) for t in doc["triggers"]]
+    assert got == [(c, s, at, f"{COHORT_RULE}:{c}:{at}") for c, s, at in (
+        ("v1", "firing", T0 + 40 * MIN), ("other", "firing", T0 + 40 * MIN),
+        ("v2", "firing", T0 + 42 * MIN), ("v1", "resolved", T0 + 50 * MIN),
+        ("other", "resolved", T0 + 55 * MIN), ("v2", "resolved", T0 + 75 * MIN))]
+    assert list(doc["triggers"][0])[:4] == ["id", "rule", "cohort", "state"]
+    assert doc["soak"]["firings"] == 3
+    # HTML: each firing's row with its own cohort's resolution
+    html = _html(tmp_path, cohort_events(2, overlapping_cohort_triggers()))
+    table = html[html.index("<h2>Rollback triggers</h2>"):]
+    table = table[:table.index("</table>")]
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(<td.*?)</tr>", table)]
+    assert [(r[0], r[1], r[3], r[4]) for r in rows] == [
+        ("cohort_error_rate_high [v1]", "2026-11-26 10:40:00", "2026-11-26 10:50:00",
+         "10 min 00 s"),
+        ("cohort_error_rate_high [other]", "2026-11-26 10:40:00", "2026-11-26 10:55:00",
+         "15 min 00 s"),
+        ("cohort_error_rate_high [v2]", "2026-11-26 10:42:00", "2026-11-26 11:15:00",
+         "33 min 00 s")]
+
+
+def test_compare_trigger_shows_treatment_against_control(tmp_path):
+    fire = cohort_trigger("v2", "firing", T0 + 40 * MIN, rule="canary_errors", threshold=0.02,
+                          value=0.59, samples=25)
+    fire["compare"] = {"treatment": {"cohort": "v2", "value": 0.6, "samples": 25},
+                       "control": {"cohort": "v1", "value": 0.01, "samples": 225},
+                       "statistic": 12.5, "p_value": 3.7e-36, "alpha_per_look": 2.9e-07}
+    res = cohort_trigger("v2", "resolved", T0 + 75 * MIN, rule="canary_errors", threshold=0.02)
+    res["compare"] = dict(fire["compare"], p_value=0.3)
+    src = write(tmp_path, cohort_events(2, [fire, res]))
+    want = ("error_rate difference 0.59 &gt; 0.02 over 300 s: <span class='cmp'>v2 0.6 "
+            "(25 samples) vs v1 0.01 (225 samples), p = 3.7e-36</span>")
+    html = _html(tmp_path, cohort_events(2, [fire, res]))
+    assert want in html
+    text = run("--input", src).stdout
+    assert ("canary_errors [v2] FIRING at 10:40:00 (error_rate difference 0.59 > 0.02 over "
+            "300 s: v2 0.6 (25 samples) vs v1 0.01 (225 samples), p = 3.7e-36); resolved at "
+            "2026-11-26 11:15:00 (hour 2)") in text
+    t = json.loads(run("--input", src, "--format", "json").stdout)["triggers"][0]
+    assert t["compare"] == {"treatment": {"cohort": "v2", "value": 0.6, "samples": 25},
+                            "control": {"cohort": "v1", "value": 0.01, "samples": 225},
+                            "statistic": 12.5, "p_value": 3.7e-36}
+    # a threshold on the difference is no level: not drawn on the error chart
+    assert "rule canary_errors" not in _section(html, "Error rate")
+
+
+def _path_ys(sec):
+    """{stroke colour: [y, ...]} of the chart's series paths."""
+    out = {}
+    for colour, d in re.findall(r"<path fill='none' stroke='(#[0-9a-f]+)'[^>]* d='([^']*)'", sec):
+        out[colour] = [float(y) for y in re.findall(r"[ML][0-9.]+ ([0-9.]+)", d)]
+    return out
+
+
+def test_html_draws_each_cohort_beside_the_whole(tmp_path):
+    html = _html(tmp_path, cohort_events(2))
+    for title, whole in (("Error rate", "error rate"), ("Success rate", "success rate")):
+        sec = _section(html, title)
+        legend = re.findall(r"<text [^>]*class='legend'>([^<]*)</text>", sec)
+        assert legend == [whole + ", whole topic", "cohort v1", "cohort v2"], legend
+        ys = _path_ys(sec)
+        assert len(ys) == 3, ys.keys()  # three series, three colours
+        assert "each cohort" in sec
+    errs = _path_ys(_section(html, "Error rate"))
+    whole, v1, v2 = list(errs.values())
+    # v2 at 60% errors stands far above the whole (about 5%) and v1 (0%)
+    assert min(v2) < min(whole) - 50 and min(v1) == max(v1) >= max(whole) - 0.05
+    # the hourly table by cohort: 12 windows of 300 s tile each hour; v2
+    # had 300 outcomes in hour 1, 90 of them errors (minutes 30 to 59)
+    sec = _section(html, "Hourly updates by cohort")
+    rows = [re.findall(r"<td[^>]*>(.*?)</td>", r) for r in re.findall(r"<tr>(<td.*?)</tr>", sec)]
+    assert [r[2:] for r in rows[:2]] == [["v1", "100.0%", "0.70s", "0.0%", "2700", "60 min"],
+                                         ["v2", "70.0%", "0.90s", "30.0%", "300", "60 min"]]
+    text = run("--input", write(tmp_path, cohort_events(2))).stdout
+    assert "- Cohort v2: success 70.0%, errors 30.0%, response 0.90s, 300 outcomes\n" in text
+
+
+def test_cohorts_leave_the_whole_topics_numbers_alone(tmp_path):
+    trig = overlapping_cohort_triggers()
+    plain = write(tmp_path, cohort_events(2, trig, with_cohorts=False), name="plain.jsonl")
+    both = write(tmp_path, cohort_events(2, trig), name="both.jsonl")
+    a, b = run("--input", plain).stdout, run("--input", both).stdout
+    assert "- Cohort" not in a
+    assert a == "".join(l for l in b.splitlines(True) if not l.startswith("- Cohort "))
+    ja = json.loads(run("--input", plain, "--format", "json").stdout)
+    jb = json.loads(run("--input", both, "--format", "json").stdout)
+    assert all("cohorts" not in h for h in ja["hours"])
+    for h in jb["hours"]:
+        assert h.pop("cohorts")["v2"]["outcomes"] == 300
+    assert ja == jb
+    html = _html(tmp_path, cohort_events(2, trig, with_cohorts=False))
+    assert "cohort v1" not in html and "Hourly updates by cohort" not in html
+
+
+ODD_COHORT = "<i>v\"3'&amp"
+
+
+def test_html_escapes_cohort_names(tmp_path):
+    evs = cohort_events(2, [cohort_trigger(ODD_COHORT, "firing", T0 + 40 * MIN),
+                            cohort_trigger(ODD_COHORT, "resolved", T0 + 50 * MIN)],
+                        names=("v1", ODD_COHORT))
+    html = _html(tmp_path, evs)
+    esc = html_escape(ODD_COHORT)
+    assert "<i>" not in html
+    assert f"cohort {esc}" in _section(html, "Error rate")  # legend
+    assert f"cohort_error_rate_high [{esc}]" in html        # tables, markers
+    assert f"<td class='l'>{esc}</td>" in _section(html, "Hourly updates by cohort")
+    src = write(tmp_path, evs)
+    doc = json.loads(run("--input", src, "--format", "json").stdout)
+    assert doc["triggers"][0]["cohort"] == ODD_COHORT
+    assert list(doc["hours"][0]["cohorts"]) == ["v1", ODD_COHORT]
+    assert f"cohort_error_rate_high [{ODD_COHORT}] FIRING" in run("--input", src).stdout
+
+
+def test_html_cohorts_render_in_chromium(tmp_path):
+    """Chromium's DOM has each cohort's legend as text (the odd name too),
+    and its screenshot shows the cohorts' colours."""
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed: cannot render the HTML report")
+    evs = cohort_events(2, [cohort_trigger(ODD_COHORT, "firing", T0 + 40 * MIN)],
+                        names=("v1", ODD_COHORT))
+    out = tmp_path / "cohorts.html"
+    png = tmp_path / "cohorts.png"
+    p = run("--input", write(tmp_path, evs), "--format", "html", "--output", out)
+    assert p.returncode == 0, p.stderr
+    base = [chromium, "--headless", "--no-sandbox", "--disable-gpu", "--disable-quic",
+            "--no-first-run", "--disable-background-networking", "--disable-component-update",
+            "--disable-sync"]
+    with tempfile.TemporaryDirectory() as profile:
+        d = subprocess.run(base + [f"--user-data-dir={profile}", "--dump-dom",
+                                   "file://" + str(out)], capture_output=True, text=True,
+                           timeout=120)
+    assert "<h2>Error rate</h2>" in d.stdout, d.stderr[-2000:]
+    sec = _section(d.stdout, "Error rate")
+    legend = re.findall(r"<text [^>]*class=\"legend\">([^<]*)</text>", sec)
+    assert legend == ["error rate, whole topic", "cohort v1",
+                      "cohort &lt;i&gt;v\"3'&amp;amp"], legend
+    assert "<i>" not in d.stdout and len(re.findall(r"<path ", sec)) == 3
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run(base + [f"--user-data-dir={profile}", "--window-size=1400,1800",
+                               f"--screenshot={png}", "file://" + str(out)],
+                       capture_output=True, timeout=120)
+    assert png.exists(), "chromium wrote no screenshot"
+    w, h, bpp, rows = png_pixels(str(png))
+    colours = set()
+    for row in rows:
+        for x in range(0, w * bpp, bpp):
+            colours.add((row[x] >> 3, row[x + 1] >> 3, row[x + 2] >> 3))
+
+    def near(rgb):
+        return any(abs(c[0] * 8 + 4 - rgb[0]) <= 12 and abs(c[1] * 8 + 4 - rgb[1]) <= 12
+                   and abs(c[2] * 8 + 4 - rgb[2]) <= 12 for c in colours)
+    for name, rgb in (("v1 purple", (0x94, 0x67, 0xbd)), ("odd cohort brown", (0x8c, 0x56, 0x4b)),
+                      ("whole orange", (0xff, 0x7f, 0x0e))):
+        assert near(rgb), f"no {name} in the screenshot"
