@@ -3,7 +3,8 @@
 sections 1-7, the rule options of section 8 that change no window
 (hysteresis, latching with acknowledgements, missing data), the mapped
 input of section 9, the rollback check of section 10, the soak cadence of
-section 11 and the cohorts of section 12) for file replay, written to
+section 11 and the cohorts of section 12, comparison rules included) for
+file replay, written to
 be checked by eye rather than to be fast: every window is recomputed at
 every instant by summing the per-second buckets it covers, and percentiles
 are exact nearest-rank values.
@@ -67,7 +68,9 @@ RULE_KEYS = {"name", "metric", "op", "threshold", "window_s", "min_samples",
              # section 8: the options that change no window
              "resolve_threshold", "keep_firing_for_s", "latch", "hold_when_no_data",
              # section 12: where the rule is judged, and what its firing asks for
-             "cohorts", "action"}
+             "cohorts", "action",
+             # section 12, "Comparison rules": the treatment against the control
+             "compare"}
 TOP_KEYS = {"allowed_lateness_s", "max_gap_s", "max_message_bytes", "status", "events",
             "strategies", "fallback_reasons", "feature", "rules", "input", "rollback", "soak",
             "cohorts"}
@@ -184,10 +187,14 @@ def rule_scope(rule, i, cohorts):
     "whole" (the default: the whole topic only), else the cohorts it is
     judged in, in cohort order ("each": all K + 1; a list: those named,
     `other` allowed). `action` is "disable_flag" (default) or, for a
-    scoped rule only, "rollback_cohort"."""
+    scoped rule only, "rollback_cohort". A comparison rule ("compare")
+    has the scope [treatment]: its one state is the treatment's."""
     where = "rules[%d]" % i
     spec = rule.get("cohorts", "whole")
-    if spec == "whole":
+    if "compare" in rule:
+        compare_config(rule, i, cohorts)
+        rule["scope"] = [rule["compare"]["treatment"]]
+    elif spec == "whole":
         rule["scope"] = None
     elif cohorts is None:
         raise ValueError("reference: %s.cohorts needs a cohorts section" % where)
@@ -204,6 +211,57 @@ def rule_scope(rule, i, cohorts):
             or (action == "rollback_cohort" and rule["scope"] is None):
         raise ValueError("reference: %s.action: %r" % (where, action))
     rule["action"] = action
+
+
+COMPARE_METRICS = ("error_rate", "success_rate", "time_constraint_success_rate",
+                   "latency_mean_ms")
+COMPARE_KEYS = ("treatment", "control", "alpha", "horizon_s")
+COMPARE_DEFAULTS = {"alpha": 0.05, "horizon_s": 172800}
+COMPARE_MAX_HORIZON_S = 31536000
+
+
+def compare_config(rule, i, cohorts):
+    """Section 12, "Comparison rules": `compare` is {treatment, control,
+    alpha, horizon_s}, treatment and control two different cohorts (listed
+    values or `other`), alpha 0 < a < 1 (0.05), horizon_s an integer
+    1..31536000 (172800); no other key. The rule's metric is one of the
+    two-sample metrics, its op not `==`, and `confidence`, `windows_s` and
+    `cohorts` are refused on it. rule["compare"] becomes the spec with
+    its defaults filled in. The ValueError names the key."""
+    where = "rules[%d]" % i
+    spec = rule["compare"]
+    if cohorts is None:
+        raise ValueError("reference: %s.compare needs a cohorts section" % where)
+    if not isinstance(spec, dict):
+        raise ValueError("reference: %s.compare: an object, got %r" % (where, spec))
+    for k in spec:
+        if k not in COMPARE_KEYS:
+            raise ValueError("reference: %s.compare.%s: unknown key" % (where, k))
+    for k in ("treatment", "control"):
+        v = spec.get(k)
+        if not isinstance(v, str) or v not in cohorts["names"]:
+            raise ValueError("reference: %s.compare.%s: a cohort (a listed value or "
+                             "\"other\"), got %r" % (where, k, v))
+    if spec["treatment"] == spec["control"]:
+        raise ValueError("reference: %s.compare.control: the same cohort as the treatment"
+                         % where)
+    alpha = spec.get("alpha", COMPARE_DEFAULTS["alpha"])
+    if not _is_number(alpha) or not 0 < alpha < 1:
+        raise ValueError("reference: %s.compare.alpha: 0 < alpha < 1, got %r" % (where, alpha))
+    horizon = spec.get("horizon_s", COMPARE_DEFAULTS["horizon_s"])
+    if not _int_in(horizon, 1, COMPARE_MAX_HORIZON_S):
+        raise ValueError("reference: %s.compare.horizon_s: an integer 1..%d, got %r"
+                         % (where, COMPARE_MAX_HORIZON_S, horizon))
+    if rule.get("metric") not in COMPARE_METRICS:
+        raise ValueError("reference: %s.metric: a compare rule takes %s" %
+                         (where, ", ".join(COMPARE_METRICS)))
+    if rule.get("op") not in (">", ">=", "<", "<="):
+        raise ValueError("reference: %s.op: a compare rule takes >, >=, < or <=" % where)
+    for k in ("confidence", "windows_s", "cohorts"):
+        if k in rule:
+            raise ValueError("reference: %s.%s: refused on a compare rule" % (where, k))
+    rule["compare"] = {"treatment": spec["treatment"], "control": spec["control"],
+                       "alpha": alpha, "horizon_s": horizon}
 
 
 def cohort_of(doc, cfg):
@@ -1070,6 +1128,30 @@ class Buckets:
             samples = self.count("obs_outcomes", T, W)
         return (None if value is None else float(value)), samples
 
+    def hist(self, T, W):
+        """Section 4's latency histogram of window W at T: {bin: weighted
+        count} over the outcomes with a duration (section 12's rank test)."""
+        lo, hi = self._span(T, W)
+        h = Counter()
+        for d, w in chain.from_iterable(self.durations[lo:hi]):
+            h[hist_bin(duration_us(d))] += w
+        return h
+
+    def compare_side(self, rule, T):
+        """One cohort's side of a comparison rule at T (section 12): the
+        metric's value and samples as section 5 has them (rule_value), and
+        what the test reads: x and n, the metric's numerator and denominator
+        (weighted), for a rate; the histogram for latency_mean_ms."""
+        value, samples = self.rule_value(rule, T)
+        side = {"value": value, "samples": samples}
+        if rule["metric"] == "latency_mean_ms":
+            side["hist"] = self.hist(T, rule["window_s"])
+        else:
+            x, n = RATE_PARTS[rule["metric"]]
+            side["x"] = self.count(x, T, rule["window_s"])
+            side["n"] = self.count(n, T, rule["window_s"])
+        return side
+
     def seconds(self, lo, hi):
         """Indexes of the seconds lo .. hi-1 that the buckets hold."""
         return range(max(lo - self.base, 0), max(min(hi - self.base, len(self.durations)), 0))
@@ -1101,6 +1183,25 @@ class Buckets:
         return None
 
 
+HIST_SUB, HIST_LINEAR, HIST_TOP_EXP = 64, 128, 27
+HIST_TOP_BIN = HIST_LINEAR + (HIST_TOP_EXP - 7) * HIST_SUB  # the open-ended bin
+
+
+def hist_bin(us):
+    """Section 4's bin of a duration held to the microsecond: in units of
+    1/64 ms (floor), one bin per unit below 2 ms (128 units), then each
+    power of two [2^e, 2^(e+1)) split into 64 equal bins, and one
+    open-ended bin from 2^27 units (2,097,152 ms) up. Bins are numbered in
+    increasing order of duration."""
+    u = us * 64 // 1000
+    if u < HIST_LINEAR:
+        return u
+    e = u.bit_length() - 1
+    if e >= HIST_TOP_EXP:
+        return HIST_TOP_BIN
+    return HIST_LINEAR + (e - 7) * HIST_SUB + (u >> (e - 6)) - HIST_SUB
+
+
 def nearest_rank(pairs, n, p):
     """The ceil(p*n)-th smallest duration, each (duration, w) counted w times."""
     rank = math.ceil(p * n)
@@ -1122,6 +1223,11 @@ METRIC_FIELDS = {
     "latency_mean_ms": ("lat_us", "lat_n"),
     "time_constraint_success_rate": ("tc_true", "tc_known"),
 }
+
+
+# Section 12, "Comparison rules": a rate's numerator and denominator
+RATE_PARTS = {"error_rate": ("errors", "outcomes"), "success_rate": ("successes", "outcomes"),
+              "time_constraint_success_rate": ("tc_true", "tc_known")}
 
 
 def scalar_metric(name, c):
@@ -1253,6 +1359,88 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), ac
     return Result(outputs, summary)
 
 
+# ---- section 12: comparison rules -------------------------------------------------------
+
+def rate_z(t, c, d, op):
+    """The two-proportion z test with the pooled proportion, on the sides'
+    x (numerator) and n (denominator), weighted: d / se for > and >=,
+    -d / se for < and <=. None when the test cannot be made: a side with
+    n = 0 (its rate, and d, are null) or se = 0 (pooled p is 0 or 1).
+    In doubles, in this order: p = (x_t + x_c) / (n_t + n_c) (the integer
+    sums divided once), se = sqrt(p * (1 - p) * (1/n_t + 1/n_c))."""
+    nt, nc = t["n"], c["n"]
+    if not nt or not nc or d is None:
+        return None
+    p = (t["x"] + c["x"]) / (nt + nc)
+    se = math.sqrt(p * (1.0 - p) * (1.0 / nt + 1.0 / nc))
+    if se == 0:
+        return None
+    return d / se if op in (">", ">=") else -d / se
+
+
+def rank_z(ht, hc, op):
+    """The Mann-Whitney U test over two histograms ({bin: weighted count};
+    a bin's durations are ties), normal approximation without continuity
+    correction, with the tie correction: (U - mu) / sigma for > and >=,
+    (mu - U) / sigma for < and <=. None when the test cannot be made:
+    N < 2 or sigma^2 <= 0 (a side without durations, or every duration in
+    one bin). In doubles, bins in increasing order, the counts exact
+    integers:
+        U += h_t[b] * (C[b] + h_c[b] / 2.0)     C[b]: control below b
+        S += t * t * t - t                       t = h_t[b] + h_c[b], a double
+        mu = n_t * n_c / 2.0
+        sigma2 = n_t * n_c / 12.0 * ((N + 1) - S / (N * (N - 1)))
+    (the products of counts n_t * n_c and N * (N - 1) are exact
+    integers, each rounded once to a double)."""
+    nt, nc = sum(ht.values()), sum(hc.values())
+    n = nt + nc
+    if n < 2:
+        return None
+    u = 0.0
+    ties = 0.0
+    below = 0  # the control's count in the bins below b
+    for b in sorted(set(ht) | set(hc)):
+        a, c = ht.get(b, 0), hc.get(b, 0)
+        u += float(a) * (float(below) + float(c) / 2.0)
+        t = float(a + c)
+        ties += t * t * t - t
+        below += c
+    mu = float(nt * nc) / 2.0
+    sigma2 = float(nt * nc) / 12.0 * (float(n + 1) - ties / float(n * (n - 1)))
+    if not sigma2 > 0:
+        return None
+    sigma = math.sqrt(sigma2)
+    return (u - mu) / sigma if op in (">", ">=") else (mu - u) / sigma
+
+
+def one_sided_p(z):
+    """p = erfc(z / sqrt 2) / 2: the normal upper tail beyond z."""
+    return math.erfc(z / math.sqrt(2.0)) / 2.0
+
+
+def compare_look(rule, t, c):
+    """A comparison rule at one instant, from its two sides (as
+    Buckets.compare_side gives them): d = treatment's value - control's
+    (None when either is null), the statistic z and its p-value (both None
+    when the test could not be made, whatever min_samples says), and
+    alpha / horizon_s."""
+    d = None if t["value"] is None or c["value"] is None else t["value"] - c["value"]
+    if rule["metric"] == "latency_mean_ms":
+        z = rank_z(t["hist"], c["hist"], rule["op"])
+    else:
+        z = rate_z(t, c, d, rule["op"])
+    cmp = rule["compare"]
+    return {"treatment": t, "control": c, "d": d, "statistic": z,
+            "p_value": None if z is None else one_sided_p(z),
+            "alpha_per_look": cmp["alpha"] / cmp["horizon_s"]}
+
+
+def significant(look):
+    """z > 0 and p <= alpha / L."""
+    z = look["statistic"]
+    return z is not None and z > 0 and look["p_value"] <= look["alpha_per_look"]
+
+
 class RuleState:
     """One rule's state, over the whole topic or (section 12) over one
     cohort: sections 5 and 8, edge-triggered, with hysteresis, latching and
@@ -1288,6 +1476,21 @@ class RuleState:
         if self.firing and "resolve_threshold" in rule:
             threshold = rule["resolve_threshold"]
         return judged and OPS[rule["op"]](value, float(threshold)), judged
+
+    def judge_compare(self, look):
+        """(cond, judged) of a comparison rule (section 12). Judged: both
+        sides have min_samples samples and d is not null (section 8's
+        missing data); the condition: judged, `d op threshold`
+        (resolve_threshold while firing) and the test significant."""
+        rule = self.rule
+        judged = (look["treatment"]["samples"] >= rule["min_samples"]
+                  and look["control"]["samples"] >= rule["min_samples"]
+                  and look["d"] is not None)
+        threshold = rule["threshold"]
+        if self.firing and "resolve_threshold" in rule:
+            threshold = rule["resolve_threshold"]
+        return (judged and OPS[rule["op"]](look["d"], float(threshold))
+                and significant(look)), judged
 
     def step(self, T, cond, judged):
         """Sections 5 and 8: fire when the condition holds; resolve once it
@@ -1354,6 +1557,9 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
     # judges has its own windows over the accepted events of that cohort
     # alone, on the whole topic's seconds (same base, t0 and instants).
     scoped = {c for rule in rules if rule["scope"] for c in rule["scope"]}
+    scoped |= {rule["compare"]["control"] for rule in rules if "compare" in rule}
+    if cfg["cohorts"] is not None:  # every cohort's status metrics (section 12, Output)
+        scoped |= set(cfg["cohorts"]["values"]) | {"other"}
     cohort_buckets = {c: Buckets([(sec, ev) for sec, ev in accepted if ev["cohort"] == c],
                                  base, max_second, cfg)
                       for c in scoped}
@@ -1384,12 +1590,21 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
             if T - W < t0:
                 continue
             wb = b if s.cohort is None else cohort_buckets[s.cohort]
-            value, samples = wb.rule_value(rule, T)
-            cond, judged = s.judge(value, samples)
+            look = None
+            if "compare" in rule:
+                # section 12: the treatment (s.cohort) against the control
+                look = compare_look(rule, wb.compare_side(rule, T),
+                                    cohort_buckets[rule["compare"]["control"]]
+                                    .compare_side(rule, T))
+                value, samples = look["d"], look["treatment"]["samples"]
+                cond, judged = s.judge_compare(look)
+            else:
+                value, samples = wb.rule_value(rule, T)
+                cond, judged = s.judge(value, samples)
             if s.step(T, cond, judged):
                 if s.cohort is None:
                     changed[rule["name"]] = "firing" if s.firing else "resolved"
-                outputs.append(trigger_event(s, T, value, samples, cfg))
+                outputs.append(trigger_event(s, T, value, samples, cfg, look))
                 if not s.firing:
                     s.acked = None  # told, by this resolution
             # 9.7 blindness: reported for the whole topic's rules (section 12
@@ -1410,16 +1625,36 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
             cohorts_firing = None
             if cfg["cohorts"] is not None:
                 cohorts_firing = [s.key() for s in states if s.cohort is not None and s.firing]
-            outputs.append(status_event(b, T, t0, firing, cfg, blind_now, cohorts_firing))
+            event = status_event(b, T, t0, firing, cfg, blind_now, cohorts_firing)
+            if cfg["cohorts"] is not None:
+                event["cohorts"] = cohort_windows(cohort_buckets, T, t0, cfg)
+            outputs.append(event)
     return outputs, blind_instants
 
 
-def trigger_event(s, T, value, samples, cfg):
+def cohort_windows(cohort_buckets, T, t0, cfg):
+    """Section 12, Output: each cohort's section 4 metrics over the status
+    window at T, in cohort order (the listed values, then other), with
+    observed_s while the window is partial."""
+    W = cfg["status"]["window_s"]
+    out = {}
+    for c in list(cfg["cohorts"]["values"]) + ["other"]:
+        m = cohort_buckets[c].metrics(T, W)
+        if T - W < t0:
+            m["observed_s"] = T - t0
+        out[c] = m
+    return out
+
+
+def trigger_event(s, T, value, samples, cfg, look=None):
     """Section 7's rollback trigger of state s at T; section 12 adds
     `cohort` right after `rule` for a cohort, whose id is
     "RULE:COHORT:AT_MS" and whose action when firing is the rule's
     `action`. Section 8's fields follow `action`, each only when the rule
-    uses its option: resolve_threshold, latched, acknowledged."""
+    uses its option: resolve_threshold, latched, acknowledged. A
+    comparison rule (look: its compare_look at T) is the treatment's
+    cohort state, with value d and the treatment's samples, and ends
+    with `compare`."""
     rule = s.rule
     W = rule["window_s"]
     ev = {
@@ -1443,6 +1678,16 @@ def trigger_event(s, T, value, samples, cfg):
         ev["latched"] = s.firing
     if not s.firing and s.acked is not None:
         ev["acknowledged"] = {"id": s.acked[0], "by": s.acked[1]}
+    if look is not None:
+        cmp = rule["compare"]
+        ev["compare"] = {
+            "treatment": {"cohort": cmp["treatment"], "value": look["treatment"]["value"],
+                          "samples": look["treatment"]["samples"]},
+            "control": {"cohort": cmp["control"], "value": look["control"]["value"],
+                        "samples": look["control"]["samples"]},
+            "statistic": look["statistic"], "p_value": look["p_value"],
+            "alpha_per_look": look["alpha_per_look"],
+        }
     return ev
 
 

@@ -266,7 +266,8 @@ def test_rollout_whole_rule_also_fires_when_the_canary_is_big(tmp_path):
 
 
 def test_cohorts_configured_but_no_scoped_rule(tmp_path):
-    # cohorts_firing is on every status (empty) and nothing else changes.
+    # cohorts_firing is on every status (empty), each cohort's status-window
+    # metrics sum to the whole topic's, and nothing else changes.
     docs = rollout(seed=5, minutes=12)
     cfg = cohort_config([WHOLE_ERRORS])
     res = ref(docs, cfg)
@@ -276,6 +277,11 @@ def test_cohorts_configured_but_no_scoped_rule(tmp_path):
         e = dict(e)
         if e["type"] == "status":
             assert e.pop("cohorts_firing") == []
+            per = e.pop("cohorts")
+            assert list(per) == ["v1", "v2", "other"]
+            whole = e["windows"]["300"]
+            for key in ("requests", "outcomes", "successes", "errors"):
+                assert sum(m[key] for m in per.values()) == whole[key], key
         stripped.append(e)
     assert stripped == plain.outputs
     c_agrees(res, docs, tmp_path, cfg)

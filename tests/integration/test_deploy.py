@@ -48,7 +48,7 @@ CONTRACT_METRICS = {
     "soakwatch_rollback_checks_total",
     "soakwatch_input_overflow_total", "soakwatch_soak_hour", "soakwatch_soak_last_update_status",
     "soakwatch_soak_verdict", "soakwatch_soak_verdict_hour",
-    "soakwatch_alertmanager_posts_total",
+    "soakwatch_alertmanager_posts_total", "soakwatch_cohort_events_total",
 }
 METRICS_SOURCE = os.path.join(SRC, "processor", "metrics.c")
 METRIC_TOKEN = re.compile(r"\bsoakwatch_[a-z0-9_]+")
