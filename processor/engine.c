@@ -84,6 +84,7 @@ typedef struct wlayout {
  * states; time (t0, the instants) is the engine's, shared by all. */
 typedef struct wset {
     const wlayout *lay;
+    const sw_rule *rules;     /* the rules judged here: the config's, or a variant's */
     win_ring *fine, *coarse;  /* coarse: per-minute buckets, NULL if unused */
     rule_state rs[SW_MAX_RULES];
     double rule_value[SW_MAX_RULES];
@@ -103,6 +104,14 @@ struct sw_engine {
     wset *coh;                /* section 12: K + 1 cohorts (other last), NULL when off */
     int n_coh;
     uint64_t coh_events[SW_MAX_COHORTS + 1]; /* accepted events by cohort (cohorts on) */
+    /* Variants (a backtest's sweep): more rule sets over the whole topic's
+     * rings, each with its own layout of rule windows and its own states. */
+    const sw_rule *const *vrules; /* each the config's n_rules rules */
+    wlayout *vlay;
+    wset *var;
+    int n_var;
+    sw_transition_fn on_transition;
+    void *on_transition_ud;
     win_counts second;        /* the counts of second T-1 while instant T is evaluated */
     sw_instant_fn on_instant; /* and who follows them (NULL: none) */
     void *on_instant_ud;
@@ -176,6 +185,15 @@ static int layout_rule(wlayout *l, const sw_rule *rule)
     return rc;
 }
 
+static void layout_index_variant(wlayout *l, const sw_rule *rules, int n)
+{
+    for (int r = 0; r < n; r++) {
+        l->rule_windows[r][0] = window_index(l, rules[r].window_s);
+        for (int k = 0; k < rules[r].n_extra_windows; k++)
+            l->rule_windows[r][1 + k] = window_index(l, rules[r].extra_windows_s[k]);
+    }
+}
+
 static void layout_index_rules(wlayout *l, const sw_config *cfg, int scoped)
 {
     for (int r = 0; r < cfg->n_rules; r++) {
@@ -221,6 +239,7 @@ static int wset_init(wset *ws, const wlayout *l, const sw_config *cfg, const cha
     int64_t fine[WIN_MAX_WINDOWS], coarse[WIN_MAX_WINDOWS];
     int nf, nc;
     ws->lay = l;
+    ws->rules = cfg->rules;
     ws->name = name;
     for (int r = 0; r < SW_MAX_RULES; r++) {
         ws->rule_value[r] = NAN;
@@ -259,15 +278,65 @@ static int layouts_make(sw_engine *e, char *errstr, size_t errlen)
                           &cfg->rules[r]);
     if (cfg->cohorts.enabled) /* each cohort's status metrics (section 12) */
         rc |= window_add(&e->clay, cfg->status_window_s);
+    for (int v = 0; v < e->n_var; v++) /* a sweep's windows share the rings */
+        for (int r = 0; r < cfg->n_rules; r++)
+            rc |= layout_rule(&e->lay, &e->vrules[v][r]);
     if (rc) {
         snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
         return -1;
     }
     layout_index_rules(&e->lay, cfg, 0);
     layout_index_rules(&e->clay, cfg, 1);
+    for (int v = 0; v < e->n_var; v++) {
+        e->vlay[v] = e->lay;
+        layout_index_variant(&e->vlay[v], e->vrules[v], cfg->n_rules);
+    }
     e->status_window = window_index(&e->lay, cfg->status_window_s);
     for (int i = 0; i < 3; i++)
         e->status_windows[i] = window_index(&e->lay, cfg->status_windows_s[i]);
+    return 0;
+}
+
+/* A variant judges the config's rules, with other parameters or windows,
+ * over the whole topic. Returns 0, or -1 with errstr. */
+static int variant_check(const sw_config *base, const sw_rule *v, int i, char *errstr,
+                         size_t errlen)
+{
+    const char *why = NULL;
+    if (base->cohorts.enabled)
+        why = "cohorts are not swept";
+    for (int r = 0; why == NULL && r < base->n_rules; r++)
+        if (v[r].cohort_scope != SW_SCOPE_WHOLE || strcmp(v[r].name, base->rules[r].name) != 0)
+            why = "not the config's rules";
+    if (why) {
+        snprintf(errstr, errlen, "variant %d: %s", i + 1, why);
+        return -1;
+    }
+    return 0;
+}
+
+/* The variants' sets: the whole topic's rings, their own layouts and
+ * states. */
+static int variants_create(sw_engine *e, char *errstr, size_t errlen)
+{
+    if (e->n_var == 0)
+        return 0;
+    e->var = calloc((size_t)e->n_var, sizeof(*e->var));
+    if (e->var == NULL) {
+        snprintf(errstr, errlen, "out of memory for %d variants", e->n_var);
+        return -1;
+    }
+    for (int v = 0; v < e->n_var; v++) {
+        wset *ws = &e->var[v];
+        ws->lay = &e->vlay[v];
+        ws->rules = e->vrules[v];
+        ws->fine = e->whole.fine; /* shared, owned by the whole topic's set */
+        ws->coarse = e->whole.coarse;
+        for (int r = 0; r < SW_MAX_RULES; r++) {
+            ws->rule_value[r] = NAN;
+            ws->rs[r].clear_since = INT64_MIN;
+        }
+    }
     return 0;
 }
 
@@ -294,11 +363,25 @@ static int cohorts_create(sw_engine *e, char *errstr, size_t errlen)
 sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
                             char *errstr, size_t errlen)
 {
+    return sw_engine_create_variants(cfg, NULL, 0, emit, ud, errstr, errlen);
+}
+
+sw_engine *sw_engine_create_variants(const sw_config *cfg, const sw_rule *const *variants,
+                                     int n_variants, sw_emit_fn emit, void *ud, char *errstr,
+                                     size_t errlen)
+{
+    for (int v = 0; v < n_variants; v++)
+        if (variant_check(cfg, variants[v], v, errstr, errlen) != 0)
+            return NULL;
     sw_engine *e = calloc(1, sizeof(*e));
-    if (e == NULL) {
+    if (e == NULL || (n_variants > 0 &&
+                      (e->vlay = calloc((size_t)n_variants, sizeof(*e->vlay))) == NULL)) {
+        free(e);
         snprintf(errstr, errlen, "out of memory");
         return NULL;
     }
+    e->vrules = variants;
+    e->n_var = n_variants;
     e->cfg = cfg;
     e->emit = emit;
     e->ud = ud;
@@ -320,7 +403,7 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
     config_fingerprint(cfg, e->fingerprint);
     if (layouts_make(e, errstr, errlen) != 0 ||
         wset_init(&e->whole, &e->lay, cfg, NULL, errstr, errlen) != 0 ||
-        cohorts_create(e, errstr, errlen) != 0)
+        cohorts_create(e, errstr, errlen) != 0 || variants_create(e, errstr, errlen) != 0)
         goto err;
     e->blind_on = !config_input_is_flat(&cfg->input);
     e->rb_reason = labels_lookup(&cfg->reasons, cfg->rollback_reason, strlen(cfg->rollback_reason));
@@ -346,6 +429,8 @@ void sw_engine_destroy(sw_engine *e)
     for (int c = 0; c < e->n_coh; c++)
         wset_free(&e->coh[c]);
     free(e->coh);
+    free(e->var); /* the variants' rings are the whole topic's */
+    free(e->vlay);
     corr_destroy(e->corr);
     free(e->prov_fine);
     free(e->prov_coarse);
@@ -353,6 +438,12 @@ void sw_engine_destroy(sw_engine *e)
     buf_free(&e->out);
     buf_free(&e->status_json);
     free(e);
+}
+
+void sw_engine_set_transition_hook(sw_engine *e, sw_transition_fn fn, void *ud)
+{
+    e->on_transition = fn;
+    e->on_transition_ud = ud;
 }
 
 void sw_engine_set_instant_hook(sw_engine *e, sw_instant_fn fn, void *ud)
@@ -632,7 +723,7 @@ static void render_failed(sw_engine *e, const char *what, int64_t T)
 static void rule_judge(sw_engine *e, wset *ws, int r, sw_wm *wms, int *have,
                        sw_trigger_info *t, int *cond, int *judged)
 {
-    const sw_rule *rule = &e->cfg->rules[r];
+    const sw_rule *rule = &ws->rules[r];
     rule_state *st = &ws->rs[r];
     double threshold = st->firing && rule->has_resolve_threshold ? rule->resolve_threshold
                                                                   : rule->threshold;
@@ -664,10 +755,8 @@ static void rule_judge(sw_engine *e, wset *ws, int r, sw_wm *wms, int *have,
 /* The rule's state machine (docs/semantics.md sections 5 and 8): fire on
  * the condition; resolve once it has been clear for keep_firing_for_s and
  * no latch holds it. Returns 1 on a transition. */
-static int rule_step(const sw_engine *e, rule_state *st, int r, int64_t T, int cond,
-                     int judged)
+static int rule_step(const sw_rule *rule, rule_state *st, int64_t T, int cond, int judged)
 {
-    const sw_rule *rule = &e->cfg->rules[r];
     if (!st->firing) {
         if (!cond)
             return 0;
@@ -725,7 +814,7 @@ static void emit_trigger(sw_engine *e, wset *ws, int r, sw_trigger_info *t)
 static int eval_rule(sw_engine *e, wset *ws, int r, int64_t T, sw_wm *wms, int *have,
                      int emitting)
 {
-    const sw_rule *rule = &e->cfg->rules[r];
+    const sw_rule *rule = &ws->rules[r];
     rule_state *st = &ws->rs[r];
     for (int k = 0; k <= rule->n_extra_windows; k++) {
         int gi = ws->lay->rule_windows[r][k];
@@ -744,7 +833,7 @@ static int eval_rule(sw_engine *e, wset *ws, int r, int64_t T, sw_wm *wms, int *
         st->blind_instants++;
         st->blind_last = st->blind;
     }
-    if (!rule_step(e, st, r, T, cond, judged))
+    if (!rule_step(rule, st, T, cond, judged))
         return 0;
     t.firing = st->firing;
     if (emitting)
@@ -809,7 +898,7 @@ static void eval_compare(sw_engine *e, int r, int64_t T, int emitting)
     int cond, judged;
     compare_judge(e, r, &ci, &t, &cond, &judged);
     ws->rule_value[r] = t.value;
-    if (!rule_step(e, st, r, T, cond, judged))
+    if (!rule_step(rule, st, T, cond, judged))
         return;
     t.firing = st->firing;
     if (emitting)
@@ -823,8 +912,11 @@ static void eval_rule_sets(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have
 {
     const sw_rule *rule = &e->cfg->rules[r];
     if (rule->cohort_scope == SW_SCOPE_WHOLE) {
-        if (eval_rule(e, &e->whole, r, T, wms, have, emitting))
-            e->transition[r] = e->whole.rs[r].firing ? 1 : -1;
+        if (!eval_rule(e, &e->whole, r, T, wms, have, emitting))
+            return;
+        e->transition[r] = e->whole.rs[r].firing ? 1 : -1;
+        if (e->on_transition)
+            e->on_transition(e->on_transition_ud, 0, r, T, e->whole.rs[r].firing);
         return;
     }
     if (rule->cohort_scope == SW_SCOPE_COMPARE) {
@@ -1080,6 +1172,10 @@ static void eval_instant(sw_engine *e, int64_t T)
     memset(e->transition, 0, sizeof(e->transition));
     for (int r = 0; r < cfg->n_rules; r++)
         eval_rule_sets(e, r, T, wms, have, emitting);
+    for (int v = 0; v < e->n_var; v++) /* a sweep: the same windows, other rules */
+        for (int r = 0; r < cfg->n_rules; r++)
+            if (eval_rule(e, &e->var[v], r, T, wms, have, 0) && e->on_transition)
+                e->on_transition(e->on_transition_ud, v + 1, r, T, e->var[v].rs[r].firing);
     if (cfg->rollback_check)
         for (int r = 0; r < cfg->n_rules; r++)
             watch_step(e, r, T, emitting);
@@ -1419,7 +1515,7 @@ int sw_engine_windows(const sw_engine *e, int64_t *out, int cap)
 
 size_t sw_engine_bytes(const sw_engine *e)
 {
-    size_t coh = 0;
+    size_t coh = (size_t)e->n_var * (sizeof(wset) + sizeof(wlayout));
     for (int c = 0; c < e->n_coh; c++)
         coh += sizeof(wset) + win_ring_bytes(e->coh[c].fine) +
                (e->coh[c].coarse ? win_ring_bytes(e->coh[c].coarse) : 0);

@@ -69,6 +69,20 @@ sw_engine *sw_engine_create(const sw_config *cfg, sw_emit_fn emit, void *ud,
                             char *errstr, size_t errlen);
 void sw_engine_destroy(sw_engine *e);
 
+/* The same, judging besides the config's rules n_variants more sets of
+ * them (each cfg->n_rules rules, borrowed; a backtest's sweep) over the
+ * same windows: the config's rules with other parameters or windows (their
+ * windows join the rings), over the whole topic (no cohorts). Variants
+ * emit nothing; their transitions go to the transition hook. */
+sw_engine *sw_engine_create_variants(const sw_config *cfg, const sw_rule *const *variants,
+                                     int n_variants, sw_emit_fn emit, void *ud, char *errstr,
+                                     size_t errlen);
+
+/* Every transition of a rule of the whole topic, as evaluated: variant 0
+ * is the config's own rules, 1..n the variants'. */
+typedef void (*sw_transition_fn)(void *ud, int variant, int rule, int64_t T, int firing);
+void sw_engine_set_transition_hook(sw_engine *e, sw_transition_fn fn, void *ud);
+
 /* Push one decoded, valid event. May evaluate instants (and emit) before
  * storing it, when it moves the watermark. Never fails. */
 sw_push_result sw_engine_push(sw_engine *e, const sw_event *ev);

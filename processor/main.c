@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "backtest/backtest.h"
 #include "config.h"
 #include "config_env.h"
 #include "config_soak.h"
@@ -48,6 +49,13 @@ static const char usage_text[] =
     "         [--config FILE]\n"
     "         Hourly updates, an HTML timeline, or the soak go/no-go verdict, from\n"
     "         soakwatch output events.\n"
+    "  backtest --input PATH|- [--config FILE] --sweep SPEC [--sweep SPEC]...\n"
+    "         [--incidents FILE] [--format text|json] [--objective balanced|false_alarms|\n"
+    "         delay|off] [--row N]\n"
+    "         Judge every combination of swept rule parameters (SPEC:\n"
+    "         rules[NAME].KEY=LO..HI/STEP or =A,B,C) in one pass over a recording:\n"
+    "         triggers, time firing, time the flag is off, and against --incidents\n"
+    "         the detection delays, misses and false alarms. --row N: row N's config.\n"
     "  check-config FILE [--print] [--input SAMPLE [--lines N]]\n"
     "         Validate a config file (exit 0 or 2); --print shows the effective config;\n"
     "         --input reads a sample of real input (JSON Lines, plain or gzip) and says\n"
@@ -242,7 +250,7 @@ static int soak_start_arg(sw_config *cfg, const char *arg)
 static int file_replay_soak(const sw_config *cfg, const cli_args *a, int text, int64_t start_ms)
 {
     file_replay_opts o = {a->input, a->output, text, a->progress, a->control, start_ms};
-    file_replay_follower follow = {soak_emit, NULL, soak_attach};
+    file_replay_follower follow = {soak_emit, NULL, soak_attach, NULL};
     soak_follower *f = NULL;
     if (cfg->soak.enabled) {
         char err[200];
@@ -466,5 +474,7 @@ int main(int argc, char **argv)
         return report_main(argc - 1, argv + 1);
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 1, argv + 1);
+    if (strcmp(cmd, "backtest") == 0)
+        return backtest_main(argc - 1, argv + 1);
     return usage_error("unknown command %s", cmd);
 }

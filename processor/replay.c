@@ -273,7 +273,10 @@ static int replay_start_engine(replay *r)
     r->sink.counters = &r->counters;
     r->sink.write_failed = 0;
     const file_replay_follower *f = r->follow;
-    if (pipeline_dec_config(r->cfg, &r->dc, err, sizeof(err)) == 0)
+    int decodable = pipeline_dec_config(r->cfg, &r->dc, err, sizeof(err)) == 0;
+    if (decodable && f && f->create)
+        r->e = f->create(f->ud, r->cfg, f->emit, f->ud, err, sizeof(err));
+    else if (decodable)
         r->e = sw_engine_create(r->cfg, f ? f->emit : sink_emit, f ? f->ud : &r->sink, err,
                                 sizeof(err));
     if (r->e == NULL) {

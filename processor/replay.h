@@ -27,6 +27,10 @@ typedef struct file_replay_follower {
     sw_emit_fn emit;
     void *ud;
     void (*bind)(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud);
+    /* How the engine is made (NULL: sw_engine_create); a backtest adds its
+     * variants here. */
+    sw_engine *(*create)(void *ud, const sw_config *cfg, sw_emit_fn emit, void *emit_ud,
+                         char *errstr, size_t errlen);
 } file_replay_follower;
 
 /* Returns the process exit status: 0, 2 when a file cannot be opened (one

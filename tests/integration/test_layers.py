@@ -5,6 +5,7 @@ each other (their driver hands things from one to the next).
 Layers, bottom up:
   windows/                      the pure window library
   processor/*.c|h               mechanisms: decoder, engine, merge, kafka, ...
+  processor/backtest/           the backtest command (sweep, scores), on the replay
   processor/report/             the report (model, renderers, command)
   processor/live/ parts         outbox, sink, commit, history, control_in, source, alerts
   processor/live/loop, stages   the loop and the output stages the drivers share

@@ -1,0 +1,472 @@
+/* backtest.c: `soakwatch backtest` (backtest.h). The file replay reads and
+ * decodes the input once; its engine carries every combination of the
+ * sweep as a variant over the same windows; transitions become firing
+ * spans per combination (score.h), scored at the end and written as a
+ * table sorted by an objective, as JSON, or one combination's config.
+ *
+ * Invariant: row 0 is the config as given; row i (1..n) is combination i,
+ * and `--row i` prints the config with which `soakwatch replay` fires
+ * exactly the triggers the row counts. Memory: the windows once, plus per
+ * combination its rules, their states and its firings. */
+#include "backtest.h"
+
+#include <inttypes.h>
+#include <jansson.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "../config.h"
+#include "../config_env.h"
+#include "../engine.h"
+#include "../event.h"
+#include "../replay.h"
+#include "score.h"
+#include "sweep.h"
+
+#define MAX_INCIDENTS 1024
+
+typedef struct bt {
+    sw_config *base;
+    sweep sw;
+    sw_rule *rules;          /* n_combos x base->n_rules */
+    const sw_rule **vrules;  /* per combination, into rules */
+    bt_spans *spans;         /* 1 + n_combos: row 0 the config as given */
+    bt_incident inc[MAX_INCIDENTS];
+    int n_inc;
+    sw_engine *e;
+    int64_t last_T;          /* the last instant evaluated, INT64_MIN: none */
+} bt;
+
+typedef struct bt_args {
+    const char *input, *config, *incidents, *format, *objective;
+    int row;      /* --row N, or -1 */
+    int progress; /* -1 auto */
+} bt_args;
+
+static const char usage[] =
+    "usage: soakwatch backtest --input PATH|- [--config FILE] --sweep SPEC [--sweep SPEC]...\n"
+    "                          [--incidents FILE] [--format text|json]\n"
+    "                          [--objective balanced|false_alarms|delay|off] [--row N]\n"
+    "  SPEC: rules[NAME].KEY=LO..HI/STEP or rules[NAME].KEY=A,B,C, KEY one of threshold,\n"
+    "  resolve_threshold, min_samples, keep_firing_for_s, confidence, window_s.\n"
+    "  --incidents: JSON Lines of {\"start\": TIME, \"end\": TIME} (RFC 3339 or epoch ms).\n"
+    "  --row N: print the config of row N (0: as given), for soakwatch replay.\n";
+
+static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* One line naming the problem, and exit status 2. */
+static int bad(const char *fmt, ...)
+{
+    va_list ap;
+    fprintf(stderr, "soakwatch: backtest: ");
+    va_start(ap, fmt);
+    vfprintf(stderr, fmt, ap);
+    va_end(ap);
+    fprintf(stderr, " (see soakwatch backtest --help)\n");
+    return 2;
+}
+
+static int parse_args(int argc, char **argv, bt_args *a, const char **sweeps, int *n_sweeps)
+{
+    memset(a, 0, sizeof(*a));
+    a->row = -1;
+    a->progress = -1;
+    a->format = "text";
+    a->objective = "balanced";
+    for (int i = 1; i < argc; i++) {
+        const char *o = argv[i];
+        const char *v = i + 1 < argc ? argv[i + 1] : NULL;
+        int takes = strcmp(o, "--progress") != 0 && strcmp(o, "--no-progress") != 0;
+        if (takes && v == NULL)
+            return bad("%s needs a value", o);
+        if (strcmp(o, "--input") == 0) a->input = v;
+        else if (strcmp(o, "--config") == 0) a->config = v;
+        else if (strcmp(o, "--incidents") == 0) a->incidents = v;
+        else if (strcmp(o, "--format") == 0) a->format = v;
+        else if (strcmp(o, "--objective") == 0) a->objective = v;
+        else if (strcmp(o, "--row") == 0) a->row = atoi(v);
+        else if (strcmp(o, "--progress") == 0) a->progress = 1;
+        else if (strcmp(o, "--no-progress") == 0) a->progress = 0;
+        else if (strcmp(o, "--sweep") == 0 && *n_sweeps < SWEEP_MAX_AXES) sweeps[(*n_sweeps)++] = v;
+        else if (strcmp(o, "--sweep") == 0) return bad("more than %d sweeps", SWEEP_MAX_AXES);
+        else return bad("unknown option %s", o);
+        i += takes;
+    }
+    if (a->input == NULL && a->row < 0)
+        return bad("%s", "--input is required");
+    if (*n_sweeps == 0)
+        return bad("%s", "at least one --sweep is required");
+    if (strcmp(a->format, "text") && strcmp(a->format, "json"))
+        return bad("--format %s: text or json", a->format);
+    if (strcmp(a->objective, "balanced") && strcmp(a->objective, "false_alarms") &&
+        strcmp(a->objective, "delay") && strcmp(a->objective, "off"))
+        return bad("--objective %s: balanced, false_alarms, delay or off", a->objective);
+    return 0;
+}
+
+/* A time of an incident: RFC 3339 text or integer epoch milliseconds. */
+static int incident_time(const json_t *v, int64_t *s)
+{
+    int64_t ms;
+    if (json_is_integer(v))
+        ms = json_integer_value(v);
+    else if (!json_is_string(v) ||
+             dec_rfc3339_parse(json_string_value(v), json_string_length(v), &ms) != 0)
+        return -1;
+    *s = sw_floor_div(ms, 1000);
+    return 0;
+}
+
+static int load_incidents(bt *b, const char *path)
+{
+    FILE *f = fopen(path, "r");
+    if (f == NULL) {
+        fprintf(stderr, "soakwatch: backtest: cannot open incidents %s\n", path);
+        return 2;
+    }
+    char line[4096];
+    int lineno = 0, rc = 0;
+    while (rc == 0 && fgets(line, sizeof(line), f)) {
+        lineno++;
+        if (strspn(line, " \t\r\n") == strlen(line))
+            continue;
+        json_t *o = json_loads(line, 0, NULL);
+        bt_incident in;
+        if (o == NULL || incident_time(json_object_get(o, "start"), &in.from) != 0 ||
+            incident_time(json_object_get(o, "end"), &in.to) != 0 || in.to <= in.from) {
+            fprintf(stderr, "soakwatch: backtest: %s line %d: expected {\"start\": TIME, "
+                    "\"end\": TIME} with end after start\n", path, lineno);
+            rc = 2;
+        } else if (b->n_inc == MAX_INCIDENTS) {
+            fprintf(stderr, "soakwatch: backtest: %s: more than %d incidents\n", path,
+                    MAX_INCIDENTS);
+            rc = 2;
+        } else {
+            b->inc[b->n_inc++] = in;
+        }
+        json_decref(o);
+    }
+    fclose(f);
+    return rc;
+}
+
+/* The combinations' rules, each a valid config's. */
+static int make_variants(bt *b)
+{
+    int n = b->sw.n_combos, nr = b->base->n_rules;
+    char err[768];
+    sw_config *tmp = malloc(sizeof(*tmp));
+    b->rules = calloc((size_t)n * (size_t)(nr ? nr : 1), sizeof(sw_rule));
+    b->vrules = calloc((size_t)n, sizeof(*b->vrules));
+    b->spans = calloc((size_t)n + 1, sizeof(*b->spans));
+    if (tmp == NULL || b->rules == NULL || b->vrules == NULL || b->spans == NULL) {
+        free(tmp);
+        fprintf(stderr, "soakwatch: backtest: out of memory for %d combinations\n", n);
+        return 1;
+    }
+    for (int i = 0; i <= n; i++)
+        spans_init(&b->spans[i]);
+    for (int i = 0; i < n; i++) {
+        if (sweep_config(&b->sw, b->base, i, tmp, err, sizeof(err)) != 0) {
+            fprintf(stderr, "soakwatch: backtest: %s\n", err);
+            free(tmp);
+            return 2;
+        }
+        memcpy(&b->rules[(size_t)i * (size_t)nr], tmp->rules, (size_t)nr * sizeof(sw_rule));
+        b->vrules[i] = &b->rules[(size_t)i * (size_t)nr];
+    }
+    free(tmp);
+    return 0;
+}
+
+static void on_transition(void *ud, int variant, int rule, int64_t T, int firing)
+{
+    bt *b = ud;
+    spans_transition(&b->spans[variant], rule, T, firing);
+}
+
+static sw_engine *create(void *ud, const sw_config *cfg, sw_emit_fn emit, void *emit_ud,
+                         char *errstr, size_t errlen)
+{
+    bt *b = ud;
+    b->e = sw_engine_create_variants(cfg, b->vrules, b->sw.n_combos, emit, emit_ud, errstr,
+                                     errlen);
+    if (b->e)
+        sw_engine_set_transition_hook(b->e, on_transition, b);
+    return b->e;
+}
+
+static void drop(void *ud, const sw_output *o)
+{
+    (void)ud;
+    (void)o; /* the config's own events: counted through the transition hook */
+}
+
+static void on_instant(void *ud, int64_t T, const win_counts *second, int emitting)
+{
+    (void)second, (void)emitting;
+    ((bt *)ud)->last_T = T;
+}
+
+static void bind(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud)
+{
+    (void)c, (void)next, (void)next_ud;
+    sw_engine_set_instant_hook(e, on_instant, ud);
+}
+
+/* ---- rows ------------------------------------------------------------- */
+
+typedef struct bt_row {
+    int id; /* 0: the config as given; i: combination i */
+    bt_score sc;
+} bt_row;
+
+static const char *g_objective;
+
+/* Smaller is better, in the objective's order of figures. */
+static int cmp_rows(const void *x, const void *y)
+{
+    const bt_score *a = &((const bt_row *)x)->sc, *b = &((const bt_row *)y)->sc;
+    double da = isnan(a->delay_mean_s) ? INFINITY : a->delay_mean_s;
+    double db = isnan(b->delay_mean_s) ? INFINITY : b->delay_mean_s;
+    int64_t keys_a[4], keys_b[4];
+    int first = strcmp(g_objective, "false_alarms") == 0 ? 1 : 0;
+    if (strcmp(g_objective, "off") == 0) {
+        if (a->off_s != b->off_s)
+            return a->off_s < b->off_s ? -1 : 1;
+    } else if (strcmp(g_objective, "delay") == 0) {
+        if (a->missed != b->missed)
+            return a->missed < b->missed ? -1 : 1;
+        if (da != db)
+            return da < db ? -1 : 1;
+    }
+    keys_a[0] = first ? a->false_alarms : a->missed;
+    keys_b[0] = first ? b->false_alarms : b->missed;
+    keys_a[1] = first ? a->missed : a->false_alarms;
+    keys_b[1] = first ? b->missed : b->false_alarms;
+    for (int k = 0; k < 2; k++)
+        if (keys_a[k] != keys_b[k])
+            return keys_a[k] < keys_b[k] ? -1 : 1;
+    if (da != db)
+        return da < db ? -1 : 1;
+    if (a->off_s != b->off_s)
+        return a->off_s < b->off_s ? -1 : 1;
+    return ((const bt_row *)x)->id - ((const bt_row *)y)->id;
+}
+
+static void row_label(const bt *b, int id, char *out, size_t cap)
+{
+    if (id == 0)
+        snprintf(out, cap, "(the config as given)");
+    else
+        sweep_label(&b->sw, b->base, id - 1, out, cap);
+}
+
+static void fmt_delay(char *out, size_t cap, double d)
+{
+    if (isnan(d))
+        snprintf(out, cap, "-");
+    else
+        snprintf(out, cap, "%.1f", d);
+}
+
+static void print_text(const bt *b, const bt_row *rows, int n)
+{
+    printf("%4s %8s %10s %10s %6s %8s %9s %9s  %s\n", "row", "triggers", "firing_s", "off_s",
+           "false", "missed", "delay_s", "max_s", "parameters");
+    for (int i = 0; i < n; i++) {
+        const bt_score *s = &rows[i].sc;
+        char label[512], d[32];
+        row_label(b, rows[i].id, label, sizeof(label));
+        fmt_delay(d, sizeof(d), s->delay_mean_s);
+        printf("%4d %8" PRId64 " %10" PRId64 " %10" PRId64 " %6" PRId64 " %8" PRId64
+               " %9s %9" PRId64 "  %s\n", rows[i].id, s->triggers, s->firing_s, s->off_s,
+               s->false_alarms, s->missed, d, s->delay_max_s, label);
+    }
+    printf("%d combinations and the config as given, over %d incident%s; sorted by %s. "
+           "soakwatch backtest ... --row N prints row N's config for soakwatch replay.\n",
+           b->sw.n_combos, b->n_inc, b->n_inc == 1 ? "" : "s", g_objective);
+}
+
+/* Row i's firings, as its triggers say them: {"rule", "from_ms" (the
+ * firing's at_ms), "to_ms" (the resolution's, null while still firing at
+ * the end)}. */
+static json_t *row_firings(const bt *b, int id)
+{
+    const bt_spans *sp = &b->spans[id];
+    json_t *a = json_array();
+    for (size_t k = 0; a && k < sp->n; k++) {
+        int open = b->last_T != INT64_MIN && sp->s[k].to == b->last_T + 1;
+        json_t *o = json_pack("{s:s,s:I}", "rule", b->base->rules[sp->rule[k]].name, "from_ms",
+                              (json_int_t)sp->s[k].from * 1000);
+        if (o)
+            json_object_set_new(o, "to_ms", open ? json_null()
+                                                 : json_integer((json_int_t)sp->s[k].to * 1000));
+        json_array_append_new(a, o);
+    }
+    return a;
+}
+
+static int print_json(const bt *b, const bt_row *rows, int n)
+{
+    json_t *out = json_array();
+    for (int i = 0; out && i < n; i++) {
+        const bt_score *s = &rows[i].sc;
+        char label[512];
+        row_label(b, rows[i].id, label, sizeof(label));
+        json_t *o = json_pack("{s:i,s:s,s:I,s:I,s:I,s:I,s:I,s:I}", "row", rows[i].id,
+                              "parameters", label, "triggers", (json_int_t)s->triggers,
+                              "firing_s", (json_int_t)s->firing_s, "off_s",
+                              (json_int_t)s->off_s, "false_alarms",
+                              (json_int_t)s->false_alarms, "detected", (json_int_t)s->detected,
+                              "missed", (json_int_t)s->missed);
+        if (o == NULL)
+            break;
+        json_object_set_new(o, "delay_mean_s",
+                            isnan(s->delay_mean_s) ? json_null() : json_real(s->delay_mean_s));
+        json_object_set_new(o, "delay_max_s", s->delay_max_s < 0 ? json_null()
+                                                                 : json_integer(s->delay_max_s));
+        json_object_set_new(o, "firings", row_firings(b, rows[i].id));
+        json_array_append_new(out, o);
+    }
+    json_t *doc = json_pack("{s:o,s:I}", "rows", out, "end_ms",
+                            (json_int_t)(b->last_T == INT64_MIN ? 0 : b->last_T + 1) * 1000);
+    out = doc;
+    char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
+    json_decref(out);
+    if (text == NULL) {
+        fprintf(stderr, "soakwatch: backtest: out of memory writing JSON\n");
+        return 1;
+    }
+    puts(text);
+    free(text);
+    return 0;
+}
+
+/* --row N: the config that gives row N's triggers in a replay. */
+static int print_row_config(const bt *b, int row)
+{
+    char err[768];
+    char *doc = NULL;
+    sw_config *c = malloc(sizeof(*c));
+    if (c == NULL)
+        return 1;
+    int rc = 0;
+    if (row == 0)
+        *c = *b->base;
+    else if (row > b->sw.n_combos || sweep_config(&b->sw, b->base, row - 1, c, err,
+                                                  sizeof(err)) != 0)
+        rc = bad("--row %d: no such row (0..%d)", row, b->sw.n_combos);
+    if (rc == 0 && config_dump_json(c, &doc) == 0)
+        puts(doc);
+    else if (rc == 0)
+        rc = 1;
+    free(doc);
+    free(c);
+    return rc;
+}
+
+/* ---- the command ------------------------------------------------------ */
+
+static int setup(bt *b, const bt_args *a, const char **sweeps, int n_sweeps)
+{
+    char err[768];
+    config_defaults(b->base);
+    if (a->config && config_load_file(b->base, a->config, err, sizeof(err)) != 0) {
+        fprintf(stderr, "soakwatch: %s\n", err);
+        return 2;
+    }
+    for (int i = 0; i < n_sweeps; i++)
+        if (sweep_parse(&b->sw, b->base, sweeps[i], err, sizeof(err)) != 0) {
+            fprintf(stderr, "soakwatch: backtest: --sweep %s: %s\n", sweeps[i], err);
+            return 2;
+        }
+    if (a->incidents)
+        return load_incidents(b, a->incidents);
+    return 0;
+}
+
+/* One pass over the input, every combination judged. */
+static int run(bt *b, const bt_args *a)
+{
+    int rc = make_variants(b);
+    if (rc != 0)
+        return rc;
+    file_replay_opts o = {a->input, NULL, 0, a->progress, NULL, INT64_MIN};
+    file_replay_follower f = {drop, b, bind, create};
+    b->last_T = INT64_MIN;
+    rc = file_replay_run_followed(b->base, &o, &f);
+    if (rc != 0)
+        return rc;
+    for (int i = 0; i <= b->sw.n_combos; i++) {
+        spans_close(&b->spans[i], b->last_T == INT64_MIN ? 0 : b->last_T + 1);
+        if (b->spans[i].oom) {
+            fprintf(stderr, "soakwatch: backtest: out of memory keeping firings\n");
+            return 1;
+        }
+    }
+    return 0;
+}
+
+static int report(bt *b, const bt_args *a)
+{
+    int n = b->sw.n_combos + 1;
+    bt_row *rows = calloc((size_t)n, sizeof(*rows));
+    if (rows == NULL)
+        return 1;
+    for (int i = 0; i < n; i++) {
+        rows[i].id = i;
+        score_spans(&b->spans[i], b->inc, b->n_inc, &rows[i].sc, NULL);
+    }
+    g_objective = a->objective;
+    qsort(rows, (size_t)n, sizeof(*rows), cmp_rows);
+    int rc = 0;
+    if (strcmp(a->format, "json") == 0)
+        rc = print_json(b, rows, n);
+    else
+        print_text(b, rows, n);
+    free(rows);
+    return rc;
+}
+
+static void release(bt *b)
+{
+    for (int i = 0; b->spans && i <= b->sw.n_combos; i++)
+        spans_free(&b->spans[i]);
+    free(b->spans);
+    free(b->vrules);
+    free(b->rules);
+    free(b->base);
+    free(b);
+}
+
+int backtest_main(int argc, char **argv)
+{
+    for (int i = 1; i < argc; i++)
+        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
+            fputs(usage, stdout);
+            return 0;
+        }
+    bt_args a;
+    const char *sweeps[SWEEP_MAX_AXES];
+    int n_sweeps = 0;
+    int rc = parse_args(argc, argv, &a, sweeps, &n_sweeps);
+    if (rc != 0)
+        return rc;
+    bt *b = calloc(1, sizeof(*b));
+    if (b == NULL || (b->base = malloc(sizeof(*b->base))) == NULL) {
+        free(b);
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return 1;
+    }
+    rc = setup(b, &a, sweeps, n_sweeps);
+    if (rc == 0 && a.row >= 0)
+        rc = print_row_config(b, a.row);
+    else if (rc == 0 && (rc = run(b, &a)) == 0)
+        rc = report(b, &a);
+    release(b);
+    return rc;
+}
