@@ -204,7 +204,7 @@ typedef struct dec_value {
     double d;  /* V_REAL */
 } dec_value;
 
-enum { F_EVENT, F_TS, F_DURATION, F_STATUS, F_TC, F_STRATEGY, F_REASON, F_COUNT };
+enum { F_EVENT, F_TS, F_DURATION, F_STATUS, F_TC, F_STRATEGY, F_REASON, F_COHORT, F_COUNT };
 
 typedef struct dec_fields {
     dec_value f[F_COUNT];
@@ -385,7 +385,7 @@ static void rec_of_flat(const dec_fields *fs, dec_rec *r)
     r->weight = &absent_value;
     for (int i = 0; i < SW_MAX_KEY_PATHS; i++)
         r->key[i] = &absent_value;
-    r->cohort = &absent_value;
+    r->cohort = &fs->f[F_COHORT]; /* absent unless cohorts name a top-level key */
 }
 
 static int str_is(const dec_value *v, const char *s)
@@ -674,15 +674,17 @@ static json_t *tree_get(json_t *v, const inpath *p)
 /* Judge an event object read by jansson. */
 static dec_verdict judge_tree(const dec_config *cfg, json_t *doc, sw_event *out)
 {
-    static const char *const names[F_COUNT] = {"event",  "ts",     "durationMs",
-                                               "status", "meetsTimeConstraint",
-                                               "compressionStrategy", "reason"};
+    static const char *const names[F_COHORT] = {"event",  "ts",     "durationMs",
+                                                "status", "meetsTimeConstraint",
+                                                "compressionStrategy", "reason"};
     dec_rec r;
     const dec_map *m = cfg->map;
     if (m == NULL) {
         dec_fields fs;
-        for (int k = 0; k < F_COUNT; k++)
+        for (int k = 0; k < F_COHORT; k++)
             ref_value(json_object_get(doc, names[k]), &fs.f[k]);
+        ref_value(cfg->cohort_key ? json_object_get(doc, cfg->cohort_key) : NULL,
+                  &fs.f[F_COHORT]);
         rec_of_flat(&fs, &r);
         return dec_judge(cfg, &r, out);
     }
@@ -1087,7 +1089,7 @@ static int scan_literal(const unsigned char **pp, const unsigned char *e, const 
 
 /* The object's fields, or SC_INVALID / SC_HANDOVER. */
 static int scan_object(const unsigned char *p, const unsigned char *e, dec_fields *fs,
-                       unsigned char (*tmp)[DEC_STR_CAP])
+                       unsigned char (*tmp)[DEC_STR_CAP], const char *ck, size_t ckn)
 {
     unsigned char keybuf[DEC_STR_CAP];
     p = skip_ws(p, e);
@@ -1111,6 +1113,8 @@ static int scan_object(const unsigned char *p, const unsigned char *e, dec_field
                 return rc;
             /* a key too long to unescape here names none of our fields */
             int f = k != NULL ? dec_field_of(k, kn) : -1;
+            if (f < 0 && ck != NULL && k != NULL && kn == ckn && memcmp(k, ck, kn) == 0)
+                f = F_COHORT; /* section 12: the cohort field, a top-level key */
             p = skip_ws(p, e);
             if (p >= e || *p != ':')
                 return SC_INVALID;
@@ -1433,7 +1437,8 @@ dec_verdict dec_parse(const dec_config *cfg, const char *buf, size_t len, sw_eve
     for (int k = 0; k < F_COUNT; k++)
         fs.f[k].type = V_ABSENT;
     const unsigned char *p = (const unsigned char *)buf;
-    int rc = scan_object(p, p + len, &fs, tmp);
+    int rc = scan_object(p, p + len, &fs, tmp, cfg->cohort_key,
+                         cfg->cohort_key ? strlen(cfg->cohort_key) : 0);
     if (rc == SC_INVALID)
         return DEC_REJ_INVALID_JSON;
     if (rc == SC_HANDOVER)

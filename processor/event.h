@@ -79,6 +79,8 @@ typedef struct dec_config {
     const sw_labels *strategies;
     const sw_labels *reasons;
     const sw_labels *cohorts; /* cohorts.values, or NULL when cohorts are off */
+    const char *cohort_key;   /* the flat contract's scanner: the cohort field when it is a
+                                 top-level key (NULL: none, or read through map) */
     size_t max_message_bytes;
     dec_map *map;
 } dec_config;

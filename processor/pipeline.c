@@ -3,10 +3,29 @@
 #include "pipeline.h"
 
 #include <inttypes.h>
-
-#include "correlate.h"
 #include <stdio.h>
 #include <string.h>
+
+#include "correlate.h"
+#include "inpath.h"
+
+/* Whether the cohort field is one top-level key that names none of the
+ * flat contract's fields (the flat scanner then reads it), into *key. */
+static int flat_cohort_key(const sw_config *cfg, const char **key)
+{
+    static const char *const taken[] = {"event", "ts", "durationMs", "status", "reason",
+                                        "compressionStrategy", "meetsTimeConstraint"};
+    inpath p;
+    const char *why;
+    if (inpath_parse(cfg->cohorts.field, &p, &why) != 0 || p.n != 1 || p.segs[0].index >= 0 ||
+        strcmp(p.segs[0].key, cfg->cohorts.field) != 0)
+        return 0; /* nested, indexed, or escaped */
+    for (size_t i = 0; i < sizeof(taken) / sizeof(taken[0]); i++)
+        if (strcmp(taken[i], cfg->cohorts.field) == 0)
+            return 0;
+    *key = cfg->cohorts.field;
+    return 1;
+}
 
 int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, size_t errlen)
 {
@@ -16,10 +35,13 @@ int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, siz
     out->reasons = &cfg->reasons;
     out->max_message_bytes = cfg->max_message_bytes;
     out->cohorts = cfg->cohorts.enabled ? &cfg->cohorts.values : NULL;
+    out->cohort_key = NULL;
     out->map = NULL;
     /* The flat contract keeps the flat scanner: its speed is the baseline.
-     * A cohort field is a path: the mapped decoder reads it. */
-    if (config_input_is_flat(&cfg->input) && !cfg->cohorts.enabled)
+     * It reads a cohort field that is a top-level key of its own; any
+     * other path goes through the mapped decoder. */
+    int flat = config_input_is_flat(&cfg->input);
+    if (flat && (!cfg->cohorts.enabled || flat_cohort_key(cfg, &out->cohort_key)))
         return 0;
     out->map = dec_map_create(&cfg->input, cfg->cohorts.enabled ? cfg->cohorts.field : NULL,
                               cfg->max_message_bytes, errstr, errlen);

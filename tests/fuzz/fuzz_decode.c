@@ -35,6 +35,10 @@ static const char *const mapped_json[] = {
     "{\"input\":{\"envelope\":{\"type\":\"field\",\"field\":\"message\"}," LOGGER_FIELDS "}}",
     ("{\"input\":{\"envelope\":{\"type\":\"syslog\"},\"fields\":{\"event\":{\"path\":\"msg\","
      "\"token\":\"event\"},\"duration\":null},\"duration_required\":false}}"),
+    /* cohorts (section 12): a top-level key, read by the flat scanner, and
+     * a nested one, read through a mapping */
+    "{\"cohorts\":{\"field\":\"gatewayVersion\",\"values\":[\"v1\",\"v2\"]}}",
+    "{\"cohorts\":{\"field\":\"deploy.version\",\"values\":[\"v1\",\"v2\"]}}",
 };
 #define N_MAPPED (sizeof(mapped_json) / sizeof(mapped_json[0]))
 static sw_config mapped_cfg[N_MAPPED];
@@ -111,7 +115,8 @@ static void check(const dec_config *c, const char *buf, size_t size)
                a.has_duration == b.has_duration && a.tc == b.tc && a.strategy == b.strategy &&
                a.reason == b.reason && a.reason_error == b.reason_error &&
                a.informed == b.informed && a.weight == b.weight && a.has_key == b.has_key &&
-               a.key == b.key && memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
+               a.key == b.key && a.cohort == b.cohort &&
+               memcmp(&a.duration_ms, &b.duration_ms, sizeof(double)) == 0;
     if (!same) {
         fprintf(stderr, "fuzz_decode: dec_parse says %s, dec_parse_ref says %s (%s)\n",
                 dec_verdict_name(va), dec_verdict_name(vb), c->map ? "mapped" : "flat");
