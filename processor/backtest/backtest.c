@@ -23,6 +23,8 @@
 #include "../engine.h"
 #include "../event.h"
 #include "../replay.h"
+#include "html.h"
+#include "incidents.h"
 #include "score.h"
 #include "sweep.h"
 
@@ -48,11 +50,14 @@ typedef struct bt_args {
 
 static const char usage[] =
     "usage: soakwatch backtest --input PATH|- [--config FILE] --sweep SPEC [--sweep SPEC]...\n"
-    "                          [--incidents FILE] [--format text|json]\n"
+    "                          [--incidents FILE] [--format text|json|html]\n"
     "                          [--objective balanced|false_alarms|delay|off] [--row N]\n"
     "  SPEC: rules[NAME].KEY=LO..HI/STEP or rules[NAME].KEY=A,B,C, KEY one of threshold,\n"
     "  resolve_threshold, min_samples, keep_firing_for_s, confidence, window_s.\n"
-    "  --incidents: JSON Lines of {\"start\": TIME, \"end\": TIME} (RFC 3339 or epoch ms).\n"
+    "  --incidents: JSON Lines of {\"start\": TIME, \"end\": TIME} (RFC 3339 or epoch ms),\n"
+    "  and/or soakwatch output events: an acknowledged rollback_trigger resolution makes\n"
+    "  its firing an incident; other events are skipped (counted on stderr).\n"
+    "  --format html: one self-contained page, the trade-off chart and the rows.\n"
     "  --row N: print the config of row N (0: as given), for soakwatch replay.\n";
 
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
@@ -99,57 +104,23 @@ static int parse_args(int argc, char **argv, bt_args *a, const char **sweeps, in
         return bad("%s", "--input is required");
     if (*n_sweeps == 0)
         return bad("%s", "at least one --sweep is required");
-    if (strcmp(a->format, "text") && strcmp(a->format, "json"))
-        return bad("--format %s: text or json", a->format);
+    if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "html"))
+        return bad("--format %s: text, json or html", a->format);
     if (strcmp(a->objective, "balanced") && strcmp(a->objective, "false_alarms") &&
         strcmp(a->objective, "delay") && strcmp(a->objective, "off"))
         return bad("--objective %s: balanced, false_alarms, delay or off", a->objective);
     return 0;
 }
 
-/* A time of an incident: RFC 3339 text or integer epoch milliseconds. */
-static int incident_time(const json_t *v, int64_t *s)
-{
-    int64_t ms;
-    if (json_is_integer(v))
-        ms = json_integer_value(v);
-    else if (!json_is_string(v) ||
-             dec_rfc3339_parse(json_string_value(v), json_string_length(v), &ms) != 0)
-        return -1;
-    *s = sw_floor_div(ms, 1000);
-    return 0;
-}
-
 static int load_incidents(bt *b, const char *path)
 {
-    FILE *f = fopen(path, "r");
-    if (f == NULL) {
-        fprintf(stderr, "soakwatch: backtest: cannot open incidents %s\n", path);
-        return 2;
-    }
-    char line[4096];
-    int lineno = 0, rc = 0;
-    while (rc == 0 && fgets(line, sizeof(line), f)) {
-        lineno++;
-        if (strspn(line, " \t\r\n") == strlen(line))
-            continue;
-        json_t *o = json_loads(line, 0, NULL);
-        bt_incident in;
-        if (o == NULL || incident_time(json_object_get(o, "start"), &in.from) != 0 ||
-            incident_time(json_object_get(o, "end"), &in.to) != 0 || in.to <= in.from) {
-            fprintf(stderr, "soakwatch: backtest: %s line %d: expected {\"start\": TIME, "
-                    "\"end\": TIME} with end after start\n", path, lineno);
-            rc = 2;
-        } else if (b->n_inc == MAX_INCIDENTS) {
-            fprintf(stderr, "soakwatch: backtest: %s: more than %d incidents\n", path,
-                    MAX_INCIDENTS);
-            rc = 2;
-        } else {
-            b->inc[b->n_inc++] = in;
-        }
-        json_decref(o);
-    }
-    fclose(f);
+    bt_inc_counts c;
+    int rc = incidents_load(path, b->inc, MAX_INCIDENTS, &b->n_inc, &c);
+    if (rc == 0)
+        fprintf(stderr, "soakwatch: backtest: %s: %d incident%s: %d from spans, %d from "
+                "acknowledged rollback triggers; %ld output event%s skipped\n", path, b->n_inc,
+                b->n_inc == 1 ? "" : "s", c.spans, c.acked, c.skipped,
+                c.skipped == 1 ? "" : "s");
     return rc;
 }
 
@@ -218,11 +189,6 @@ static void bind(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *
 }
 
 /* ---- rows ------------------------------------------------------------- */
-
-typedef struct bt_row {
-    int id; /* 0: the config as given; i: combination i */
-    bt_score sc;
-} bt_row;
 
 static const char *g_objective;
 
@@ -332,8 +298,14 @@ static int print_json(const bt *b, const bt_row *rows, int n)
         json_object_set_new(o, "firings", row_firings(b, rows[i].id));
         json_array_append_new(out, o);
     }
-    json_t *doc = json_pack("{s:o,s:I}", "rows", out, "end_ms",
-                            (json_int_t)(b->last_T == INT64_MIN ? 0 : b->last_T + 1) * 1000);
+    json_t *inc = json_array();
+    for (int i = 0; inc && i < b->n_inc; i++)
+        json_array_append_new(inc, json_pack("{s:I,s:I}", "start_ms",
+                                             (json_int_t)b->inc[i].from * 1000, "end_ms",
+                                             (json_int_t)b->inc[i].to * 1000));
+    json_t *doc = json_pack("{s:o,s:I,s:o}", "rows", out, "end_ms",
+                            (json_int_t)(b->last_T == INT64_MIN ? 0 : b->last_T + 1) * 1000,
+                            "incidents", inc);
     out = doc;
     char *text = out ? json_dumps(out, JSON_COMPACT) : NULL;
     json_decref(out);
@@ -344,6 +316,31 @@ static int print_json(const bt *b, const bt_row *rows, int n)
     puts(text);
     free(text);
     return 0;
+}
+
+/* --format html: the page, on stdout. */
+static int print_html(const bt *b, const bt_args *a, const bt_row *rows, int n)
+{
+    char *labels = malloc((size_t)n * 512);
+    const char **lp = malloc((size_t)n * sizeof(*lp));
+    sw_buf out;
+    buf_init(&out, (size_t)64 << 20);
+    int rc = labels && lp ? 0 : -1;
+    for (int i = 0; rc == 0 && i < n; i++) {
+        row_label(b, rows[i].id, labels + (size_t)i * 512, 512);
+        lp[i] = labels + (size_t)i * 512;
+    }
+    bt_page page = {a->input, a->objective, b->sw.n_combos, b->n_inc, rows, lp, n};
+    if (rc == 0)
+        rc = bt_html(&out, &page);
+    if (rc == 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
+        rc = -1;
+    if (rc != 0)
+        fprintf(stderr, "soakwatch: backtest: cannot write the HTML page\n");
+    buf_free(&out);
+    free(lp);
+    free(labels);
+    return rc ? 1 : 0;
 }
 
 /* --row N: the config that gives row N's triggers in a replay. */
@@ -426,6 +423,8 @@ static int report(bt *b, const bt_args *a)
     int rc = 0;
     if (strcmp(a->format, "json") == 0)
         rc = print_json(b, rows, n);
+    else if (strcmp(a->format, "html") == 0)
+        rc = print_html(b, a, rows, n);
     else
         print_text(b, rows, n);
     free(rows);

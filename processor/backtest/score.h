@@ -46,6 +46,12 @@ typedef struct bt_score {
     int64_t delay_max_s;   /* -1 when none */
 } bt_score;
 
+/* A row of a backtest: 0 the config as given, i combination i. */
+typedef struct bt_row {
+    int id;
+    bt_score sc;
+} bt_row;
+
 /* Score the closed spans against n incidents (sorted or not); delays[i]
  * gets incident i's delay, or -1 when missed (delays may be NULL). */
 void score_spans(const bt_spans *sp, const bt_incident *inc, int n, bt_score *out,

@@ -3,15 +3,23 @@ are the triggers `soakwatch replay` writes with the config `--row N`
 prints, and its figures (triggers, time firing, time off, false alarms,
 detection delays, misses) are worked out again here from those triggers
 and the incidents, independently of the C scoring."""
+import gzip
+import html as htmllib
 import json
+import math
 import os
+import re
+import shutil
 import subprocess
+import tempfile
 
 import pytest
 
 SRC = os.environ.get("SOAKWATCH_SRC") or os.path.join(os.path.dirname(__file__), "..", "..")
 BIN = os.environ.get("SOAKWATCH_BIN") or os.path.join(SRC, "build", "soakwatch")
 RECORDING = os.path.join(SRC, "examples", "incident.jsonl.gz")
+ALL_OPTIONS = os.path.join(SRC, "examples", "config.all-options.json")
+ACKS = os.path.join(SRC, "examples", "acks.jsonl")
 SWEEPS = ["rules[error_rate_high].threshold=0.05..0.25/0.05",
           "rules[error_rate_high].keep_firing_for_s=0,120",
           "rules[success_rate_low].window_s=300,600"]
@@ -21,8 +29,8 @@ def run(args, **kw):
     return subprocess.run([BIN] + args, capture_output=True, text=True, timeout=300, **kw)
 
 
-def backtest(tmp_path, incidents=None, extra=()):
-    args = ["backtest", "--input", RECORDING, "--format", "json", "--no-progress"]
+def backtest(tmp_path, incidents=None, extra=(), fmt="json", recording=RECORDING):
+    args = ["backtest", "--input", recording, "--format", fmt, "--no-progress"]
     for s in SWEEPS:
         args += ["--sweep", s]
     if incidents is not None:
@@ -31,7 +39,7 @@ def backtest(tmp_path, incidents=None, extra=()):
         args += ["--incidents", str(path)]
     r = run(args + list(extra))
     assert r.returncode == 0, r.stderr
-    return json.loads(r.stdout)
+    return json.loads(r.stdout) if fmt == "json" else r.stdout
 
 
 def replay_firings(tmp_path, row):
@@ -167,3 +175,196 @@ def test_missing_input_and_bad_incidents(tmp_path):
     bad.write_text('{"start": 10, "end": 5}\n')
     r = run(["backtest", "--input", RECORDING, "--sweep", SWEEPS[0], "--incidents", str(bad)])
     assert r.returncode == 2 and "line 1" in r.stderr
+
+
+# ---- --incidents from soakwatch output events ------------------------------
+
+def trigger(rule, state, at_ms, cohort=None, acked=False):
+    e = {"type": "rollback_trigger", "schema_version": 1, "rule": rule}
+    if cohort:
+        e["cohort"] = cohort
+    e.update({"state": state, "at_ms": at_ms, "action": "none"})
+    if acked:
+        e["acknowledged"] = {"id": "%s:%d" % (rule, at_ms), "by": "alice"}
+    return e
+
+
+def test_incidents_from_acknowledged_triggers(tmp_path):
+    """Spans and output events in one file: an acknowledged resolution makes
+    [its firing, itself) an incident (per rule and cohort); statuses,
+    unacknowledged pairs and the rest are skipped and counted."""
+    r = run(["replay", "--input", RECORDING, "--config", ALL_OPTIONS, "--control", ACKS])
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(l) for l in r.stdout.splitlines()]
+    trig = [e for e in events if e["type"] == "rollback_trigger"]
+    acked = [e for e in trig if "acknowledged" in e]
+    assert len(acked) == 1 and acked[0]["rule"] == "error_rate_high"
+    fire = next(e for e in trig if e["rule"] == "error_rate_high" and e["state"] == "firing")
+    # unacknowledged pairs are there too, and must not become incidents
+    assert any(e["state"] == "resolved" and "acknowledged" not in e for e in trig)
+    t = fire["at_ms"]
+    cohort = [trigger("canary", "firing", t + 60_000, "v2"),
+              trigger("canary", "firing", t + 90_000, "v1"),   # another cohort: not it
+              trigger("canary", "resolved", t + 300_000, "v2", acked=True),
+              trigger("canary", "resolved", t + 400_000, "v1"),  # not acknowledged
+              trigger("lonely", "resolved", t + 500_000, acked=True)]  # no firing before
+    span = {"start": t - 7_200_000, "end": t - 3_600_000}
+    lines = [json.dumps(e) for e in events[:10]] + [json.dumps(span)] + \
+        [json.dumps(e) for e in events[10:]] + [json.dumps(e) for e in cohort]
+    want = [(span["start"], span["end"]), (fire["at_ms"], acked[0]["at_ms"]),
+            (t + 60_000, t + 300_000)]
+    plain = tmp_path / "mixed.jsonl"
+    plain.write_text("\n".join(lines) + "\n")
+    packed = tmp_path / "mixed.jsonl.gz"
+    packed.write_bytes(gzip.compress(plain.read_bytes()))
+    for path in (plain, packed):
+        args = ["backtest", "--input", RECORDING, "--format", "json", "--no-progress",
+                "--incidents", str(path)] + sum((["--sweep", s] for s in SWEEPS), [])
+        r = run(args)
+        assert r.returncode == 0, r.stderr
+        doc = json.loads(r.stdout)
+        got = sorted((i["start_ms"], i["end_ms"]) for i in doc["incidents"])
+        assert got == sorted(want), (got, want)
+        n_events = len(events) + len(cohort)
+        assert ("%s: 3 incidents: 1 from spans, 2 from acknowledged rollback triggers; "
+                "%d output events skipped" % (path, n_events - 4)) in r.stderr, r.stderr
+        incidents = [{"start": a, "end": b} for a, b in want]
+        for row in doc["rows"]:
+            firings = sorted((f["rule"], f["from_ms"], f["to_ms"]) for f in row["firings"])
+            wanted = figures(firings, doc["end_ms"], incidents)
+            for k, v in wanted.items():
+                assert row[k] == v, (row["row"], k, row[k], v)
+
+
+# ---- --format html --------------------------------------------------------
+
+POINT = re.compile(r"<circle class='(pt[^']*)' data-row='(\d+)' data-x='(\d+)' "
+                   r"data-y='([^']*)' data-front='([01])'")
+
+
+def pareto(rows, n_inc):
+    """Section 13's front, worked out here: x = false alarms, y = mean delay
+    among the rows missing the fewest incidents (or time off when no row
+    detected any); on it, the rows no other such row beats on both."""
+    delay = n_inc > 0 and any(r["detected"] for r in rows)
+    fewest = min(r["missed"] for r in rows)
+
+    def y(r):
+        return (r["delay_mean_s"] if r["detected"] else math.inf) if delay else r["off_s"]
+    ok = [r for r in rows if not delay or (r["missed"] == fewest and r["detected"])]
+    front = {r["row"] for r in ok
+             if not any(o is not r and o["false_alarms"] <= r["false_alarms"] and y(o) <= y(r)
+                        and (o["false_alarms"] < r["false_alarms"] or y(o) < y(r)) for o in ok)}
+    return front, delay, y
+
+
+HTML_SWEEPS = ["rules[error_rate_high].threshold=0.02..0.3/0.02",
+               "rules[error_rate_high].min_samples=10,1000",
+               "rules[success_rate_low].threshold=0.8,0.9,0.95"]
+
+
+def html_and_json(tmp_path, incidents, recording=RECORDING):
+    args = sum((["--sweep", s] for s in HTML_SWEEPS), ["--objective", "delay"])
+    if incidents is not None:
+        path = tmp_path / "incidents.jsonl"
+        path.write_text("".join(json.dumps(i) + "\n" for i in incidents))
+        args += ["--incidents", str(path)]
+    doc = json.loads(run(["backtest", "--input", recording, "--format", "json",
+                          "--no-progress"] + args).stdout)
+    page = run(["backtest", "--input", recording, "--format", "html", "--no-progress"] + args)
+    assert page.returncode == 0, page.stderr
+    return doc, page.stdout
+
+
+def incident_of(tmp_path):
+    first = min(f for _, f, _ in replay_firings(tmp_path, 0))
+    return [{"start": first - 120_000, "end": first + 1_800_000},
+            {"start": first + 10_800_000, "end": first + 11_000_000}]
+
+
+@pytest.mark.parametrize("with_incidents", [True, False])
+def test_html_points_rows_and_front(tmp_path, with_incidents):
+    incidents = incident_of(tmp_path) if with_incidents else None
+    doc, page = html_and_json(tmp_path, incidents)
+    rows = {r["row"]: r for r in doc["rows"]}
+    points = POINT.findall(page)
+    assert len(points) == len(rows) == 1 + 15 * 2 * 3
+    assert sorted(int(p[1]) for p in points) == sorted(rows)
+    front, delay, y = pareto(doc["rows"], len(incidents or []))
+    assert ("data-view='delay'" if delay else "data-view='off'") in page
+    assert ("mean detection delay (s)" if delay else "time the flag is off (s)") in page
+    marked = {int(p[1]) for p in points if p[4] == "1"}
+    assert marked == front and front
+    assert marked == {int(p[1]) for p in points if " front" in p[0]}
+    for cls, row, x, yv, _ in points:
+        r = rows[int(row)]
+        assert int(x) == r["false_alarms"]
+        want = y(r)
+        assert (yv == "null") if want == math.inf else abs(float(yv) - want) <= 1e-5 * max(1, want)
+        assert ("given" in cls.split()) == (int(row) == 0)
+    assert page.count("class='givenring'") == 2  # the point's ring and the legend's
+    assert "row 0: the config as given" in page
+    # the table: every row in the objective's order, each with its --row hint
+    order = [int(m) for m in re.findall(r"<tr data-row='(\d+)'", page)]
+    assert order == [r["row"] for r in doc["rows"]]
+    for n in rows:
+        assert "soakwatch backtest ... --row %d</code>" % n in page
+    assert re.search(r"<tr data-row='0' class='given ", page)
+    n_inc = len(incidents or [])
+    assert "90 combinations and the config as given (91 rows), %d incident" % n_inc in page
+
+
+def test_html_is_self_contained_and_escaped(tmp_path):
+    odd = tmp_path / "a&b<i>.jsonl.gz"
+    shutil.copy(RECORDING, odd)
+    _, page = html_and_json(tmp_path, None, recording=str(odd))
+    assert "<script" not in page.lower()
+    assert "http://" not in page and "https://" not in page
+    assert not re.search(r"\b(src|href)=", page)
+    assert "<i>" not in page and "a&amp;b&lt;i&gt;.jsonl.gz" in page
+
+
+def test_html_renders_in_chromium(tmp_path):
+    chromium = shutil.which("chromium") or shutil.which("chromium-browser")
+    if chromium is None:
+        pytest.skip("chromium is not installed: cannot render the HTML page")
+    art = os.environ.get("SOAKWATCH_ARTIFACTS") or os.path.join(SRC, "tests", "integration",
+                                                                 "artifacts")
+    os.makedirs(art, exist_ok=True)
+    doc, page = html_and_json(tmp_path, incident_of(tmp_path))
+    html = os.path.join(art, "backtest.html")
+    png = os.path.join(art, "backtest.png")
+    with open(html, "w") as f:
+        f.write(page)
+    if os.path.exists(png):
+        os.remove(png)
+    flags = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+             "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+    with tempfile.TemporaryDirectory() as profile:
+        dom = subprocess.run([chromium] + flags + [f"--user-data-dir={profile}", "--dump-dom",
+                                                   "file://" + html],
+                             capture_output=True, text=True, timeout=120).stdout
+    with tempfile.TemporaryDirectory() as profile:
+        subprocess.run([chromium] + flags + [f"--user-data-dir={profile}",
+                                             "--window-size=1000,700", f"--screenshot={png}",
+                                             "file://" + html], capture_output=True, timeout=120)
+    # The DOM Chromium built: every row a point inside the chart's svg, the
+    # front as worked out here, row 0 labelled.
+    svg = dom[dom.index("<svg"):dom.index("</svg>")]
+    rows = re.findall(r'<circle class="pt[^"]*" data-row="(\d+)"', svg)
+    assert sorted(map(int, rows)) == sorted(r["row"] for r in doc["rows"])
+    front = {int(m) for m in re.findall(r'data-row="(\d+)"[^>]*data-front="1"', svg)}
+    assert front == pareto(doc["rows"], 2)[0]
+    assert "row 0: the config as given" in htmllib.unescape(svg)
+    assert re.search(r'<polyline class="frontline" points="[\d., ]+"', svg)
+    # And it was drawn: the front's red and the points' blue are on screen.
+    assert os.path.exists(png), "chromium wrote no screenshot"
+    from test_report import png_pixels  # the PNG decoder the report's test uses
+    w, h, bpp, pix = png_pixels(png)
+    colours = {(row[x] >> 4, row[x + 1] >> 4, row[x + 2] >> 4)
+               for row in pix[::2] for x in range(0, w * bpp, bpp)}
+
+    def near(rgb):
+        return any(all(abs(c[k] * 16 + 8 - rgb[k]) <= 24 for k in range(3)) for c in colours)
+    for name, rgb in (("front red", (0xd6, 0x27, 0x28)), ("point blue", (0x9e, 0xca, 0xe1))):
+        assert near(rgb), f"no {name} in the screenshot"
