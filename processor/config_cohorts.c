@@ -289,14 +289,6 @@ const char *config_cohort_name(const sw_cohorts *k, int c)
     return c < k->values.n ? k->values.names[c] : "other";
 }
 
-int config_cohorts_used(const sw_config *cfg)
-{
-    for (int r = 0; cfg->cohorts.enabled && r < cfg->n_rules; r++)
-        if (cfg->rules[r].cohort_scope != SW_SCOPE_WHOLE)
-            return 1;
-    return 0;
-}
-
 json_t *config_cohorts_dump(const sw_cohorts *k)
 {
     json_t *o = json_object(), *vals = json_array();

@@ -32,7 +32,4 @@ int config_cohorts_dump_rule(const sw_cohorts *k, const sw_rule *r, json_t *o);
 /* A cohort's name: the listed value, or "other" for index K. */
 const char *config_cohort_name(const sw_cohorts *k, int c);
 
-/* Whether any rule is judged in some cohort. */
-int config_cohorts_used(const sw_config *cfg);
-
 #endif

@@ -103,6 +103,7 @@ struct sw_engine {
     wlayout clay;             /* the cohorts' windows: those of the rules scoped to cohorts */
     wset *coh;                /* section 12: K + 1 cohorts (other last), NULL when off */
     int n_coh;
+    const char *emit_cohort;  /* the cohort of the trigger being emitted, or NULL */
     uint64_t coh_events[SW_MAX_COHORTS + 1]; /* accepted events by cohort (cohorts on) */
     /* Variants (a backtest's sweep): more rule sets over the whole topic's
      * rings, each with its own layout of rule windows and its own states. */
@@ -569,6 +570,7 @@ static void emit_buf(sw_engine *e, sw_out_type type, int64_t T, int rule, int fi
     o.key = key;
     o.json = e->out.data;
     o.json_len = e->out.len;
+    o.cohort = e->emit_cohort;
     e->stats.outputs++;
     if (type == SW_OUT_TRIGGER)
         e->stats.triggers++;
@@ -806,7 +808,9 @@ static void emit_trigger(sw_engine *e, wset *ws, int r, sw_trigger_info *t)
         render_failed(e, what, t->at_s);
         return;
     }
+    e->emit_cohort = ws->name;
     emit_buf(e, SW_OUT_TRIGGER, t->at_s, r, st->firing, rule->name);
+    e->emit_cohort = NULL;
 }
 
 /* Evaluate one rule at T in one set (the whole topic or a cohort); emits

@@ -34,6 +34,7 @@ typedef struct sw_output {
     const char *key;     /* Kafka key: rule name or the flag key */
     const char *json;    /* one JSON object, no newline */
     size_t json_len;
+    const char *cohort;  /* trigger: its cohort (section 12), NULL for the whole topic */
 } sw_output;
 
 typedef void (*sw_emit_fn)(void *ud, const sw_output *out);

@@ -1,6 +1,8 @@
 /* alerts.c: the active alert set and its posting (alerts.h). The set is
- * 2 x rules alerts allocated at create; an output costs a scan of its own
- * fields, a serve a look at the next due time. */
+ * allocated at create: 2 x rules alerts (firing rules, then not_verified
+ * checks), then with cohorts one per rule and cohort (section 12); an
+ * output costs a scan of its own fields, a serve a look at the next due
+ * time. */
 #include "alerts.h"
 
 #include <errno.h>
@@ -11,6 +13,7 @@
 #include <time.h>
 
 #include "../alertpost.h"
+#include "../config_cohorts.h"
 #include "../event.h"
 #include "../output.h"
 
@@ -24,14 +27,15 @@ typedef struct alert {
     uint64_t seq;               /* of the latest state */
     uint64_t sent_seq;          /* handed on */
     int64_t next_ms;            /* wall clock: posted again then */
-    char trigger_id[SW_RULE_NAME_MAX + 32];
+    char trigger_id[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 32];
     char summary[768];
 } alert;
 
 struct sw_alerts {
     const sw_config *cfg;
     sw_counters *c;
-    int n_rules, n;             /* n = 2 x rules: firing rules, then not_verified checks */
+    int n_rules, n;             /* firing rules, not_verified checks, then cohort states */
+    int n_coh;                  /* cohorts (K + 1) when configured, else 0 */
     alert *al;
     alerts_send_fn send;
     void *send_ud;
@@ -102,20 +106,27 @@ static void jb_time(jb *b, const char *k, int64_t ms)
 static size_t render(sw_alerts *a, int k, char *out, size_t cap)
 {
     const alert *x = &a->al[k];
-    int check = k >= a->n_rules;
-    const char *rule = a->cfg->rules[k % a->n_rules].name;
+    int check = k >= a->n_rules && k < 2 * a->n_rules, coh = k >= 2 * a->n_rules;
+    int r = coh ? (k - 2 * a->n_rules) / a->n_coh : k % a->n_rules;
+    const char *rule = a->cfg->rules[r].name;
+    const char *action = check ? "escalate"
+                         : a->cfg->rules[r].action == SW_ACTION_ROLLBACK_COHORT ? "rollback_cohort"
+                                                                                : "disable_flag";
     jb b = {out, 0, cap, 0};
     jb_raw(&b, "[{\"labels\":{");
     jb_kv(&b, "", "alertname", check ? "RollbackNotVerified" : rule);
     if (check)
         jb_kv(&b, ",", "rule", rule);
+    if (coh)
+        jb_kv(&b, ",", "cohort", config_cohort_name(&a->cfg->cohorts,
+                                                   (k - 2 * a->n_rules) % a->n_coh));
     jb_kv(&b, ",", "feature", a->cfg->feature);
     jb_kv(&b, ",", "severity", "critical");
     jb_raw(&b, "},\"annotations\":{");
     jb_kv(&b, "", "summary", x->summary);
     if (x->trigger_id[0])
         jb_kv(&b, ",", "trigger_id", x->trigger_id);
-    jb_kv(&b, ",", "action", check ? "escalate" : "disable_flag");
+    jb_kv(&b, ",", "action", action);
     jb_raw(&b, "}");
     jb_time(&b, "startsAt", x->starts_ms);
     if (x->state == A_RESOLVED)
@@ -156,11 +167,24 @@ static void changed(sw_alerts *a, alert *x)
     a->dirty = 1;
 }
 
+/* The alert of a trigger: its rule's, or its rule's in its cohort. */
+static alert *trigger_alert(sw_alerts *a, const sw_output *o)
+{
+    if (o->cohort == NULL || a->n_coh == 0)
+        return &a->al[o->rule];
+    const sw_labels *v = &a->cfg->cohorts.values;
+    int c = strcmp(o->cohort, "other") == 0 ? v->n : labels_lookup(v, o->cohort,
+                                                                     strlen(o->cohort));
+    return &a->al[2 * a->n_rules + o->rule * a->n_coh + c];
+}
+
 static void take_trigger(sw_alerts *a, const sw_output *o)
 {
-    alert *x = &a->al[o->rule];
+    alert *x = trigger_alert(a, o);
     const sw_rule *r = &a->cfg->rules[o->rule];
-    char thr[32], val[32], win[24], n[24];
+    char thr[32], val[32], win[24], n[24], who[SW_RULE_NAME_MAX + LABEL_NAME_MAX + 8];
+    snprintf(who, sizeof(who), "%s%s%s%s", r->name, o->cohort ? " [" : "",
+             o->cohort ? o->cohort : "", o->cohort ? "]" : "");
     field(o, "threshold", thr, sizeof(thr));
     field(o, "value", val, sizeof(val));
     field(o, "window_s", win, sizeof(win));
@@ -170,8 +194,8 @@ static void take_trigger(sw_alerts *a, const sw_output *o)
             x->starts_ms = o->at_s * 1000;
             x->trigger_id[0] = '\0';
             snprintf(x->summary, sizeof(x->summary), "%s %s %s %s: resolved at value %s over %s "
-                     "s, %s samples", r->name, r->metric_name, config_op_name(r->op), thr, val,
-                     win, n);
+                     "s, %s samples", who, r->metric_name, config_op_name(r->op), thr, val, win,
+                     n);
         }
         x->state = A_RESOLVED;
         x->ends_ms = o->at_s * 1000;
@@ -181,9 +205,9 @@ static void take_trigger(sw_alerts *a, const sw_output *o)
     if (x->state != A_FIRING) /* else: seen at a restart's status; keep its start */
         x->starts_ms = o->at_s * 1000;
     x->state = A_FIRING;
-    snprintf(x->trigger_id, sizeof(x->trigger_id), "%s:%" PRId64, r->name, o->at_s * 1000);
+    output_trigger_id(r->name, o->cohort, o->at_s, x->trigger_id, sizeof(x->trigger_id));
     snprintf(x->summary, sizeof(x->summary), "%s %s %s %s: value %s over %s s, %s samples",
-             r->name, r->metric_name, config_op_name(r->op), thr, val, win, n);
+             who, r->metric_name, config_op_name(r->op), thr, val, win, n);
     changed(a, x);
 }
 
@@ -341,7 +365,8 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
                          void *send_ud, char *errstr, size_t errlen)
 {
     sw_alerts *a = calloc(1, sizeof(*a));
-    int n = 2 * (cfg->n_rules > 0 ? cfg->n_rules : 1); /* no rules: nothing ever fires */
+    int n_coh = cfg->cohorts.enabled ? cfg->cohorts.values.n + 1 : 0;
+    int n = (2 + n_coh) * (cfg->n_rules > 0 ? cfg->n_rules : 1); /* no rules: none fires */
     if (a == NULL || (a->al = calloc((size_t)n, sizeof(alert))) == NULL) {
         snprintf(errstr, errlen, "out of memory");
         alerts_destroy(a);
@@ -350,6 +375,7 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
     a->cfg = cfg;
     a->c = c;
     a->n_rules = cfg->n_rules;
+    a->n_coh = n_coh;
     a->n = n;
     a->send = send;
     a->send_ud = send_ud;

@@ -25,6 +25,7 @@
 #include "../config_soak.h"
 #include "../control.h"
 #include "../event.h"
+#include "../output.h"
 #include "../wmetrics.h"
 
 #define SOAK_MAX_NOTES 32      /* transitions listed per update; the rest counted */
@@ -43,6 +44,7 @@ typedef struct soak_note {
     int rule;
     int firing;
     int64_t at_s;
+    const char *cohort; /* section 12: the trigger's cohort (the config's), or NULL */
 } soak_note;
 
 struct soak_follower {
@@ -198,13 +200,13 @@ static void add_second(win_counts *sum, const win_counts *s)
     sum->latency_sum_us += s->latency_sum_us;
 }
 
-static void note(soak_follower *f, int rule, int firing, int64_t at_s)
+static void note(soak_follower *f, int rule, int firing, int64_t at_s, const char *cohort)
 {
     if (f->n_notes == SOAK_MAX_NOTES) {
         f->notes_omitted++;
         return;
     }
-    f->notes[f->n_notes++] = (soak_note){rule, firing, at_s};
+    f->notes[f->n_notes++] = (soak_note){rule, firing, at_s, cohort};
 }
 
 void soak_emit(void *ud, const sw_output *o)
@@ -212,7 +214,7 @@ void soak_emit(void *ud, const sw_output *o)
     soak_follower *f = ud;
     if (o->type == SW_OUT_TRIGGER && f->hour_to != 0 && f->start_s != INT64_MIN &&
         o->at_s > period_start_s(f) && o->at_s <= period_end_s(f))
-        note(f, o->rule, o->firing, o->at_s);
+        note(f, o->rule, o->firing, o->at_s, o->cohort);
     if (o->type == SW_OUT_TRIGGER && o->firing && f->start_s != INT64_MIN &&
         o->at_s > f->start_s && o->at_s <= f->start_s + 3600 * f->cfg->soak.hours)
         f->tot.firings++;
@@ -226,7 +228,7 @@ static void emit_own(soak_follower *f, sw_out_type type, int64_t T, int final)
 {
     sw_output o = {type, T, -1, final, f->cfg->feature,
                    f->text_mode ? f->text.data : f->out.data,
-                   f->text_mode ? f->text.len : f->out.len};
+                   f->text_mode ? f->text.len : f->out.len, NULL};
     if (type == SW_OUT_SOAK_UPDATE)
         f->c->soak_updates++;
     else
@@ -311,8 +313,9 @@ static int put_notes_text(sw_buf *b, const soak_follower *f, int64_t uncovered, 
     const char *sep = "";
     for (int i = 0; i < f->n_notes; i++, sep = "; ") {
         const soak_note *n = &f->notes[i];
-        rc |= buf_printf(b, "%s%s %s at ", sep, f->cfg->rules[n->rule].name,
-                         n->firing ? "firing" : "resolved");
+        rc |= buf_printf(b, "%s%s%s%s%s %s at ", sep, f->cfg->rules[n->rule].name,
+                         n->cohort ? " [" : "", n->cohort ? n->cohort : "",
+                         n->cohort ? "]" : "", n->firing ? "firing" : "resolved");
         rc |= put_at_text(b, n->at_s);
     }
     if (f->notes_omitted)
@@ -382,11 +385,15 @@ static int put_notes_json(sw_buf *b, const soak_follower *f, const soak_period *
         const soak_note *n = &f->notes[i];
         const char *rule = f->cfg->rules[n->rule].name;
         rc |= buf_printf(b, "%s{\"id\":", i ? "," : "");
-        char id[SW_STR_MAX + 32];
-        snprintf(id, sizeof(id), "%s:%" PRId64, rule, n->at_s * 1000);
+        char id[SW_STR_MAX + LABEL_NAME_MAX + 32];
+        output_trigger_id(rule, n->cohort, n->at_s, id, sizeof(id));
         rc |= buf_json_str(b, id);
         rc |= buf_puts(b, ",\"rule\":");
         rc |= buf_json_str(b, rule);
+        if (n->cohort) {
+            rc |= buf_puts(b, ",\"cohort\":");
+            rc |= buf_json_str(b, n->cohort);
+        }
         rc |= buf_printf(b, ",\"state\":\"%s\",\"at_ms\":%" PRId64 "}",
                          n->firing ? "firing" : "resolved", n->at_s * 1000);
     }
@@ -695,7 +702,7 @@ static void follow_rules(soak_follower *f, int64_t T, int in_period)
     for (int r = 0; r < f->cfg->n_rules; r++) {
         uint8_t now = (uint8_t)(sw_engine_rule_firing(f->e, r) != 0);
         if (now != f->firing[r] && !f->emitting && in_period)
-            note(f, r, now, T);
+            note(f, r, now, T, NULL);
         if (now && !f->firing[r] && !f->emitting && in_period)
             f->tot.firings++;
         f->firing[r] = now;

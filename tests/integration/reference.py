@@ -1851,7 +1851,8 @@ def soak_text(ev, s, extra):
     lines.append("")
     lines.append("\U0001f50d Status: " + (ev["status"].capitalize() if ev["status"]
                                             else "none in this period"))
-    notes = ["%s %s at %s" % (t["rule"], t["state"], format_rfc3339_ms(t["at_ms"]))
+    notes = ["%s%s %s at %s" % (t["rule"], " [%s]" % t["cohort"] if "cohort" in t else "",
+                                t["state"], format_rfc3339_ms(t["at_ms"]))
              for t in ev["notes"]["triggers"]]
     n = ev["notes"]
     if n["triggers_omitted"]:
@@ -1873,6 +1874,16 @@ def soak_text(ev, s, extra):
     lines.append("")
     lines.append("Dashboard: " + (s["dashboard_url"] or "not configured"))
     return "\n".join(lines)
+
+
+def soak_note(t):
+    """A trigger as the notes list it: id, rule, its cohort (section 12)
+    when it has one, state, at_ms."""
+    note = {"id": t["id"], "rule": t["rule"]}
+    if "cohort" in t:
+        note["cohort"] = t["cohort"]
+    note.update(state=t["state"], at_ms=t["at_ms"])
+    return note
 
 
 def soak_event(U, S, hf, ht, c, statuses, trig, late, rejected, t0, nxt, cfg):
@@ -1897,8 +1908,7 @@ def soak_event(U, S, hf, ht, c, statuses, trig, late, rejected, t0, nxt, cfg):
     ev.update(m)
     ev["status"] = max(statuses, key=COLOURS.index) if statuses else None
     ev["checks"] = checks
-    ev["notes"] = {"triggers": [{"id": t["id"], "rule": t["rule"], "state": t["state"],
-                                 "at_ms": t["at_ms"]} for t in trig[:SOAK_MAX_NOTES]],
+    ev["notes"] = {"triggers": [soak_note(t) for t in trig[:SOAK_MAX_NOTES]],
                    "triggers_omitted": max(len(trig) - SOAK_MAX_NOTES, 0),
                    "uncovered_s": max(t0 - ps, 0), "late": late, "rejected": rejected}
     ev["next"] = None

@@ -669,3 +669,20 @@ def test_good_configs_are_accepted(tmp_path, doc):
     p = subprocess.run([BIN, "check-config", str(conf)], capture_output=True, text=True,
                        timeout=60)
     assert p.returncode == 0, p.stderr
+
+
+def test_soak_update_lists_cohort_triggers(tmp_path):
+    """The soak cadence (section 11) over a rollout: the hour-1 update lists
+    the cohort triggers with their ids and cohorts, and its text names the
+    cohort; soakwatch writes what the reference writes."""
+    docs = rollout(seed=3, minutes=62)
+    cfg = dict(ROLLOUT_CFG, soak={"start": ms(0), "hours": 1})
+    res = ref(docs, cfg)
+    updates = [e for e in res.outputs if e["type"] == "soak_update"]
+    assert len(updates) == 1
+    notes = updates[0]["notes"]["triggers"]
+    cohort_notes = [n for n in notes if "cohort" in n]
+    assert cohort_notes and all(n["cohort"] == "v2" for n in cohort_notes)
+    assert all(n["id"] == "%s:v2:%d" % (n["rule"], n["at_ms"]) for n in cohort_notes)
+    assert "cohort_error_rate_high [v2] firing at" in updates[0]["text"]
+    c_agrees(res, docs, tmp_path, cfg)

@@ -66,7 +66,8 @@ static void trigger(sw_alerts *a, const sw_config *cfg, int rule, int64_t at_s, 
     t.samples = samples;
     buf_reset(&jb);
     CHECK_INT(output_trigger_json(&jb, cfg, &t), 0);
-    sw_output o = {SW_OUT_TRIGGER, at_s, rule, on, cfg->rules[rule].name, jb.data, jb.len};
+    sw_output o = {SW_OUT_TRIGGER, at_s, rule, on, cfg->rules[rule].name, jb.data, jb.len,
+                   NULL};
     alerts_output(a, &o);
 }
 
@@ -84,13 +85,13 @@ static void check(sw_alerts *a, const sw_config *cfg, int rule, int64_t at_s, in
     buf_reset(&jb);
     CHECK_INT(output_check_json(&jb, cfg, &c), 0);
     sw_output o = {SW_OUT_ROLLBACK_CHECK, at_s, rule, state, cfg->rules[rule].name, jb.data,
-                   jb.len};
+                   jb.len, NULL};
     alerts_output(a, &o);
 }
 
 static void status(sw_alerts *a, int64_t at_s)
 {
-    sw_output o = {SW_OUT_STATUS, at_s, -1, 0, "flag", "{\"type\":\"status\"}", 17};
+    sw_output o = {SW_OUT_STATUS, at_s, -1, 0, "flag", "{\"type\":\"status\"}", 17, NULL};
     alerts_output(a, &o);
 }
 
@@ -300,6 +301,65 @@ static void test_poster(void)
     ap_destroy(p); /* with a payload held: stops all the same */
 }
 
+/* Cohorts (docs/semantics.md section 12): one rule firing in two cohorts
+ * is two alerts, each labelled with its cohort, its trigger id naming it
+ * and the rule's action; resolving one leaves the other firing. */
+static void cohort_trigger(sw_alerts *a, const sw_config *cfg, int rule, const char *cohort,
+                           int64_t at_s, int on)
+{
+    sw_trigger_info t;
+    memset(&t, 0, sizeof(t));
+    t.rule = &cfg->rules[rule];
+    t.at_s = at_s;
+    t.firing = on;
+    t.value = 0.5;
+    t.samples = 30;
+    t.cohort = cohort;
+    buf_reset(&jb);
+    CHECK_INT(output_trigger_json(&jb, cfg, &t), 0);
+    sw_output o = {SW_OUT_TRIGGER, at_s, rule, on, cfg->rules[rule].name, jb.data, jb.len,
+                   cohort};
+    alerts_output(a, &o);
+}
+
+static void test_cohorts(const sw_config *base)
+{
+    static sw_config cfg;
+    sent s;
+    char err[128];
+    cfg = *base;
+    cfg.cohorts.enabled = 1;
+    labels_add(&cfg.cohorts.values, "v1");
+    labels_add(&cfg.cohorts.values, "v2");
+    cfg.rules[0].cohort_scope = SW_SCOPE_EACH;
+    cfg.rules[0].action = SW_ACTION_ROLLBACK_COHORT;
+    memset(&s, 0, sizeof(s));
+    sw_alerts *a = alerts_create(&cfg, NULL, capture, &s, err, sizeof(err));
+    CHECK(a != NULL);
+    if (a == NULL)
+        return;
+    cohort_trigger(a, &cfg, 0, "v2", 1000, 1);
+    cohort_trigger(a, &cfg, 0, "other", 1001, 1);
+    CHECK_INT(alerts_active(a), 2);
+    CHECK_INT(alerts_serve(a, 5000), 2);
+    json_t *root, *al = alert_of(&s, &root); /* the last posted: other */
+    CHECK_STR(str_at(al, "labels", "alertname"), "error_rate_high");
+    CHECK_STR(str_at(al, "labels", "cohort"), "other");
+    CHECK_STR(str_at(al, "annotations", "trigger_id"), "error_rate_high:other:1001000");
+    CHECK_STR(str_at(al, "annotations", "action"), "rollback_cohort");
+    CHECK_STR(str_at(al, "annotations", "summary"),
+              "error_rate_high [other] error_rate > 0.1: value 0.5 over 300 s, 30 samples");
+    json_decref(root);
+    cohort_trigger(a, &cfg, 0, "v2", 1300, 0);
+    CHECK_INT(alerts_serve(a, 6000), 1);
+    al = alert_of(&s, &root);
+    CHECK_STR(str_at(al, "labels", "cohort"), "v2");
+    CHECK_STR(str_at(al, NULL, "endsAt"), "1970-01-01T00:21:40.000Z");
+    json_decref(root);
+    CHECK_INT(alerts_active(a), 2); /* v2's resolution until answered, other firing */
+    alerts_destroy(a);
+}
+
 int main(void)
 {
     sw_config cfg;
@@ -322,6 +382,7 @@ int main(void)
     test_not_verified(a, &cfg, &s);
     alerts_destroy(a);
     test_restart(&cfg);
+    test_cohorts(&cfg);
     test_poster();
     buf_free(&jb);
     CHECK_DONE();

@@ -873,7 +873,8 @@ static void sink_feed(sw_sink *s)
     for (int i = 0; i < 3; i++) {
         const char *nl = strchr(line, '\n');
         sw_output o = {i == 1 ? SW_OUT_TRIGGER : SW_OUT_STATUS, 1796152860 + i, i == 1 ? 0 : -1,
-                       i == 1, i == 1 ? "error_rate_high" : "flag", line, (size_t)(nl - line)};
+                       i == 1, i == 1 ? "error_rate_high" : "flag", line, (size_t)(nl - line),
+                       NULL};
         sink_output(s, &o);
         line = nl + 1;
     }
@@ -1061,7 +1062,7 @@ static int path_sink_refused(int reference)
     if (made) {
         sink_feed(s);
         sw_output big = {SW_OUT_STATUS, 1796152980, -1, 0, "flag", big_output,
-                         strlen(big_output)};
+                         strlen(big_output), NULL};
         sink_output(s, &big);
         sink_retry(s);
         left = sink_flush(s, 10000);

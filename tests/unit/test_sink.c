@@ -32,7 +32,7 @@ int main(void)
     CHECK(s != NULL);
     if (s == NULL)
         return 1;
-    sw_output out = {SW_OUT_STATUS, 10, -1, 0, "flag", "{\"a\":1}", 7};
+    sw_output out = {SW_OUT_STATUS, 10, -1, 0, "flag", "{\"a\":1}", 7, NULL};
     sink_output(s, &out);
     out.json = "{\"b\":2}";
     sink_output(s, &out);
