@@ -31,6 +31,7 @@ struct kafka_client {
     char last_error[320];
     rd_kafka_queue_t *queue; /* consumer queue, or the producer's main queue */
     int consumer;
+    atomic_int closing;  /* being destroyed: its connections' last words are not news */
     int pipe_r, pipe_w;
     kafka_dr_fn dr;
     void *dr_ud;
@@ -122,7 +123,12 @@ static void on_log(const rd_kafka_t *rk, int level, const char *fac, const char 
     kafka_client *k = rd_kafka_opaque(rk);
     if (level <= 3 && k != NULL)
         note_last(k, buf);
-    if (level <= 4) /* warnings and worse; errors come through on_error too */
+    /* Warnings and worse (errors come through on_error too); while the
+     * client closes, a connection torn down or refused halfway (a group
+     * coordinator's handshake, say) is the closing itself: only critical
+     * logs are said then. */
+    int closing = k != NULL && atomic_load_explicit(&k->closing, memory_order_relaxed);
+    if (level <= (closing ? 2 : 4))
         fprintf(stderr, "soakwatch: kafka %s: %s\n", fac, buf);
 }
 
@@ -193,6 +199,7 @@ void kafka_destroy(kafka_client *k)
     if (k->queue)
         rd_kafka_queue_destroy(k->queue);
     if (k->rk) {
+        atomic_store_explicit(&k->closing, 1, memory_order_relaxed);
         if (!k->consumer)
             rd_kafka_purge(k->rk, RD_KAFKA_PURGE_F_QUEUE | RD_KAFKA_PURGE_F_INFLIGHT);
         rd_kafka_destroy_flags(k->rk, RD_KAFKA_DESTROY_F_NO_CONSUMER_CLOSE);
@@ -214,8 +221,10 @@ static kafka_client *client_create(const sw_config *cfg, int consumer, const cha
 {
     char why[512];
     kafka_client *k = calloc(1, sizeof(*k));
-    if (k != NULL)
+    if (k != NULL) {
         pthread_mutex_init(&k->last_lock, NULL); /* before anything can fail */
+        atomic_init(&k->closing, 0);
+    }
     rd_kafka_conf_t *conf = rd_kafka_conf_new();
     if (k == NULL || conf == NULL) {
         snprintf(errstr, errlen, "kafka: out of memory");
