@@ -478,6 +478,28 @@ PROMTOOL_TESTS = textwrap.dedent("""\
             exp_samples:
               - labels: 'soakwatch:rules_firing:count'
                 value: 0
+      # A rule judged in cohorts (docs/semantics.md section 12): one alert per
+      # firing cohort, labelled with it; the count counts both.
+      - interval: 30s
+        input_series:
+          - series: 'soakwatch_rule_firing{job="soakwatch",instance="a",rule="cohort_errors",cohort="v2"}'
+            values: '0 1 1 1'
+          - series: 'soakwatch_rule_firing{job="soakwatch",instance="a",rule="cohort_errors",cohort="other"}'
+            values: '0 1 1 0'
+          - series: 'soakwatch_rule_firing{job="soakwatch",instance="a",rule="cohort_errors",cohort="v1"}'
+            values: '0 0 0 0'
+        alert_rule_test:
+          - eval_time: 1m
+            alertname: SoakwatchRollbackFiring
+            exp_alerts:
+              - exp_labels: {severity: critical, rule: cohort_errors, cohort: v2}
+              - exp_labels: {severity: critical, rule: cohort_errors, cohort: other}
+        promql_expr_test:
+          - expr: soakwatch:rules_firing:count
+            eval_time: 1m
+            exp_samples:
+              - labels: 'soakwatch:rules_firing:count'
+                value: 2
       # The watermark a minute and more behind for 5 minutes; 60 s exactly is fine.
       - interval: 1m
         input_series:
