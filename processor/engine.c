@@ -186,37 +186,22 @@ static int layout_rule(wlayout *l, const sw_rule *rule)
     return rc;
 }
 
-static void layout_index_variant(wlayout *l, const sw_rule *rules, int n)
+/* Where rule `rule` (index r) finds its windows in l. */
+static void layout_index_rule(wlayout *l, int r, const sw_rule *rule)
 {
-    for (int r = 0; r < n; r++) {
-        l->rule_windows[r][0] = window_index(l, rules[r].window_s);
-        for (int k = 0; k < rules[r].n_extra_windows; k++)
-            l->rule_windows[r][1 + k] = window_index(l, rules[r].extra_windows_s[k]);
-    }
+    l->rule_windows[r][0] = window_index(l, rule->window_s);
+    for (int k = 0; k < rule->n_extra_windows; k++)
+        l->rule_windows[r][1 + k] = window_index(l, rule->extra_windows_s[k]);
 }
 
-static void layout_index_rules(wlayout *l, const sw_config *cfg, int scoped)
+/* Split a layout's windows over the two rings: which ring, which index. */
+static int layout_split(wlayout *l, char *errstr, size_t errlen)
 {
-    for (int r = 0; r < cfg->n_rules; r++) {
-        const sw_rule *rule = &cfg->rules[r];
-        if ((rule->cohort_scope != SW_SCOPE_WHOLE) != scoped)
-            continue;
-        l->rule_windows[r][0] = window_index(l, rule->window_s);
-        for (int k = 0; k < rule->n_extra_windows; k++)
-            l->rule_windows[r][1 + k] = window_index(l, rule->extra_windows_s[k]);
-    }
-}
-
-/* Split a layout's windows over the two rings. Returns the counts in
- * *nf, *nc, or -1 with errstr. */
-static int layout_split(wlayout *l, int64_t *fine, int64_t *coarse, int *nf, int *nc,
-                        char *errstr, size_t errlen)
-{
-    *nf = *nc = 0;
+    int nf = 0, nc = 0;
     for (int i = 0; i < l->n_windows; i++) {
         int64_t w = l->windows_s[i];
         int is_coarse = w > SW_FINE_MAX_WINDOW_S;
-        int *n = is_coarse ? nc : nf;
+        int *n = is_coarse ? &nc : &nf;
         if (*n == WIN_MAX_WINDOWS) {
             snprintf(errstr, errlen, "more than %d distinct window lengths", WIN_MAX_WINDOWS);
             return -1;
@@ -227,27 +212,44 @@ static int layout_split(wlayout *l, int64_t *fine, int64_t *coarse, int *nf, int
             return -1;
         }
         l->win_coarse[i] = (int8_t)is_coarse;
-        l->win_idx[i] = (int8_t)*n;
-        (is_coarse ? coarse : fine)[(*n)++] = is_coarse ? w / 60 : w;
+        l->win_idx[i] = (int8_t)(*n)++;
     }
     return 0;
 }
 
-/* A set's rings over its layout, and its rules not firing. */
-static int wset_init(wset *ws, const wlayout *l, const sw_config *cfg, const char *name,
-                     char *errstr, size_t errlen)
+/* The lengths of a split layout's fine (seconds) and coarse (minutes)
+ * rings. */
+static void layout_rings(const wlayout *l, int64_t *fine, int *nf, int64_t *coarse, int *nc)
 {
-    int64_t fine[WIN_MAX_WINDOWS], coarse[WIN_MAX_WINDOWS];
-    int nf, nc;
+    *nf = *nc = 0;
+    for (int i = 0; i < l->n_windows; i++) {
+        if (l->win_coarse[i])
+            coarse[(*nc)++] = l->windows_s[i] / 60;
+        else
+            fine[(*nf)++] = l->windows_s[i];
+    }
+}
+
+/* A set's rules and states, none firing. */
+static void wset_reset(wset *ws, const wlayout *l, const sw_rule *rules, const char *name)
+{
     ws->lay = l;
-    ws->rules = cfg->rules;
+    ws->rules = rules;
     ws->name = name;
     for (int r = 0; r < SW_MAX_RULES; r++) {
         ws->rule_value[r] = NAN;
         ws->rs[r].clear_since = INT64_MIN;
     }
-    if (layout_split((wlayout *)l, fine, coarse, &nf, &nc, errstr, errlen) != 0)
-        return -1;
+}
+
+/* A set's rings over its (split) layout, and its rules not firing. */
+static int wset_init(wset *ws, const wlayout *l, const sw_config *cfg, const char *name,
+                     char *errstr, size_t errlen)
+{
+    int64_t fine[WIN_MAX_WINDOWS], coarse[WIN_MAX_WINDOWS];
+    int nf, nc;
+    wset_reset(ws, l, cfg->rules, name);
+    layout_rings(l, fine, &nf, coarse, &nc);
     ws->fine = win_ring_create(fine, nf, cfg->allowed_lateness_s, errstr, errlen);
     if (ws->fine == NULL)
         return -1;
@@ -286,11 +288,15 @@ static int layouts_make(sw_engine *e, char *errstr, size_t errlen)
         snprintf(errstr, errlen, "more than %d distinct window lengths", MAX_WIN);
         return -1;
     }
-    layout_index_rules(&e->lay, cfg, 0);
-    layout_index_rules(&e->clay, cfg, 1);
-    for (int v = 0; v < e->n_var; v++) {
+    if (layout_split(&e->lay, errstr, errlen) != 0 || layout_split(&e->clay, errstr, errlen) != 0)
+        return -1;
+    for (int r = 0; r < cfg->n_rules; r++)
+        layout_index_rule(cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE ? &e->lay : &e->clay, r,
+                          &cfg->rules[r]);
+    for (int v = 0; v < e->n_var; v++) { /* the same windows, split the same way */
         e->vlay[v] = e->lay;
-        layout_index_variant(&e->vlay[v], e->vrules[v], cfg->n_rules);
+        for (int r = 0; r < cfg->n_rules; r++)
+            layout_index_rule(&e->vlay[v], r, &e->vrules[v][r]);
     }
     e->status_window = window_index(&e->lay, cfg->status_window_s);
     for (int i = 0; i < 3; i++)
@@ -329,14 +335,9 @@ static int variants_create(sw_engine *e, char *errstr, size_t errlen)
     }
     for (int v = 0; v < e->n_var; v++) {
         wset *ws = &e->var[v];
-        ws->lay = &e->vlay[v];
-        ws->rules = e->vrules[v];
+        wset_reset(ws, &e->vlay[v], e->vrules[v], NULL);
         ws->fine = e->whole.fine; /* shared, owned by the whole topic's set */
         ws->coarse = e->whole.coarse;
-        for (int r = 0; r < SW_MAX_RULES; r++) {
-            ws->rule_value[r] = NAN;
-            ws->rs[r].clear_since = INT64_MIN;
-        }
     }
     return 0;
 }

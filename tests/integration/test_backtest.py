@@ -368,3 +368,35 @@ def test_html_renders_in_chromium(tmp_path):
         return any(all(abs(c[k] * 16 + 8 - rgb[k]) <= 24 for k in range(3)) for c in colours)
     for name, rgb in (("front red", (0xd6, 0x27, 0x28)), ("point blue", (0x9e, 0xca, 0xe1))):
         assert near(rgb), f"no {name} in the screenshot"
+
+
+def test_windows_only_a_combination_uses(tmp_path):
+    """Window lengths neither the config's rules nor its status read (120
+    and 900 s) join the shared rings: each row still fires what replay
+    fires with its config."""
+    sweeps = ["rules[error_rate_high].window_s=120,900",
+              "rules[error_rate_high].threshold=0.05,0.3"]
+    args = ["backtest", "--input", RECORDING, "--format", "json", "--no-progress"]
+    for s in sweeps:
+        args += ["--sweep", s]
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    rows = {x["row"]: x for x in json.loads(r.stdout)["rows"]}
+    assert len(rows) == 5
+    distinct = set()
+    for n in range(1, 5):
+        c = run(["backtest", "--row", str(n)] + sum((["--sweep", s] for s in sweeps), []))
+        assert c.returncode == 0, c.stderr
+        cfg = tmp_path / ("w%d.json" % n)
+        cfg.write_text(c.stdout)
+        rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
+        assert rep.returncode == 0, rep.stderr
+        want = sorted((e["rule"], e["at_ms"], e["state"]) for e in map(json.loads,
+                                                                        rep.stdout.splitlines())
+                      if e["type"] == "rollback_trigger")
+        got = sorted([(f["rule"], f["from_ms"], "firing") for f in rows[n]["firings"]] +
+                     [(f["rule"], f["to_ms"], "resolved") for f in rows[n]["firings"]
+                      if f["to_ms"] is not None])
+        assert got == want, n
+        distinct.add(tuple(want))
+    assert len(distinct) >= 3
