@@ -376,6 +376,12 @@ static int setup(bt *b, const bt_args *a, const char **sweeps, int n_sweeps)
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;
     }
+    if (b->base->cohorts.enabled) {
+        fprintf(stderr, "soakwatch: backtest: %s: cohorts: a config with cohorts is not swept "
+                "(docs/semantics.md section 13); backtest it without the cohorts section\n",
+                a->config);
+        return 2;
+    }
     for (int i = 0; i < n_sweeps; i++)
         if (sweep_parse(&b->sw, b->base, sweeps[i], err, sizeof(err)) != 0) {
             fprintf(stderr, "soakwatch: backtest: --sweep %s: %s\n", sweeps[i], err);

@@ -400,3 +400,11 @@ def test_windows_only_a_combination_uses(tmp_path):
         assert got == want, n
         distinct.add(tuple(want))
     assert len(distinct) >= 3
+
+
+def test_a_config_with_cohorts_is_refused_by_name(tmp_path):
+    cfg = tmp_path / "cohorts.json"
+    cfg.write_text(json.dumps({"cohorts": {"field": "gatewayVersion", "values": ["v1"]}}))
+    r = run(["backtest", "--input", RECORDING, "--config", str(cfg), "--sweep", SWEEPS[0]])
+    assert r.returncode == 2
+    assert "cohorts" in r.stderr and "not swept" in r.stderr, r.stderr
