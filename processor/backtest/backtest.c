@@ -4,6 +4,8 @@
  * spans per combination (score.h), scored at the end and written as a
  * table sorted by an objective, as JSON, or one combination's config.
  *
+ * A lateness sweep changes which events count: one pass per lateness.
+ *
  * Invariant: row 0 is the config as given; row i (1..n) is combination i,
  * and `--row i` prints the config with which `soakwatch replay` fires
  * exactly the triggers the row counts. Memory: the windows once, plus per
@@ -34,8 +36,12 @@ typedef struct bt {
     sw_config *base;
     sweep sw;
     sw_rule *rules;          /* n_combos x base->n_rules */
-    const sw_rule **vrules;  /* per combination, into rules */
+    int64_t *lateness;       /* per combination: its allowed_lateness_s */
     bt_spans *spans;         /* 1 + n_combos: row 0 the config as given */
+    /* The pass under way: one per lateness, its combinations as variants. */
+    const sw_rule **vrules;  /* the pass's variants, into rules */
+    int *row_of;             /* variant 0..n_vars -> row, -1: not a row of this pass */
+    int n_vars;
     bt_incident inc[MAX_INCIDENTS];
     int n_inc;
     sw_engine *e;
@@ -53,7 +59,8 @@ static const char usage[] =
     "                          [--incidents FILE] [--format text|json|html]\n"
     "                          [--objective balanced|false_alarms|delay|off] [--row N]\n"
     "  SPEC: rules[NAME].KEY=LO..HI/STEP or rules[NAME].KEY=A,B,C, KEY one of threshold,\n"
-    "  resolve_threshold, min_samples, keep_firing_for_s, confidence, window_s.\n"
+    "  resolve_threshold, min_samples, keep_firing_for_s, confidence, window_s; or\n"
+    "  allowed_lateness_s=... (the input is then read once per value).\n"
     "  --incidents: JSON Lines of {\"start\": TIME, \"end\": TIME} (RFC 3339 or epoch ms),\n"
     "  and/or soakwatch output events: an acknowledged rollback_trigger resolution makes\n"
     "  its firing an incident; other events are skipped (counted on stderr).\n"
@@ -131,9 +138,12 @@ static int make_variants(bt *b)
     char err[768];
     sw_config *tmp = malloc(sizeof(*tmp));
     b->rules = calloc((size_t)n * (size_t)(nr ? nr : 1), sizeof(sw_rule));
+    b->lateness = calloc((size_t)n, sizeof(*b->lateness));
     b->vrules = calloc((size_t)n, sizeof(*b->vrules));
+    b->row_of = calloc((size_t)n + 1, sizeof(*b->row_of));
     b->spans = calloc((size_t)n + 1, sizeof(*b->spans));
-    if (tmp == NULL || b->rules == NULL || b->vrules == NULL || b->spans == NULL) {
+    if (tmp == NULL || b->rules == NULL || b->lateness == NULL || b->vrules == NULL ||
+        b->row_of == NULL || b->spans == NULL) {
         free(tmp);
         fprintf(stderr, "soakwatch: backtest: out of memory for %d combinations\n", n);
         return 1;
@@ -147,7 +157,7 @@ static int make_variants(bt *b)
             return 2;
         }
         memcpy(&b->rules[(size_t)i * (size_t)nr], tmp->rules, (size_t)nr * sizeof(sw_rule));
-        b->vrules[i] = &b->rules[(size_t)i * (size_t)nr];
+        b->lateness[i] = tmp->allowed_lateness_s;
     }
     free(tmp);
     return 0;
@@ -156,15 +166,15 @@ static int make_variants(bt *b)
 static void on_transition(void *ud, int variant, int rule, int64_t T, int firing)
 {
     bt *b = ud;
-    spans_transition(&b->spans[variant], rule, T, firing);
+    if (b->row_of[variant] >= 0)
+        spans_transition(&b->spans[b->row_of[variant]], rule, T, firing);
 }
 
 static sw_engine *create(void *ud, const sw_config *cfg, sw_emit_fn emit, void *emit_ud,
                          char *errstr, size_t errlen)
 {
     bt *b = ud;
-    b->e = sw_engine_create_variants(cfg, b->vrules, b->sw.n_combos, emit, emit_ud, errstr,
-                                     errlen);
+    b->e = sw_engine_create_variants(cfg, b->vrules, b->n_vars, emit, emit_ud, errstr, errlen);
     if (b->e)
         sw_engine_set_transition_hook(b->e, on_transition, b);
     return b->e;
@@ -392,26 +402,75 @@ static int setup(bt *b, const bt_args *a, const char **sweeps, int n_sweeps)
     return 0;
 }
 
-/* One pass over the input, every combination judged. */
-static int run(bt *b, const bt_args *a)
+/* The pass for lateness L: the combinations with it as variants, and the
+ * config as given (row 0) as the engine's own rules when it has L. */
+static void plan_pass(bt *b, int64_t L)
 {
-    int rc = make_variants(b);
-    if (rc != 0)
-        return rc;
+    b->n_vars = 0;
+    b->row_of[0] = b->base->allowed_lateness_s == L ? 0 : -1;
+    for (int i = 0; i < b->sw.n_combos; i++)
+        if (b->lateness[i] == L) {
+            b->vrules[b->n_vars++] = &b->rules[(size_t)i * (size_t)b->base->n_rules];
+            b->row_of[b->n_vars] = i + 1;
+        }
+}
+
+/* One pass over the input at lateness L. Returns 0, or the exit status. */
+static int run_pass(bt *b, const bt_args *a, sw_config *cfg, int64_t L, int pass, int passes)
+{
     file_replay_opts o = {a->input, NULL, 0, a->progress, NULL, INT64_MIN};
     file_replay_follower f = {drop, b, bind, create};
+    *cfg = *b->base;
+    cfg->allowed_lateness_s = L;
+    plan_pass(b, L);
+    if (passes > 1)
+        fprintf(stderr, "soakwatch: backtest: pass %d of %d, allowed_lateness_s %" PRId64
+                ", %d combinations\n", pass, passes, L, b->n_vars);
     b->last_T = INT64_MIN;
-    rc = file_replay_run_followed(b->base, &o, &f);
+    int rc = file_replay_run_followed(cfg, &o, &f);
     if (rc != 0)
         return rc;
-    for (int i = 0; i <= b->sw.n_combos; i++) {
-        spans_close(&b->spans[i], b->last_T == INT64_MIN ? 0 : b->last_T + 1);
-        if (b->spans[i].oom) {
+    for (int v = 0; v <= b->n_vars; v++) {
+        if (b->row_of[v] < 0)
+            continue;
+        bt_spans *sp = &b->spans[b->row_of[v]];
+        spans_close(sp, b->last_T == INT64_MIN ? 0 : b->last_T + 1);
+        if (sp->oom) {
             fprintf(stderr, "soakwatch: backtest: out of memory keeping firings\n");
             return 1;
         }
     }
     return 0;
+}
+
+/* Every combination judged: one pass over the input per lateness swept
+ * (one in all when it is not), the others' parameters as variants of it. */
+static int run(bt *b, const bt_args *a)
+{
+    int rc = make_variants(b);
+    if (rc != 0)
+        return rc;
+    int64_t *ls = malloc(((size_t)b->sw.n_combos + 1) * sizeof(*ls));
+    sw_config *cfg = malloc(sizeof(*cfg));
+    int n = 0;
+    if (ls == NULL || cfg == NULL) {
+        free(ls);
+        free(cfg);
+        return 1;
+    }
+    ls[n++] = b->base->allowed_lateness_s;
+    for (int i = 0; i < b->sw.n_combos; i++) {
+        int seen = 0;
+        for (int k = 0; k < n && !seen; k++)
+            seen = ls[k] == b->lateness[i];
+        if (!seen)
+            ls[n++] = b->lateness[i];
+    }
+    for (int k = 0; k < n && rc == 0; k++)
+        rc = run_pass(b, a, cfg, ls[k], k + 1, n);
+    free(ls);
+    free(cfg);
+    return rc;
 }
 
 static int report(bt *b, const bt_args *a)
@@ -443,6 +502,8 @@ static void release(bt *b)
         spans_free(&b->spans[i]);
     free(b->spans);
     free(b->vrules);
+    free(b->row_of);
+    free(b->lateness);
     free(b->rules);
     free(b->base);
     free(b);

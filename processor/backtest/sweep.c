@@ -9,7 +9,7 @@
 
 static const char *const key_names[SK_COUNT] = {
     "threshold", "resolve_threshold", "min_samples", "keep_firing_for_s", "confidence",
-    "window_s",
+    "window_s", "allowed_lateness_s",
 };
 
 const char *sweep_key_name(sweep_key k)
@@ -19,7 +19,8 @@ const char *sweep_key_name(sweep_key k)
 
 static int integral_key(sweep_key k)
 {
-    return k == SK_MIN_SAMPLES || k == SK_KEEP_FIRING_FOR_S || k == SK_WINDOW_S;
+    return k == SK_MIN_SAMPLES || k == SK_KEEP_FIRING_FOR_S || k == SK_WINDOW_S ||
+           k == SK_LATENESS;
 }
 
 /* Digits after the decimal point of a number as written ("0.05": 2). */
@@ -113,6 +114,11 @@ static int parse_list(sweep_axis *ax, const char *v, char *errstr, size_t errlen
 static int parse_target(sweep_axis *ax, const sw_config *base, const char *spec, size_t n,
                         char *errstr, size_t errlen)
 {
+    if (n == 18 && strncmp(spec, "allowed_lateness_s", 18) == 0) {
+        ax->rule = -1;
+        ax->key = SK_LATENESS;
+        return 0;
+    }
     const char *close = memchr(spec, ']', n);
     if (n < 8 || strncmp(spec, "rules[", 6) != 0 || close == NULL || close[1] != '.') {
         snprintf(errstr, errlen, "\"%.*s\": expected rules[NAME].KEY", (int)n, spec);
@@ -129,13 +135,14 @@ static int parse_target(sweep_axis *ax, const sw_config *base, const char *spec,
     }
     const char *key = close + 2;
     size_t kl = (size_t)(spec + n - key);
-    for (int k = 0; k < SK_COUNT; k++)
+    for (int k = 0; k < SK_LATENESS; k++)
         if (strlen(key_names[k]) == kl && strncmp(key_names[k], key, kl) == 0) {
             ax->key = (sweep_key)k;
             return 0;
         }
     snprintf(errstr, errlen, "\"%.*s\": a sweep moves threshold, resolve_threshold, "
-             "min_samples, keep_firing_for_s, confidence or window_s", (int)kl, key);
+             "min_samples, keep_firing_for_s, confidence or window_s of a rule, or "
+             "allowed_lateness_s", (int)kl, key);
     return -1;
 }
 
@@ -166,7 +173,8 @@ int sweep_parse(sweep *s, const sw_config *base, const char *spec, char *errstr,
         }
     for (int a = 0; a < s->n_axes; a++)
         if (s->axes[a].rule == ax.rule && s->axes[a].key == ax.key) {
-            snprintf(errstr, errlen, "rules[%s].%s is swept twice", base->rules[ax.rule].name,
+            snprintf(errstr, errlen, "%s%s%s%s is swept twice", ax.rule < 0 ? "" : "rules[",
+                     ax.rule < 0 ? "" : base->rules[ax.rule].name, ax.rule < 0 ? "" : "].",
                      key_names[ax.key]);
             return -1;
         }
@@ -200,6 +208,7 @@ static void apply(sw_rule *r, sweep_key k, double v)
     case SK_KEEP_FIRING_FOR_S: r->keep_firing_for_s = (int64_t)v; break;
     case SK_CONFIDENCE: r->confidence = v; break;
     case SK_WINDOW_S: r->window_s = (int64_t)v; break;
+    case SK_LATENESS: /* not a rule's: sweep_config sets it */
     case SK_COUNT: break;
     }
 }
@@ -211,8 +220,12 @@ int sweep_config(const sweep *s, const sw_config *base, int i, sw_config *out, c
     char err[256];
     sweep_indices(s, i, idx);
     *out = *base;
-    for (int a = 0; a < s->n_axes; a++)
-        apply(&out->rules[s->axes[a].rule], s->axes[a].key, s->axes[a].v[idx[a]]);
+    for (int a = 0; a < s->n_axes; a++) {
+        if (s->axes[a].key == SK_LATENESS)
+            out->allowed_lateness_s = (int64_t)s->axes[a].v[idx[a]];
+        else
+            apply(&out->rules[s->axes[a].rule], s->axes[a].key, s->axes[a].v[idx[a]]);
+    }
     if (config_validate(out, err, sizeof(err)) == 0)
         return 0;
     char label[512];
@@ -229,9 +242,12 @@ size_t sweep_label(const sweep *s, const sw_config *base, int i, char *out, size
     out[0] = '\0';
     for (int a = 0; a < s->n_axes && len < cap; a++) {
         const sweep_axis *ax = &s->axes[a];
-        int n = snprintf(out + len, cap - len, "%srules[%s].%s=%.*f", a ? " " : "",
-                         base->rules[ax->rule].name, key_names[ax->key], ax->decimals,
-                         ax->v[idx[a]]);
+        int n = ax->rule < 0
+                    ? snprintf(out + len, cap - len, "%s%s=%.*f", a ? " " : "",
+                               key_names[ax->key], ax->decimals, ax->v[idx[a]])
+                    : snprintf(out + len, cap - len, "%srules[%s].%s=%.*f", a ? " " : "",
+                               base->rules[ax->rule].name, key_names[ax->key], ax->decimals,
+                               ax->v[idx[a]]);
         if (n < 0)
             break;
         len += (size_t)n;

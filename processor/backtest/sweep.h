@@ -14,8 +14,9 @@
 #define SWEEP_MAX_VALUES 256
 #define SWEEP_MAX_COMBOS 4096
 
-/* The rule parameters a sweep can move: they change how rules judge, not
- * which events count, so every combination shares one set of windows. */
+/* The parameters a sweep can move: the rules' change how rules judge, not
+ * which events count, so their combinations share one set of windows;
+ * allowed_lateness_s changes which events count (a pass of its own). */
 typedef enum sweep_key {
     SK_THRESHOLD = 0,
     SK_RESOLVE_THRESHOLD,
@@ -23,11 +24,12 @@ typedef enum sweep_key {
     SK_KEEP_FIRING_FOR_S,
     SK_CONFIDENCE,
     SK_WINDOW_S,
+    SK_LATENESS, /* allowed_lateness_s: which events count; one pass per value */
     SK_COUNT
 } sweep_key;
 
 typedef struct sweep_axis {
-    int rule;          /* index in the base config's rules */
+    int rule;          /* index in the base config's rules; -1: a top-level key */
     sweep_key key;
     int n;
     double v[SWEEP_MAX_VALUES];
@@ -41,7 +43,8 @@ typedef struct sweep {
 } sweep;
 
 /* Parse one --sweep SPEC against the base config into s (appending an
- * axis): `rules[NAME].KEY=LO..HI/STEP` or `rules[NAME].KEY=A,B,C`.
+ * axis): `rules[NAME].KEY=LO..HI/STEP` or `rules[NAME].KEY=A,B,C`, or
+ * `allowed_lateness_s=...`.
  * Returns 0, or -1 with errstr naming what is wrong. */
 int sweep_parse(sweep *s, const sw_config *base, const char *spec, char *errstr, size_t errlen);
 

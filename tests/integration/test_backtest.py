@@ -408,3 +408,34 @@ def test_a_config_with_cohorts_is_refused_by_name(tmp_path):
     r = run(["backtest", "--input", RECORDING, "--config", str(cfg), "--sweep", SWEEPS[0]])
     assert r.returncode == 2
     assert "cohorts" in r.stderr and "not swept" in r.stderr, r.stderr
+
+
+def test_lateness_sweep_one_pass_per_value(tmp_path):
+    """allowed_lateness_s changes which events count: the backtest reads the
+    input once per value swept (and once for the config as given), and
+    every row still fires what replay fires with its config."""
+    sweeps = ["allowed_lateness_s=0,30", "rules[error_rate_high].threshold=0.05,0.2"]
+    args = ["backtest", "--input", RECORDING, "--format", "json", "--no-progress"]
+    for s in sweeps:
+        args += ["--sweep", s]
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    assert "pass 3 of 3, allowed_lateness_s 30, 2 combinations" in r.stderr, r.stderr
+    rows = {x["row"]: x for x in json.loads(r.stdout)["rows"]}
+    assert sorted(rows) == [0, 1, 2, 3, 4]
+    assert rows[1]["parameters"] == ("allowed_lateness_s=0 "
+                                     "rules[error_rate_high].threshold=0.05")
+    for n in range(0, 5):
+        c = run(["backtest", "--row", str(n)] + sum((["--sweep", s] for s in sweeps), []))
+        assert c.returncode == 0, c.stderr
+        cfg = tmp_path / ("l%d.json" % n)
+        cfg.write_text(c.stdout)
+        rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
+        assert rep.returncode == 0, rep.stderr
+        want = sorted((e["rule"], e["at_ms"], e["state"]) for e in map(json.loads,
+                                                                        rep.stdout.splitlines())
+                      if e["type"] == "rollback_trigger")
+        got = sorted([(f["rule"], f["from_ms"], "firing") for f in rows[n]["firings"]] +
+                     [(f["rule"], f["to_ms"], "resolved") for f in rows[n]["firings"]
+                      if f["to_ms"] is not None])
+        assert got == want, n
