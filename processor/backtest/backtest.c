@@ -54,19 +54,6 @@ typedef struct bt_args {
     int progress; /* -1 auto */
 } bt_args;
 
-static const char usage[] =
-    "usage: soakwatch backtest --input PATH|- [--config FILE] --sweep SPEC [--sweep SPEC]...\n"
-    "                          [--incidents FILE] [--format text|json|html]\n"
-    "                          [--objective balanced|false_alarms|delay|off] [--row N]\n"
-    "  SPEC: rules[NAME].KEY=LO..HI/STEP or rules[NAME].KEY=A,B,C, KEY one of threshold,\n"
-    "  resolve_threshold, min_samples, keep_firing_for_s, confidence, window_s; or\n"
-    "  allowed_lateness_s=... (the input is then read once per value).\n"
-    "  --incidents: JSON Lines of {\"start\": TIME, \"end\": TIME} (RFC 3339 or epoch ms),\n"
-    "  and/or soakwatch output events: an acknowledged rollback_trigger resolution makes\n"
-    "  its firing an incident; other events are skipped (counted on stderr).\n"
-    "  --format html: one self-contained page, the trade-off chart and the rows.\n"
-    "  --row N: print the config of row N (0: as given), for soakwatch replay.\n";
-
 static int bad(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 
 /* One line naming the problem, and exit status 2. */
@@ -511,11 +498,6 @@ static void release(bt *b)
 
 int backtest_main(int argc, char **argv)
 {
-    for (int i = 1; i < argc; i++)
-        if (strcmp(argv[i], "--help") == 0 || strcmp(argv[i], "-h") == 0) {
-            fputs(usage, stdout);
-            return 0;
-        }
     bt_args a;
     const char *sweeps[SWEEP_MAX_AXES];
     int n_sweeps = 0;
