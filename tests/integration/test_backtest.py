@@ -93,6 +93,27 @@ def figures(firings, end_ms, incidents):
     }
 
 
+def row_config_transitions(tmp_path, sweeps, n):
+    """What replay writes with row n's config (--row n of these sweeps):
+    sorted (rule, at_ms, state) of its triggers."""
+    c = run(["backtest", "--row", str(n)] + sum((["--sweep", x] for x in sweeps), []))
+    assert c.returncode == 0, c.stderr
+    cfg = tmp_path / ("row-%d.json" % n)
+    cfg.write_text(c.stdout)
+    rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
+    assert rep.returncode == 0, rep.stderr
+    return sorted((e["rule"], e["at_ms"], e["state"])
+                  for e in map(json.loads, rep.stdout.splitlines())
+                  if e["type"] == "rollback_trigger")
+
+
+def row_transitions(row):
+    """A backtest row's firings as (rule, at_ms, state), sorted."""
+    return sorted([(f["rule"], f["from_ms"], "firing") for f in row["firings"]] +
+                  [(f["rule"], f["to_ms"], "resolved") for f in row["firings"]
+                   if f["to_ms"] is not None])
+
+
 @pytest.fixture(scope="module")
 def plain_firings(tmp_path_factory):
     return replay_firings(tmp_path_factory.mktemp("row0"), 0)
@@ -385,19 +406,8 @@ def test_windows_only_a_combination_uses(tmp_path):
     assert len(rows) == 5
     distinct = set()
     for n in range(1, 5):
-        c = run(["backtest", "--row", str(n)] + sum((["--sweep", s] for s in sweeps), []))
-        assert c.returncode == 0, c.stderr
-        cfg = tmp_path / ("w%d.json" % n)
-        cfg.write_text(c.stdout)
-        rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
-        assert rep.returncode == 0, rep.stderr
-        want = sorted((e["rule"], e["at_ms"], e["state"]) for e in map(json.loads,
-                                                                        rep.stdout.splitlines())
-                      if e["type"] == "rollback_trigger")
-        got = sorted([(f["rule"], f["from_ms"], "firing") for f in rows[n]["firings"]] +
-                     [(f["rule"], f["to_ms"], "resolved") for f in rows[n]["firings"]
-                      if f["to_ms"] is not None])
-        assert got == want, n
+        want = row_config_transitions(tmp_path, sweeps, n)
+        assert row_transitions(rows[n]) == want, n
         distinct.add(tuple(want))
     assert len(distinct) >= 3
 
@@ -426,16 +436,4 @@ def test_lateness_sweep_one_pass_per_value(tmp_path):
     assert rows[1]["parameters"] == ("allowed_lateness_s=0 "
                                      "rules[error_rate_high].threshold=0.05")
     for n in range(0, 5):
-        c = run(["backtest", "--row", str(n)] + sum((["--sweep", s] for s in sweeps), []))
-        assert c.returncode == 0, c.stderr
-        cfg = tmp_path / ("l%d.json" % n)
-        cfg.write_text(c.stdout)
-        rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
-        assert rep.returncode == 0, rep.stderr
-        want = sorted((e["rule"], e["at_ms"], e["state"]) for e in map(json.loads,
-                                                                        rep.stdout.splitlines())
-                      if e["type"] == "rollback_trigger")
-        got = sorted([(f["rule"], f["from_ms"], "firing") for f in rows[n]["firings"]] +
-                     [(f["rule"], f["to_ms"], "resolved") for f in rows[n]["firings"]
-                      if f["to_ms"] is not None])
-        assert got == want, n
+        assert row_transitions(rows[n]) == row_config_transitions(tmp_path, sweeps, n), n
