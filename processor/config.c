@@ -554,6 +554,18 @@ static int rollback_section_check(const sw_config *cfg, char *errstr, size_t err
     return 0;
 }
 
+int config_key_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
+                   ...)
+{
+    char what[200];
+    va_list ap;
+    va_start(ap, fmt);
+    vsnprintf(what, sizeof(what), fmt, ap);
+    va_end(ap);
+    snprintf(err, errlen, "%s: %s: %s", src, key, what);
+    return -1;
+}
+
 int config_validate(const sw_config *cfg, char *errstr, size_t errlen)
 {
     for (int k = 0; k < cfg_n_keys; k++)

@@ -264,6 +264,11 @@ int config_load_string(sw_config *cfg, const char *json, size_t len, char *errst
  * the loaders; exposed for configs built in code. */
 int config_validate(const sw_config *cfg, char *errstr, size_t errlen);
 
+/* "SRC: KEY: what is wrong" into err, for the loaders of the config's
+ * sections. Returns -1. */
+int config_key_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
+                   ...) __attribute__((format(printf, 5, 6)));
+
 /* The built-in input mapping (the flat contract of section 1). */
 void config_input_defaults(sw_input *in);
 

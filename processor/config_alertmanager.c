@@ -5,7 +5,6 @@
 #include "config_alertmanager.h"
 
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
@@ -19,34 +18,20 @@ void config_am_defaults(sw_alertmanager *a)
     a->timeout_ms = 5000;
 }
 
-static int am_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                  ...) __attribute__((format(printf, 5, 6)));
-static int am_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                  ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "%s: %s: %s", src, key, what);
-    return -1;
-}
-
 /* A string of 0..SW_STR_MAX bytes without NUL; an URL also starts with
  * http:// or https:// and is not empty. */
 static int load_text(const json_t *v, char *dst, const char *key, int url, const char *src,
                      char *err, size_t errlen)
 {
     if (!json_is_string(v))
-        return am_err(err, errlen, src, key, "expected a string");
+        return config_key_err(err, errlen, src, key, "expected a string");
     size_t n = json_string_length(v);
     const char *s = json_string_value(v);
     if (n > SW_STR_MAX || memchr(s, '\0', n) != NULL)
-        return am_err(err, errlen, src, key, "longer than %d bytes or holding a NUL",
-                      SW_STR_MAX);
+        return config_key_err(err, errlen, src, key, "longer than %d bytes or holding a NUL",
+                              SW_STR_MAX);
     if (url && strncmp(s, "http://", 7) != 0 && strncmp(s, "https://", 8) != 0)
-        return am_err(err, errlen, src, key, "expected an http:// or https:// URL");
+        return config_key_err(err, errlen, src, key, "expected an http:// or https:// URL");
     memcpy(dst, s, n);
     dst[n] = '\0';
     return 0;
@@ -56,8 +41,9 @@ static int load_urls(const json_t *v, sw_alertmanager *a, const char *src, char 
                      size_t errlen)
 {
     if (!json_is_array(v) || json_array_size(v) < 1 || json_array_size(v) > SW_AM_MAX_URLS)
-        return am_err(err, errlen, src, "alertmanager.urls", "expected an array of 1..%d URLs",
-                      SW_AM_MAX_URLS);
+        return config_key_err(err, errlen, src, "alertmanager.urls",
+                              "expected an array of 1..%d URLs",
+                              SW_AM_MAX_URLS);
     a->n_urls = (int)json_array_size(v);
     for (int i = 0; i < a->n_urls; i++) {
         char key[40];
@@ -75,8 +61,9 @@ static int load_int(const json_t *v, int64_t *dst, int64_t lo, int64_t hi, const
                     const char *src, char *err, size_t errlen)
 {
     if (!json_is_integer(v) || json_integer_value(v) < lo || json_integer_value(v) > hi)
-        return am_err(err, errlen, src, key, "expected an integer %" PRId64 "..%" PRId64, lo,
-                      hi);
+        return config_key_err(err, errlen, src, key,
+                              "expected an integer %" PRId64 "..%" PRId64, lo,
+                              hi);
     *dst = (int64_t)json_integer_value(v);
     return 0;
 }
@@ -96,7 +83,7 @@ static int load_key(const char *k, const json_t *v, sw_alertmanager *a, const ch
         return load_text(v, a->generator_url, "alertmanager.generator_url", 0, src, err, errlen);
     char key[80];
     snprintf(key, sizeof(key), "alertmanager.%.60s", k);
-    return am_err(err, errlen, src, key, "unknown key");
+    return config_key_err(err, errlen, src, key, "unknown key");
 }
 
 int config_am_load(const json_t *obj, sw_alertmanager *a, const char *src, char *err,
@@ -109,7 +96,8 @@ int config_am_load(const json_t *obj, sw_alertmanager *a, const char *src, char 
         return 0;
     }
     if (!json_is_object(obj))
-        return am_err(err, errlen, src, "alertmanager", "expected an object (or null: off)");
+        return config_key_err(err, errlen, src, "alertmanager",
+                              "expected an object (or null: off)");
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
@@ -117,8 +105,8 @@ int config_am_load(const json_t *obj, sw_alertmanager *a, const char *src, char 
             return -1;
     }
     if (tmp.n_urls == 0)
-        return am_err(err, errlen, src, "alertmanager.urls", "required (1..%d URLs)",
-                      SW_AM_MAX_URLS);
+        return config_key_err(err, errlen, src, "alertmanager.urls", "required (1..%d URLs)",
+                              SW_AM_MAX_URLS);
     tmp.enabled = 1;
     *a = tmp;
     return 0;

@@ -3,27 +3,12 @@
 #include "config_cohorts.h"
 
 #include <errno.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <string.h>
 
 #include "inpath.h"
 
 #define COHORT_VALUE_MAX LABEL_NAME_MAX
-
-static int coh_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                   ...) __attribute__((format(printf, 5, 6)));
-static int coh_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                   ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "%s: %s: %s", src, key, what);
-    return -1;
-}
 
 /* 1..64 characters of [A-Za-z0-9_.-]. */
 static int value_ok(const char *s, size_t n)
@@ -44,14 +29,15 @@ static int load_field(const json_t *v, sw_cohorts *k, const char *src, char *err
     inpath p;
     const char *why = "does not parse";
     if (!json_is_string(v))
-        return coh_err(err, errlen, src, "cohorts.field", "expected an input path (a string)");
+        return config_key_err(err, errlen, src, "cohorts.field",
+                              "expected an input path (a string)");
     size_t n = json_string_length(v);
     if (n == 0 || n > SW_PATH_MAX)
-        return coh_err(err, errlen, src, "cohorts.field", "expected 1 to %d characters",
-                       SW_PATH_MAX);
+        return config_key_err(err, errlen, src, "cohorts.field", "expected 1 to %d characters",
+                              SW_PATH_MAX);
     if (inpath_parse(json_string_value(v), &p, &why) != 0)
-        return coh_err(err, errlen, src, "cohorts.field", "\"%s\": %s", json_string_value(v),
-                       why);
+        return config_key_err(err, errlen, src, "cohorts.field", "\"%s\": %s", json_string_value(v),
+                              why);
     memcpy(k->field, json_string_value(v), n + 1);
     return 0;
 }
@@ -60,8 +46,9 @@ static int load_values(const json_t *v, sw_cohorts *k, const char *src, char *er
                        size_t errlen)
 {
     if (!json_is_array(v) || json_array_size(v) == 0 || json_array_size(v) > SW_MAX_COHORTS)
-        return coh_err(err, errlen, src, "cohorts.values", "expected an array of 1 to %d values",
-                       SW_MAX_COHORTS);
+        return config_key_err(err, errlen, src, "cohorts.values",
+                              "expected an array of 1 to %d values",
+                              SW_MAX_COHORTS);
     size_t i;
     const json_t *x;
     json_array_foreach(v, i, x) {
@@ -69,16 +56,17 @@ static int load_values(const json_t *v, sw_cohorts *k, const char *src, char *er
         snprintf(key, sizeof(key), "cohorts.values[%zu]", i);
         const char *s = json_string_value(x);
         if (s == NULL || !value_ok(s, json_string_length(x)))
-            return coh_err(err, errlen, src, key, "expected 1 to %d characters of "
-                           "[A-Za-z0-9_.-]", COHORT_VALUE_MAX);
+            return config_key_err(err, errlen, src, key, "expected 1 to %d characters of "
+                                  "[A-Za-z0-9_.-]", COHORT_VALUE_MAX);
         if (strcmp(s, "other") == 0)
-            return coh_err(err, errlen, src, key, "\"other\" is the cohort of every value not "
-                           "listed; it cannot be listed");
+            return config_key_err(err, errlen, src, key,
+                                  "\"other\" is the cohort of every value not "
+                                  "listed; it cannot be listed");
         int rc = labels_add(&k->values, s);
         if (rc == -EEXIST)
-            return coh_err(err, errlen, src, key, "\"%s\" is listed twice", s);
+            return config_key_err(err, errlen, src, key, "\"%s\" is listed twice", s);
         if (rc != 0)
-            return coh_err(err, errlen, src, key, "cannot be added (%s)", strerror(-rc));
+            return config_key_err(err, errlen, src, key, "cannot be added (%s)", strerror(-rc));
     }
     return 0;
 }
@@ -89,14 +77,15 @@ int config_cohorts_load(const json_t *obj, sw_cohorts *out, const char *src, cha
     sw_cohorts k;
     memset(&k, 0, sizeof(k));
     if (!json_is_object(obj))
-        return coh_err(err, errlen, src, "cohorts", "expected an object with field and values");
+        return config_key_err(err, errlen, src, "cohorts",
+                              "expected an object with field and values");
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
         if (strcmp(key, "field") != 0 && strcmp(key, "values") != 0) {
             char path[80];
             snprintf(path, sizeof(path), "cohorts.%.60s", key);
-            return coh_err(err, errlen, src, path, "unknown key");
+            return config_key_err(err, errlen, src, path, "unknown key");
         }
     }
     if (load_field(json_object_get(obj, "field"), &k, src, err, errlen) != 0 ||
@@ -114,18 +103,18 @@ static int load_scope_list(const json_t *v, const sw_cohorts *k, sw_rule *r, con
     size_t i;
     const json_t *x;
     if (json_array_size(v) == 0)
-        return coh_err(err, errlen, src, base, "an empty list of cohorts judges nowhere");
+        return config_key_err(err, errlen, src, base, "an empty list of cohorts judges nowhere");
     json_array_foreach(v, i, x) {
         char key[128];
         snprintf(key, sizeof(key), "%s[%zu]", base, i);
         const char *s = json_string_value(x);
         if (s == NULL)
-            return coh_err(err, errlen, src, key, "expected a cohort value (a string)");
+            return config_key_err(err, errlen, src, key, "expected a cohort value (a string)");
         int c = strcmp(s, "other") == 0 ? k->values.n
                                         : labels_lookup(&k->values, s, json_string_length(x));
         if (c == k->values.n && strcmp(s, "other") != 0)
-            return coh_err(err, errlen, src, key, "\"%s\" is not in cohorts.values (nor "
-                           "\"other\")", s);
+            return config_key_err(err, errlen, src, key, "\"%s\" is not in cohorts.values (nor "
+                                  "\"other\")", s);
         r->cohort_mask |= 1u << c;
     }
     r->cohort_scope = SW_SCOPE_LIST;
@@ -141,15 +130,15 @@ static int load_scope(const json_t *v, const sw_cohorts *k, sw_rule *r, const ch
     if (s && strcmp(s, "whole") == 0)
         return 0;
     if (!k->enabled)
-        return coh_err(err, errlen, src, key, "needs a cohorts section");
+        return config_key_err(err, errlen, src, key, "needs a cohorts section");
     if (s && strcmp(s, "each") == 0) {
         r->cohort_scope = SW_SCOPE_EACH;
         return 0;
     }
     if (json_is_array(v))
         return load_scope_list(v, k, r, key, src, err, errlen);
-    return coh_err(err, errlen, src, key, "expected \"whole\", \"each\" or a list of cohort "
-                   "values");
+    return config_key_err(err, errlen, src, key, "expected \"whole\", \"each\" or a list of cohort "
+                          "values");
 }
 
 /* A cohort named by value (or "other"): its index, or -1. */
@@ -171,10 +160,10 @@ static int load_cmp_cohort(const json_t *cmp, const char *name, const sw_cohorts
     snprintf(key, sizeof(key), "%s.compare.%s", base, name);
     const json_t *v = json_object_get(cmp, name);
     if (v == NULL)
-        return coh_err(err, errlen, src, key, "missing (a cohort value or \"other\")");
+        return config_key_err(err, errlen, src, key, "missing (a cohort value or \"other\")");
     if ((*out = cohort_index(k, v)) < 0)
-        return coh_err(err, errlen, src, key, "expected a value of cohorts.values or "
-                       "\"other\"");
+        return config_key_err(err, errlen, src, key, "expected a value of cohorts.values or "
+                              "\"other\"");
     return 0;
 }
 
@@ -187,14 +176,15 @@ static int load_cmp_numbers(const json_t *cmp, sw_rule *r, const char *base, con
         snprintf(key, sizeof(key), "%s.compare.alpha", base);
         double a = json_is_number(v) ? json_number_value(v) : -1;
         if (!(a > 0 && a < 1))
-            return coh_err(err, errlen, src, key, "expected a number > 0 and < 1");
+            return config_key_err(err, errlen, src, key, "expected a number > 0 and < 1");
         r->cmp_alpha = a;
     }
     if ((v = json_object_get(cmp, "horizon_s")) != NULL) {
         snprintf(key, sizeof(key), "%s.compare.horizon_s", base);
         json_int_t h = json_is_integer(v) ? json_integer_value(v) : 0;
         if (h < 1 || h > 31536000)
-            return coh_err(err, errlen, src, key, "expected an integer 1..31536000 (a year)");
+            return config_key_err(err, errlen, src, key,
+                                  "expected an integer 1..31536000 (a year)");
         r->cmp_horizon_s = (int64_t)h;
     }
     return 0;
@@ -209,16 +199,16 @@ static int cmp_rule_ok(const json_t *o, const sw_rule *r, const char *base, cons
     for (size_t i = 0; i < sizeof(refused) / sizeof(refused[0]); i++)
         if (json_object_get(o, refused[i]) != NULL) {
             snprintf(key, sizeof(key), "%s.%s", base, refused[i]);
-            return coh_err(err, errlen, src, key, "not with compare");
+            return config_key_err(err, errlen, src, key, "not with compare");
         }
     snprintf(key, sizeof(key), "%s.metric", base);
     if (r->metric != M_ERROR_RATE && r->metric != M_SUCCESS_RATE &&
         r->metric != M_TIME_CONSTRAINT_SUCCESS_RATE && r->metric != M_LATENCY_MEAN_MS)
-        return coh_err(err, errlen, src, key, "compare judges error_rate, success_rate, "
-                       "time_constraint_success_rate or latency_mean_ms");
+        return config_key_err(err, errlen, src, key, "compare judges error_rate, success_rate, "
+                              "time_constraint_success_rate or latency_mean_ms");
     snprintf(key, sizeof(key), "%s.op", base);
     if (r->op == OP_EQ)
-        return coh_err(err, errlen, src, key, "compare needs a direction: > >= < <=");
+        return config_key_err(err, errlen, src, key, "compare needs a direction: > >= < <=");
     return 0;
 }
 
@@ -228,16 +218,17 @@ static int load_compare(const json_t *o, const json_t *cmp, const sw_cohorts *k,
     char key[112];
     snprintf(key, sizeof(key), "%s.compare", base);
     if (!k->enabled)
-        return coh_err(err, errlen, src, key, "needs a cohorts section");
+        return config_key_err(err, errlen, src, key, "needs a cohorts section");
     if (!json_is_object(cmp))
-        return coh_err(err, errlen, src, key, "expected an object with treatment and control");
+        return config_key_err(err, errlen, src, key,
+                              "expected an object with treatment and control");
     const char *name;
     const json_t *v;
     json_object_foreach((json_t *)cmp, name, v) {
         if (strcmp(name, "treatment") && strcmp(name, "control") && strcmp(name, "alpha") &&
             strcmp(name, "horizon_s")) {
             snprintf(key, sizeof(key), "%s.compare.%.40s", base, name);
-            return coh_err(err, errlen, src, key, "unknown key");
+            return config_key_err(err, errlen, src, key, "unknown key");
         }
     }
     r->cmp_alpha = 0.05;
@@ -249,7 +240,7 @@ static int load_compare(const json_t *o, const json_t *cmp, const sw_cohorts *k,
         return -1;
     if (r->cmp_treatment == r->cmp_control) {
         snprintf(key, sizeof(key), "%s.compare.control", base);
-        return coh_err(err, errlen, src, key, "the same cohort as the treatment");
+        return config_key_err(err, errlen, src, key, "the same cohort as the treatment");
     }
     r->cohort_scope = SW_SCOPE_COMPARE;
     return 0;
@@ -276,12 +267,13 @@ int config_cohorts_rule(const json_t *o, const sw_cohorts *k, sw_rule *r, const 
         return 0;
     if (s && strcmp(s, "rollback_cohort") == 0) {
         if (r->cohort_scope == SW_SCOPE_WHOLE)
-            return coh_err(err, errlen, src, key, "rollback_cohort needs a rule judged in "
-                           "cohorts (\"cohorts\": \"each\" or a list, or compare)");
+            return config_key_err(err, errlen, src, key, "rollback_cohort needs a rule judged in "
+                                  "cohorts (\"cohorts\": \"each\" or a list, or compare)");
         r->action = SW_ACTION_ROLLBACK_COHORT;
         return 0;
     }
-    return coh_err(err, errlen, src, key, "expected \"disable_flag\" or \"rollback_cohort\"");
+    return config_key_err(err, errlen, src, key,
+                          "expected \"disable_flag\" or \"rollback_cohort\"");
 }
 
 const char *config_cohort_name(const sw_cohorts *k, int c)

@@ -6,7 +6,6 @@
 
 #include <errno.h>
 #include <inttypes.h>
-#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -47,20 +46,6 @@ int config_soak_signoff_index(const sw_soak *s, const char *key)
     return -1;
 }
 
-static int soak_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                    ...) __attribute__((format(printf, 5, 6)));
-static int soak_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,
-                    ...)
-{
-    char what[200];
-    va_list ap;
-    va_start(ap, fmt);
-    vsnprintf(what, sizeof(what), fmt, ap);
-    va_end(ap);
-    snprintf(err, errlen, "%s: %s: %s", src, key, what);
-    return -1;
-}
-
 int config_soak_parse_start(const char *text, int64_t *ms)
 {
     size_t n = strlen(text);
@@ -82,12 +67,13 @@ static int load_start(const json_t *v, sw_soak *s, const char *src, char *err, s
     if (json_is_integer(v)) {
         ms = (int64_t)json_integer_value(v);
         if (ms < 0 || ms > SW_TS_MAX_MS)
-            return soak_err(err, errlen, src, "soak.start", "%" PRId64 " out of range 0..%" PRId64,
-                            ms, (int64_t)SW_TS_MAX_MS);
+            return config_key_err(err, errlen, src, "soak.start",
+                                  "%" PRId64 " out of range 0..%" PRId64,
+                                  ms, (int64_t)SW_TS_MAX_MS);
     } else if (!json_is_string(v) ||
                dec_rfc3339_parse(json_string_value(v), json_string_length(v), &ms) != 0) {
-        return soak_err(err, errlen, src, "soak.start",
-                        "expected an RFC 3339 time or integer milliseconds");
+        return config_key_err(err, errlen, src, "soak.start",
+                              "expected an RFC 3339 time or integer milliseconds");
     }
     s->start_ms = ms;
     return 0;
@@ -97,13 +83,13 @@ static int load_text(const json_t *v, char *dst, const char *key, int allow_empt
                      const char *src, char *err, size_t errlen)
 {
     if (!json_is_string(v))
-        return soak_err(err, errlen, src, key, "expected a string");
+        return config_key_err(err, errlen, src, key, "expected a string");
     size_t n = json_string_length(v);
     if (n > SW_STR_MAX || memchr(json_string_value(v), '\0', n) != NULL)
-        return soak_err(err, errlen, src, key, "longer than %d bytes or holding a NUL",
-                        SW_STR_MAX);
+        return config_key_err(err, errlen, src, key, "longer than %d bytes or holding a NUL",
+                              SW_STR_MAX);
     if (n == 0 && !allow_empty)
-        return soak_err(err, errlen, src, key, "must not be empty");
+        return config_key_err(err, errlen, src, key, "must not be empty");
     memcpy(dst, json_string_value(v), n);
     dst[n] = '\0';
     return 0;
@@ -113,10 +99,10 @@ static int load_rate(const json_t *v, double *dst, double max, const char *key, 
                      char *err, size_t errlen)
 {
     if (!json_is_number(v))
-        return soak_err(err, errlen, src, key, "expected a number");
+        return config_key_err(err, errlen, src, key, "expected a number");
     double x = json_number_value(v);
     if (!(x >= 0 && x <= max))
-        return soak_err(err, errlen, src, key, "%g out of range 0..%g", x, max);
+        return config_key_err(err, errlen, src, key, "%g out of range 0..%g", x, max);
     *dst = x;
     return 0;
 }
@@ -124,7 +110,7 @@ static int load_rate(const json_t *v, double *dst, double max, const char *key, 
 static int load_targets(const json_t *obj, sw_soak *s, const char *src, char *err, size_t errlen)
 {
     if (!json_is_object(obj))
-        return soak_err(err, errlen, src, "soak.targets", "expected an object");
+        return config_key_err(err, errlen, src, "soak.targets", "expected an object");
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
@@ -140,7 +126,7 @@ static int load_targets(const json_t *obj, sw_soak *s, const char *src, char *er
         else if (strcmp(k, "latency_mean_max_ms") == 0)
             rc = load_rate(v, &s->latency_mean_max_ms, 1e12, key, src, err, errlen);
         else
-            rc = soak_err(err, errlen, src, key, "unknown key");
+            rc = config_key_err(err, errlen, src, key, "unknown key");
         if (rc)
             return -1;
     }
@@ -152,8 +138,8 @@ static int load_signoffs(const json_t *arr, sw_soak *s, const char *src, char *e
                          size_t errlen)
 {
     if (!json_is_array(arr) || json_array_size(arr) > SW_SOAK_MAX_SIGNOFFS)
-        return soak_err(err, errlen, src, "soak.signoffs", "expected an array of at most %d",
-                        SW_SOAK_MAX_SIGNOFFS);
+        return config_key_err(err, errlen, src, "soak.signoffs", "expected an array of at most %d",
+                              SW_SOAK_MAX_SIGNOFFS);
     s->n_signoffs = 0;
     for (size_t i = 0; i < json_array_size(arr); i++) {
         const json_t *o = json_array_get(arr, i);
@@ -163,12 +149,13 @@ static int load_signoffs(const json_t *arr, sw_soak *s, const char *src, char *e
             json_string_length(k) == 0 || json_string_length(k) > SW_SIGNOFF_KEY_MAX ||
             strlen(json_string_value(k)) != json_string_length(k) ||
             load_text(t, d->title, "soak.signoffs[].title", 0, src, err, errlen) != 0)
-            return soak_err(err, errlen, src, "soak.signoffs",
-                            "entry %zu: expected {\"key\": 1..%d bytes, \"title\": text}", i,
-                            SW_SIGNOFF_KEY_MAX);
+            return config_key_err(err, errlen, src, "soak.signoffs",
+                                  "entry %zu: expected {\"key\": 1..%d bytes, \"title\": text}", i,
+                                  SW_SIGNOFF_KEY_MAX);
         strcpy(d->key, json_string_value(k));
         if (config_soak_signoff_index(s, d->key) >= 0)
-            return soak_err(err, errlen, src, "soak.signoffs", "key \"%s\" given twice", d->key);
+            return config_key_err(err, errlen, src, "soak.signoffs",
+                                  "key \"%s\" given twice", d->key);
         s->n_signoffs++;
     }
     return 0;
@@ -182,8 +169,8 @@ static int load_key(const char *k, const json_t *v, sw_soak *s, const char *src,
     if (strcmp(k, "hours") == 0) {
         if (!json_is_integer(v) || json_integer_value(v) < 1 ||
             json_integer_value(v) > SOAK_MAX_HOURS)
-            return soak_err(err, errlen, src, "soak.hours", "expected an integer 1..%d",
-                            SOAK_MAX_HOURS);
+            return config_key_err(err, errlen, src, "soak.hours", "expected an integer 1..%d",
+                                  SOAK_MAX_HOURS);
         s->hours = (int64_t)json_integer_value(v);
         return 0;
     }
@@ -197,7 +184,7 @@ static int load_key(const char *k, const json_t *v, sw_soak *s, const char *src,
         return load_signoffs(v, s, src, err, errlen);
     char key[80];
     snprintf(key, sizeof(key), "soak.%.60s", k);
-    return soak_err(err, errlen, src, key, "unknown key");
+    return config_key_err(err, errlen, src, key, "unknown key");
 }
 
 int config_soak_load(const json_t *obj, sw_soak *s, const char *src, char *err, size_t errlen)
@@ -209,7 +196,7 @@ int config_soak_load(const json_t *obj, sw_soak *s, const char *src, char *err, 
         return 0;
     }
     if (!json_is_object(obj))
-        return soak_err(err, errlen, src, "soak", "expected an object (or null: off)");
+        return config_key_err(err, errlen, src, "soak", "expected an object (or null: off)");
     const char *k;
     const json_t *v;
     json_object_foreach((json_t *)obj, k, v) {
