@@ -265,10 +265,9 @@ static const char *window_problem(int64_t w)
     return NULL;
 }
 
-static int rule_name_ok(const char *s)
+int config_name_ok(const char *s, size_t n, size_t max)
 {
-    size_t n = strnlen(s, SW_RULE_NAME_MAX + 1);
-    if (n == 0 || n > SW_RULE_NAME_MAX)
+    if (n == 0 || n > max)
         return 0;
     for (size_t i = 0; i < n; i++) {
         char ch = s[i];
@@ -277,6 +276,11 @@ static int rule_name_ok(const char *s)
             return 0;
     }
     return 1;
+}
+
+static int rule_name_ok(const char *s)
+{
+    return config_name_ok(s, strnlen(s, SW_RULE_NAME_MAX + 1), SW_RULE_NAME_MAX);
 }
 
 int config_listen_ok(const char *s)

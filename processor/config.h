@@ -264,6 +264,10 @@ int config_load_string(sw_config *cfg, const char *json, size_t len, char *errst
  * the loaders; exposed for configs built in code. */
 int config_validate(const sw_config *cfg, char *errstr, size_t errlen);
 
+/* Whether s[0..n) is 1..max characters of [A-Za-z0-9_.-]: a rule name, a
+ * cohort value. */
+int config_name_ok(const char *s, size_t n, size_t max);
+
 /* "SRC: KEY: what is wrong" into err, for the loaders of the config's
  * sections. Returns -1. */
 int config_key_err(char *err, size_t errlen, const char *src, const char *key, const char *fmt,

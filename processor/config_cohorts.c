@@ -10,20 +10,6 @@
 
 #define COHORT_VALUE_MAX LABEL_NAME_MAX
 
-/* 1..64 characters of [A-Za-z0-9_.-]. */
-static int value_ok(const char *s, size_t n)
-{
-    if (n == 0 || n > COHORT_VALUE_MAX)
-        return 0;
-    for (size_t i = 0; i < n; i++) {
-        char ch = s[i];
-        if (!((ch >= 'a' && ch <= 'z') || (ch >= 'A' && ch <= 'Z') || (ch >= '0' && ch <= '9') ||
-              ch == '_' || ch == '.' || ch == '-'))
-            return 0;
-    }
-    return 1;
-}
-
 static int load_field(const json_t *v, sw_cohorts *k, const char *src, char *err, size_t errlen)
 {
     inpath p;
@@ -55,7 +41,7 @@ static int load_values(const json_t *v, sw_cohorts *k, const char *src, char *er
         char key[40];
         snprintf(key, sizeof(key), "cohorts.values[%zu]", i);
         const char *s = json_string_value(x);
-        if (s == NULL || !value_ok(s, json_string_length(x)))
+        if (s == NULL || !config_name_ok(s, json_string_length(x), COHORT_VALUE_MAX))
             return config_key_err(err, errlen, src, key, "expected 1 to %d characters of "
                                   "[A-Za-z0-9_.-]", COHORT_VALUE_MAX);
         if (strcmp(s, "other") == 0)
