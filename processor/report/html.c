@@ -724,20 +724,17 @@ static void html_hour_table(sw_buf *b, const rp_report *r)
     size_t ti = 0;
     for (size_t h = 0; h < r->n_hours; h++) {
         const rp_hour *H = &r->hours[h];
-        char range[64], sr[32], er[32], lat[32];
+        char range[64];
+        rp_hour_texts ht;
         rp_fmt_hour_range(r, h, range, sizeof(range));
-        rp_pct(H->success_rate, sr, sizeof(sr));
-        rp_pct(H->error_rate, er, sizeof(er));
-        if (isnan(H->lat_mean))
-            snprintf(lat, sizeof(lat), "n/a");
-        else
-            snprintf(lat, sizeof(lat), "%.2fs", H->lat_mean / 1000);
+        rp_hour_texts_of(H, &ht);
         buf_printf(b, "<tr><td>%zu</td><td class='l'>%s</td><td class='l s%d'>%s</td>"
                    "<td class='%s'>%s</td><td class='%s'>%s</td><td class='%s'>%s</td>"
                    "<td>%" PRIu64 "</td><td>%" PRId64 " min</td><td class='l'>",
                    h + 1, range, H->worst, H->worst == LV_NONE ? "none" : rp_level_name(H->worst),
-                   H->pass_success == 0 ? "fail" : "", sr, H->pass_latency == 0 ? "fail" : "", lat,
-                   H->pass_error == 0 ? "fail" : "", er, H->outcomes, H->covered_s / 60);
+                   H->pass_success == 0 ? "fail" : "", ht.success,
+                   H->pass_latency == 0 ? "fail" : "", ht.latency,
+                   H->pass_error == 0 ? "fail" : "", ht.errors, H->outcomes, H->covered_s / 60);
         int any = 0;
         while (ti < r->n_tr && rp_hour_index(r, r->tr[ti].at_ms) == h) {
             const rp_trigger *t = &r->tr[ti];
@@ -772,19 +769,17 @@ static void html_cohort_hour_table(sw_buf *b, const rp_report *r)
         rp_fmt_hour_range(r, h, range, sizeof(range));
         for (int k = 0; k < r->n_cohorts; k++) {
             const rp_hour *C = rp_coh_hour(r, h, k);
-            char sr[32], er[32], lat[32] = "n/a";
+            rp_hour_texts t;
             if (C->n_tiles == 0)
                 continue;
-            rp_pct(C->success_rate, sr, sizeof(sr));
-            rp_pct(C->error_rate, er, sizeof(er));
-            if (!isnan(C->lat_mean))
-                snprintf(lat, sizeof(lat), "%.2fs", C->lat_mean / 1000);
+            rp_hour_texts_of(C, &t);
             buf_printf(b, "<tr><td>%zu</td><td class='l'>%s</td><td class='l'>", h + 1, range);
             rp_html_esc(b, r->cohorts[k]);
             buf_printf(b, "</td><td class='%s'>%s</td><td class='%s'>%s</td><td class='%s'>%s"
                        "</td><td>%" PRIu64 "</td><td>%" PRId64 " min</td></tr>\n",
-                       C->pass_success == 0 ? "fail" : "", sr, C->pass_latency == 0 ? "fail" : "",
-                       lat, C->pass_error == 0 ? "fail" : "", er, C->outcomes, C->covered_s / 60);
+                       C->pass_success == 0 ? "fail" : "", t.success,
+                       C->pass_latency == 0 ? "fail" : "", t.latency,
+                       C->pass_error == 0 ? "fail" : "", t.errors, C->outcomes, C->covered_s / 60);
         }
     }
     buf_puts(b, "</table></section>\n");

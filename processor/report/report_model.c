@@ -876,6 +876,16 @@ void rp_pct(double v, char *out, size_t cap)
         snprintf(out, cap, "%.1f%%", v * 100.0);
 }
 
+void rp_hour_texts_of(const rp_hour *h, rp_hour_texts *t)
+{
+    rp_pct(h->success_rate, t->success, sizeof(t->success));
+    rp_pct(h->error_rate, t->errors, sizeof(t->errors));
+    if (isnan(h->lat_mean))
+        snprintf(t->latency, sizeof(t->latency), "n/a");
+    else
+        snprintf(t->latency, sizeof(t->latency), "%.2fs", h->lat_mean / 1000);
+}
+
 static void hour_label(const rp_report *r, size_t h, char *out, size_t cap)
 {
     char range[64];

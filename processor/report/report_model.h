@@ -204,6 +204,12 @@ size_t rp_hour_index(const rp_report *r, int64_t at_ms);
 void rp_fmt_hour_range(const rp_report *r, size_t i, char *out, size_t cap);
 void rp_fmt_utc(int64_t ms, int form, char *out, size_t cap);
 void rp_pct(double v, char *out, size_t cap);
+/* An hour's success rate, error rate and mean response as the text and
+ * HTML renderers write them ("97.3%", "n/a", "1.25s"). */
+typedef struct rp_hour_texts {
+    char success[32], errors[32], latency[32];
+} rp_hour_texts;
+void rp_hour_texts_of(const rp_hour *h, rp_hour_texts *t);
 const char *rp_level_name(int lv);
 void rp_fmt_iso(int64_t ms, char *out, size_t cap);
 int rp_read_input(rp_report *r, const char *path);

@@ -146,15 +146,12 @@ static void cohort_lines(sw_buf *b, const rp_report *r, size_t h)
 {
     for (int c = 0; c < r->n_cohorts; c++) {
         const rp_hour *C = rp_coh_hour(r, h, c);
-        char sr[32], er[32], lat[32] = "n/a";
+        rp_hour_texts t;
         if (C->n_tiles == 0)
             continue;
-        rp_pct(C->success_rate, sr, sizeof(sr));
-        rp_pct(C->error_rate, er, sizeof(er));
-        if (!isnan(C->lat_mean))
-            snprintf(lat, sizeof(lat), "%.2fs", C->lat_mean / 1000);
+        rp_hour_texts_of(C, &t);
         buf_printf(b, "- Cohort %s: success %s, errors %s, response %s, %" PRIu64 " outcomes\n",
-                   r->cohorts[c], sr, er, lat, C->outcomes);
+                   r->cohorts[c], t.success, t.errors, t.latency, C->outcomes);
     }
 }
 
