@@ -22,6 +22,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import recordings  # noqa: E402
 import reference  # noqa: E402
 
 SRC = Path(os.environ.get("SOAKWATCH_SRC", HERE.parent.parent))
@@ -38,37 +39,23 @@ FAIL_FROM, FAIL_TO = START_MS + 3600_000, START_MS + 6000_000  # 09:00 to 09:40
 
 @pytest.fixture(scope="module")
 def reference_outputs():
-    config = json.loads(CONFIG.read_text())
-    res = reference.replay(reference.split_lines(reference.read_input(str(RECORDING))), config)
-    return [reference.dumps(e) for e in res.outputs]
+    return recordings.reference_outputs(RECORDING, CONFIG)
 
 
 @pytest.fixture(scope="module")
 def replayed():
-    p = subprocess.run([BIN, "replay", "--config", str(CONFIG), "--input", str(RECORDING)],
-                       capture_output=True, timeout=300)
-    assert p.returncode == 0, p.stderr.decode(errors="replace")
-    return p.stdout.decode().splitlines()
+    return recordings.replay(BIN, CONFIG, RECORDING, timeout=300)
 
 
 def kept(lines):
     return [l for l in lines if json.loads(l)["type"] in KEPT]
 
 
-def events(lines, type_):
-    return [e for e in map(json.loads, lines) if e["type"] == type_]
+events = recordings.events
 
 
 def test_recording_is_what_the_readme_command_generates(tmp_path):
-    readme = (SRC / "examples" / "README.md").read_text()
-    section = readme.split("## The canary: `canary.jsonl.gz`", 1)[1]
-    block = section.split("It was made with:", 1)[1].strip().split("\n\n", 1)[0]
-    argv = shlex.split(block.replace("\\\n", " "))
-    assert argv[0] == "scripts/gen-recording.py" and argv[-2:] == ["-o", "examples/canary.jsonl.gz"]
-    out = tmp_path / "canary.jsonl.gz"
-    subprocess.run([sys.executable, str(SRC / argv[0])] + argv[1:-1] + [str(out)], check=True,
-                   timeout=600)
-    assert out.read_bytes() == RECORDING.read_bytes()
+    recordings.check_readme_generates(SRC, "## The canary: `canary.jsonl.gz`", RECORDING, tmp_path)
 
 
 def test_recording_is_small_and_carries_the_versions():

@@ -9,8 +9,6 @@ the runbook's cadence, one rollback that was verified and one that was not."""
 import gzip
 import json
 import os
-import shlex
-import subprocess
 import sys
 from pathlib import Path
 
@@ -18,6 +16,7 @@ import pytest
 
 HERE = Path(__file__).resolve().parent
 sys.path.insert(0, str(HERE))
+import recordings  # noqa: E402
 import reference  # noqa: E402
 
 SRC = Path(os.environ.get("SOAKWATCH_SRC", HERE.parent.parent))
@@ -37,37 +36,23 @@ SOAK_START_MS = 1795420800000
 
 @pytest.fixture(scope="module")
 def reference_outputs():
-    config = json.loads(CONFIG.read_text())
-    res = reference.replay(reference.split_lines(reference.read_input(str(RECORDING))), config)
-    return [reference.dumps(e) for e in res.outputs]
+    return recordings.reference_outputs(RECORDING, CONFIG)
 
 
 @pytest.fixture(scope="module")
 def replayed():
-    p = subprocess.run([BIN, "replay", "--config", str(CONFIG), "--input", str(RECORDING)],
-                       capture_output=True, timeout=600)
-    assert p.returncode == 0, p.stderr.decode(errors="replace")
-    return p.stdout.decode().splitlines()
+    return recordings.replay(BIN, CONFIG, RECORDING, timeout=600)
 
 
 def kept(lines):
     return [l for l in lines if json.loads(l)["type"] in KEPT]
 
 
-def events(lines, type_):
-    return [e for e in map(json.loads, lines) if e["type"] == type_]
+events = recordings.events
 
 
 def test_recording_is_what_the_readme_command_generates(tmp_path):
-    readme = (SRC / "examples" / "README.md").read_text()
-    section = readme.split("## The 48-hour soak: `soak48.jsonl.gz`", 1)[1]
-    block = section.split("It was made with:", 1)[1].strip().split("\n\n", 1)[0]
-    argv = shlex.split(block.replace("\\\n", " "))
-    assert argv[0] == "scripts/gen-recording.py" and argv[-2:] == ["-o", "examples/soak48.jsonl.gz"]
-    out = tmp_path / "soak48.jsonl.gz"
-    subprocess.run([sys.executable, str(SRC / argv[0])] + argv[1:-1] + [str(out)], check=True,
-                   timeout=600)
-    assert out.read_bytes() == RECORDING.read_bytes()
+    recordings.check_readme_generates(SRC, "## The 48-hour soak: `soak48.jsonl.gz`", RECORDING, tmp_path)
 
 
 def test_expected_file_is_the_reference_output(reference_outputs):
