@@ -48,11 +48,13 @@ int main(int argc, char **argv)
     for (size_t i = 0; i < sizeof(st) / sizeof(st[0]); i++)
         labels_add(&strategies, st[i]);
     labels_add(&reasons, "internal_error");
-    dec_config cfg = {{"stream5.time_crunch_preview_requested",
-                       "stream5.time_crunch_preview_succeeded",
-                       "stream5.time_crunch_preview_fallback",
-                       "stream5.time_crunch_preview_declined"},
-                      &strategies, &reasons, 65536};
+    dec_config cfg = {.event_names = {"stream5.time_crunch_preview_requested",
+                                      "stream5.time_crunch_preview_succeeded",
+                                      "stream5.time_crunch_preview_fallback",
+                                      "stream5.time_crunch_preview_declined"},
+                      .strategies = &strategies,
+                      .reasons = &reasons,
+                      .max_message_bytes = 65536};
     double fast = ns_per_event(dec_parse, &cfg, iters);
     double ref = ns_per_event(dec_parse_ref, &cfg, iters / 10 > 0 ? iters / 10 : 1);
     printf("%zu-byte event: dec_parse %.1f ns/event (%.2f M events/s), "

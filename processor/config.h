@@ -60,10 +60,10 @@ typedef struct sw_rule {
 
     /* Cohorts (docs/semantics.md section 12): where the rule is judged. */
     int cohort_scope;          /* enum sw_cohort_scope */
-    uint32_t cohort_mask;      /* SW_SCOPE_LIST: bit c for cohort c (K: other) */
+    uint32_t cohort_mask;      /* SW_SCOPE_LIST: bit c for cohort c (max: other) */
     int action;                /* enum sw_action: what its firing asks for */
     /* SW_SCOPE_COMPARE: the treatment judged against the control. */
-    int cmp_treatment, cmp_control; /* cohort indices (K: other) */
+    int cmp_treatment, cmp_control; /* cohort indices (max: other) */
     double cmp_alpha;               /* false-alarm probability over the horizon */
     int64_t cmp_horizon_s;          /* looks planned: one per second */
 } sw_rule;
@@ -168,11 +168,13 @@ typedef struct sw_soak {
 #define SW_AM_MAX_URLS 4
 /* Cohorts (docs/semantics.md section 12): one input field's values, each
  * with its own windows and rule states; off unless `cohorts` is present. */
-#define SW_MAX_COHORTS 16 /* listed values; `other` makes one more */
+#define SW_MAX_COHORTS 16 /* kept values; `other` makes one more */
 typedef struct sw_cohorts {
     int enabled;
     char field[SW_PATH_MAX + 1]; /* an input path (section 9.1) */
-    sw_labels values;            /* in list order; index n is `other` */
+    sw_labels values;            /* listed, in list order: cohorts 0 .. n-1 */
+    int max;                     /* cohorts kept, listed ones included (values.n .. 16);
+                                    max is `other`; values.n .. max-1 first come, first kept */
 } sw_cohorts;
 
 typedef struct sw_alertmanager {

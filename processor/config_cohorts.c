@@ -57,6 +57,20 @@ static int load_values(const json_t *v, sw_cohorts *k, const char *src, char *er
     return 0;
 }
 
+static int load_max(const json_t *v, sw_cohorts *k, const char *src, char *err, size_t errlen)
+{
+    k->max = k->values.n;
+    if (v == NULL)
+        return 0;
+    json_int_t m = json_is_integer(v) ? json_integer_value(v) : -1;
+    int lo = k->values.n > 0 ? k->values.n : 1;
+    if (m < lo || m > SW_MAX_COHORTS)
+        return config_key_err(err, errlen, src, "cohorts.max", "expected an integer %d..%d (the "
+                              "cohorts kept, listed values included)", lo, SW_MAX_COHORTS);
+    k->max = (int)m;
+    return 0;
+}
+
 int config_cohorts_load(const json_t *obj, sw_cohorts *out, const char *src, char *err,
                         size_t errlen)
 {
@@ -64,18 +78,23 @@ int config_cohorts_load(const json_t *obj, sw_cohorts *out, const char *src, cha
     memset(&k, 0, sizeof(k));
     if (!json_is_object(obj))
         return config_key_err(err, errlen, src, "cohorts",
-                              "expected an object with field and values");
+                              "expected an object with field, and values or max");
     const char *key;
     const json_t *v;
     json_object_foreach((json_t *)obj, key, v) {
-        if (strcmp(key, "field") != 0 && strcmp(key, "values") != 0) {
+        if (strcmp(key, "field") != 0 && strcmp(key, "values") != 0 && strcmp(key, "max") != 0) {
             char path[80];
             snprintf(path, sizeof(path), "cohorts.%.60s", key);
             return config_key_err(err, errlen, src, path, "unknown key");
         }
     }
+    const json_t *vals = json_object_get(obj, "values"), *max = json_object_get(obj, "max");
+    if (vals == NULL && max == NULL)
+        return config_key_err(err, errlen, src, "cohorts.values",
+                              "missing: list the values, or give max (first come, first kept)");
     if (load_field(json_object_get(obj, "field"), &k, src, err, errlen) != 0 ||
-        load_values(json_object_get(obj, "values"), &k, src, err, errlen) != 0)
+        (vals && load_values(vals, &k, src, err, errlen) != 0) ||
+        load_max(max, &k, src, err, errlen) != 0)
         return -1;
     k.enabled = 1;
     *out = k;
@@ -96,11 +115,11 @@ static int load_scope_list(const json_t *v, const sw_cohorts *k, sw_rule *r, con
         const char *s = json_string_value(x);
         if (s == NULL)
             return config_key_err(err, errlen, src, key, "expected a cohort value (a string)");
-        int c = strcmp(s, "other") == 0 ? k->values.n
+        int c = strcmp(s, "other") == 0 ? k->max
                                         : labels_lookup(&k->values, s, json_string_length(x));
         if (c == k->values.n && strcmp(s, "other") != 0)
             return config_key_err(err, errlen, src, key, "\"%s\" is not in cohorts.values (nor "
-                                  "\"other\")", s);
+                                  "\"other\"; a value kept first come cannot be named)", s);
         r->cohort_mask |= 1u << c;
     }
     r->cohort_scope = SW_SCOPE_LIST;
@@ -134,7 +153,7 @@ static int cohort_index(const sw_cohorts *k, const json_t *v)
     if (s == NULL)
         return -1;
     if (strcmp(s, "other") == 0)
-        return k->values.n;
+        return k->max;
     int c = labels_lookup(&k->values, s, json_string_length(v));
     return c < k->values.n ? c : -1;
 }
@@ -264,7 +283,7 @@ int config_cohorts_rule(const json_t *o, const sw_cohorts *k, sw_rule *r, const 
 
 const char *config_cohort_name(const sw_cohorts *k, int c)
 {
-    return c < k->values.n ? k->values.names[c] : "other";
+    return c < k->values.n ? k->values.names[c] : c >= k->max ? "other" : NULL;
 }
 
 json_t *config_cohorts_dump(const sw_cohorts *k)
@@ -282,7 +301,8 @@ json_t *config_cohorts_dump(const sw_cohorts *k)
             json_decref(o);
             return NULL;
         }
-    if (json_object_set_new(o, "values", vals) != 0) {
+    if (json_object_set_new(o, "values", vals) != 0 ||
+        (k->max > k->values.n && json_object_set_new(o, "max", json_integer(k->max)) != 0)) {
         json_decref(o);
         return NULL;
     }
@@ -296,8 +316,8 @@ int config_cohorts_dump_rule(const sw_cohorts *k, const sw_rule *r, json_t *o)
         rc |= json_object_set_new(o, "cohorts", json_string("each"));
     } else if (r->cohort_scope == SW_SCOPE_LIST) {
         json_t *a = json_array();
-        for (int c = 0; a && c <= k->values.n; c++)
-            if (r->cohort_mask >> c & 1u)
+        for (int c = 0; a && c <= k->max; c++)
+            if (r->cohort_mask >> c & 1u && config_cohort_name(k, c))
                 rc |= json_array_append_new(a, json_string(config_cohort_name(k, c)));
         rc |= a ? json_object_set_new(o, "cohorts", a) : -1;
     }

@@ -29,7 +29,8 @@ int config_cohorts_rule(const json_t *o, const sw_cohorts *k, sw_rule *r, const 
 json_t *config_cohorts_dump(const sw_cohorts *k);
 int config_cohorts_dump_rule(const sw_cohorts *k, const sw_rule *r, json_t *o);
 
-/* A cohort's name: the listed value, or "other" for index K. */
+/* A cohort's name: the listed value, "other" for index max, NULL for a
+ * cohort kept first come (its value is the engine's: sw_engine_cohort_name). */
 const char *config_cohort_name(const sw_cohorts *k, int c);
 
 #endif

@@ -229,6 +229,8 @@ void config_fingerprint(const sw_config *cfg, char out[17])
             if (cfg->cohorts.enabled) {
                 h = fnv_kv(h, "cohorts.field", cfg->cohorts.field);
                 h = fnv_labels(h, "cohorts.values", &cfg->cohorts.values);
+                if (cfg->cohorts.max > cfg->cohorts.values.n)
+                    h = fnv_i64(h, "cohorts.max", cfg->cohorts.max);
             }
             break;
         case CK_RULES:

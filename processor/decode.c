@@ -13,6 +13,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cohort_names.h"
 #include "config.h"
 #include "inpath.h"
 #include "otlp.h"
@@ -573,11 +574,14 @@ static void read_labels(const dec_config *cfg, const dec_rec *r, sw_event *e)
         }
     }
     e->informed = r->f[SW_IN_STATUS]->type != V_ABSENT || rs->type == V_STRING;
-    /* The cohort (section 12): a listed string value, else `other`. */
-    if (cfg->cohorts)
-        e->cohort = r->cohort->type == V_STRING
-                        ? labels_lookup(cfg->cohorts, r->cohort->s, r->cohort->n)
-                        : (uint8_t)cfg->cohorts->n;
+    /* The cohort (section 12): a listed string value, else `other`; with
+     * cohorts.max, the value's id, for the engine to keep or not. */
+    if (cfg->cohorts && r->cohort->type != V_STRING)
+        e->cohort = cfg->cohort_names ? COHORT_ID_NONE : (uint16_t)cfg->cohorts->n;
+    else if (cfg->cohort_names)
+        e->cohort = cohort_names_id(cfg->cohort_names, r->cohort->s, r->cohort->n);
+    else if (cfg->cohorts)
+        e->cohort = labels_lookup(cfg->cohorts, r->cohort->s, r->cohort->n);
     if (m && m->in.correlate) {
         int ok;
         e->key = key_hash(m, r, &ok);

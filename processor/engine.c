@@ -19,6 +19,7 @@
 
 #include "../windows/win.h"
 #include "buf.h"
+#include "cohort_names.h"
 #include "config_cohorts.h"
 #include "config_env.h"
 #include "correlate.h"
@@ -101,10 +102,18 @@ struct sw_engine {
     wlayout lay;              /* the whole topic's windows */
     wset whole;               /* its rings and rule states */
     wlayout clay;             /* the cohorts' windows: those of the rules scoped to cohorts */
-    wset *coh;                /* section 12: K + 1 cohorts (other last), NULL when off */
+    wset *coh;                /* section 12: max + 1 cohorts (other last), NULL when off */
     int n_coh;
     const char *emit_cohort;  /* the cohort of the trigger being emitted, or NULL */
     uint64_t coh_events[SW_MAX_COHORTS + 1]; /* accepted events by cohort (cohorts on) */
+    /* Cohorts kept first come (cohorts.max): the values by id, which id
+     * each cohort keeps, and from which instant each cohort is judged
+     * (INT64_MAX: not kept yet; INT64_MIN: listed, or `other`). */
+    cohort_names *names;      /* NULL unless cohorts.max exceeds the listed values */
+    int n_kept;               /* cohorts holding a value, listed ones included */
+    uint8_t slot_of_id[COHORT_NAMES_MAX]; /* cohort + 1, 0: not kept */
+    int64_t coh_from[SW_MAX_COHORTS + 1];
+    char kept_value[SW_MAX_COHORTS][LABEL_NAME_MAX + 1];
     /* Variants (a backtest's sweep): more rule sets over the whole topic's
      * rings, each with its own layout of rule windows and its own states. */
     const sw_rule *const *vrules; /* each the config's n_rules rules */
@@ -348,17 +357,23 @@ static int cohorts_create(sw_engine *e, char *errstr, size_t errlen)
     const sw_config *cfg = e->cfg;
     if (!cfg->cohorts.enabled)
         return 0;
-    e->n_coh = cfg->cohorts.values.n + 1;
+    e->n_coh = cfg->cohorts.max + 1;
+    e->n_kept = cfg->cohorts.values.n;
     e->coh = calloc((size_t)e->n_coh, sizeof(*e->coh));
-    if (e->coh == NULL) {
+    if (cfg->cohorts.max > cfg->cohorts.values.n)
+        e->names = cohort_names_create(&cfg->cohorts.values);
+    if (e->coh == NULL || (cfg->cohorts.max > cfg->cohorts.values.n && e->names == NULL)) {
+        snprintf(errstr, errlen, "out of memory for %d cohorts", e->n_coh);
         e->n_coh = 0;
-        snprintf(errstr, errlen, "out of memory for %d cohorts", cfg->cohorts.values.n + 1);
         return -1;
     }
-    for (int c = 0; c < e->n_coh; c++)
-        if (wset_init(&e->coh[c], &e->clay, cfg, config_cohort_name(&cfg->cohorts, c), errstr,
+    for (int c = 0; c < e->n_coh; c++) {
+        const char *name = config_cohort_name(&cfg->cohorts, c);
+        e->coh_from[c] = name ? INT64_MIN : INT64_MAX;
+        if (wset_init(&e->coh[c], &e->clay, cfg, name ? name : e->kept_value[c], errstr,
                       errlen) != 0)
             return -1;
+    }
     return 0;
 }
 
@@ -431,6 +446,7 @@ void sw_engine_destroy(sw_engine *e)
     for (int c = 0; c < e->n_coh; c++)
         wset_free(&e->coh[c]);
     free(e->coh);
+    cohort_names_destroy(e->names);
     free(e->var); /* the variants' rings are the whole topic's */
     free(e->vlay);
     corr_destroy(e->corr);
@@ -929,7 +945,7 @@ static void eval_rule_sets(sw_engine *e, int r, int64_t T, sw_wm *wms, int *have
         return;
     }
     for (int c = 0; c < e->n_coh; c++) {
-        if (!SW_RULE_IN_COHORT(rule, c))
+        if (!SW_RULE_IN_COHORT(rule, c) || T < e->coh_from[c])
             continue;
         sw_wm cwms[MAX_WIN];
         int chave[MAX_WIN] = {0};
@@ -1094,13 +1110,16 @@ static void status_cohort_windows(const sw_engine *e, int64_t T, sw_wm *cw, sw_s
     if (gi < 0)
         return;
     s->cohort_observed_s = T - e->cfg->status_window_s < e->t0 ? T - e->t0 : -1;
+    int n = 0;
     for (int c = 0; c < e->n_coh; c++) {
+        if (T < e->coh_from[c])
+            continue; /* a cohort not kept yet, or kept at T - 1 or later */
         win_view v = view_of(&e->coh[c], gi);
-        wm_compute(&v, &cw[c], 1);
-        s->cohort_window[c] = &cw[c];
-        s->cohort_window_name[c] = e->coh[c].name;
+        wm_compute(&v, &cw[n], 1);
+        s->cohort_window[n] = &cw[n];
+        s->cohort_window_name[n++] = e->coh[c].name;
     }
-    s->n_cohort_windows = e->n_coh;
+    s->n_cohort_windows = n;
 }
 
 /* The status at T (docs/semantics.md section 6) from the rules' states
@@ -1384,18 +1403,41 @@ static int wset_add(wset *ws, win_event w)
     return 0;
 }
 
-static int store_event(sw_engine *e, const win_event *w, int cohort, int source, int64_t offset)
+/* The cohort of an accepted event of second sec whose decoder said id:
+ * a listed value's, `other`, or with cohorts.max the one keeping its
+ * value, kept now when it is new and a cohort is free (section 12). */
+static int cohort_of(sw_engine *e, unsigned id, int64_t sec)
+{
+    int other = e->n_coh - 1;
+    if (e->names == NULL || id < (unsigned)e->cfg->cohorts.values.n)
+        return id < (unsigned)other ? (int)id : other;
+    if (id == COHORT_ID_NONE)
+        return other;
+    if (e->slot_of_id[id] != 0)
+        return e->slot_of_id[id] - 1;
+    if (e->n_kept == other)
+        return other;
+    int c = e->n_kept++;
+    memcpy(e->kept_value[c], cohort_names_value(e->names, (uint16_t)id), LABEL_NAME_MAX + 1);
+    e->slot_of_id[id] = (uint8_t)(c + 1);
+    e->coh_from[c] = sec + 1;
+    if (e->n_kept == other)
+        cohort_names_close(e->names);
+    return c;
+}
+
+static int store_event(sw_engine *e, const win_event *w, unsigned cohort_id, int source,
+                       int64_t offset)
 {
     int64_t sec = w->second;
     if (wset_add(&e->whole, *w) != 0)
         return -1;
     /* The same seconds are in every ring's reach: a cohort takes it too. */
-    if (e->cfg->cohorts.enabled) {
-        int k = e->cfg->cohorts.values.n;
-        e->coh_events[cohort < k ? cohort : k]++;
+    if (e->n_coh) {
+        int c = cohort_of(e, cohort_id, sec);
+        e->coh_events[c]++;
+        (void)wset_add(&e->coh[c], *w);
     }
-    if (e->n_coh)
-        (void)wset_add(&e->coh[cohort < e->n_coh ? cohort : e->n_coh - 1], *w);
     if (e->n_sources && source >= 0 && source < e->n_sources) {
         prov_note(e->prov_fine, e->prov_fine_n, e->n_sources, sec, source, offset);
         if (e->prov_coarse)
@@ -1476,6 +1518,27 @@ const sw_corr_stats *sw_engine_corr_stats(const sw_engine *e)
 double sw_engine_rule_value(const sw_engine *e, int rule) { return e->whole.rule_value[rule]; }
 
 int sw_engine_cohorts(const sw_engine *e) { return e->n_coh; }
+const char *sw_engine_cohort_name(const sw_engine *e, int c)
+{
+    return c >= 0 && c < e->n_coh && e->coh_from[c] != INT64_MAX ? e->coh[c].name : NULL;
+}
+struct cohort_names *sw_engine_cohort_names(sw_engine *e) { return e->names; }
+
+int sw_engine_keep_cohort(sw_engine *e, const char *s, int64_t from_s)
+{
+    if (e->names == NULL)
+        return -1;
+    unsigned id = cohort_names_id(e->names, s, strlen(s));
+    if (id == COHORT_ID_NONE || id < (unsigned)e->cfg->cohorts.values.n)
+        return -1;
+    if (e->slot_of_id[id] != 0)
+        return e->slot_of_id[id] - 1;
+    if (e->n_kept == e->n_coh - 1)
+        return -1;
+    int c = cohort_of(e, id, 0);
+    e->coh_from[c] = from_s;
+    return c;
+}
 uint64_t sw_engine_cohort_events(const sw_engine *e, int c)
 {
     return c >= 0 && c <= SW_MAX_COHORTS ? e->coh_events[c] : 0;
@@ -1524,7 +1587,10 @@ size_t sw_engine_bytes(const sw_engine *e)
     for (int c = 0; c < e->n_coh; c++)
         coh += sizeof(wset) + win_ring_bytes(e->coh[c].fine) +
                (e->coh[c].coarse ? win_ring_bytes(e->coh[c].coarse) : 0);
-    return win_ring_bytes(e->whole.fine) + (e->whole.coarse ? win_ring_bytes(e->whole.coarse) : 0) + sizeof(*e) + coh +
-           (e->corr ? corr_bytes(e->corr) : 0) +
+    if (e->names)
+        coh += cohort_names_bytes();
+    size_t whole = win_ring_bytes(e->whole.fine) +
+                   (e->whole.coarse ? win_ring_bytes(e->whole.coarse) : 0);
+    return whole + sizeof(*e) + coh + (e->corr ? corr_bytes(e->corr) : 0) +
            (size_t)(e->prov_fine_n + e->prov_coarse_n) * (size_t)e->n_sources * sizeof(prov_slot);
 }

@@ -139,6 +139,17 @@ void sw_engine_set_emit_range(sw_engine *e, int64_t from_s, int64_t to_s,
 void sw_engine_set_published_cohorts(sw_engine *e,
                                      const uint8_t (*firing)[SW_MAX_COHORTS + 1]);
 
+/* Cohorts kept first come (cohorts.max): the values by id, which the
+ * decoder fills (dec_config.cohort_names); NULL without cohorts.max. */
+struct cohort_names *sw_engine_cohort_names(sw_engine *e);
+
+/* Live restart: keep value s as the next cohort, judged from instant
+ * from_s, before any event is pushed (the cohorts a run kept before, in
+ * the order it kept them). Returns its cohort, or -1 when it is no value
+ * to keep (listed, not one that can be kept, or no cohort free); a value
+ * already kept returns its cohort. */
+int sw_engine_keep_cohort(sw_engine *e, const char *s, int64_t from_s);
+
 /* Called after each instant T has been evaluated and its output events
  * emitted, with the counts of second T-1 (final by then: the seconds of
  * instant T's windows end there) and whether T is in the emit range. For
@@ -199,10 +210,12 @@ const struct sw_corr_stats *sw_engine_corr_stats(const sw_engine *e);
 /* Value of a rule's metric at the last evaluated instant; NAN when null. */
 double sw_engine_rule_value(const sw_engine *e, int rule);
 /* Cohorts (docs/semantics.md section 12): how many sets of windows there
- * are (K + 1, `other` last; 0 when no rule is judged in cohorts), the
- * accepted events of cohort c (counted whenever cohorts are configured),
- * and rule r's state in cohort c, as the whole topic's accessors above. */
+ * are (cohorts.max + 1, `other` last; 0 when cohorts are off), cohort c's
+ * value (NULL while a cohort kept first come holds none yet), the
+ * accepted events of cohort c, and rule r's state in cohort c, as the
+ * whole topic's accessors above. */
 int sw_engine_cohorts(const sw_engine *e);
+const char *sw_engine_cohort_name(const sw_engine *e, int c);
 uint64_t sw_engine_cohort_events(const sw_engine *e, int c);
 int sw_engine_cohort_rule_firing(const sw_engine *e, int rule, int c);
 double sw_engine_cohort_rule_value(const sw_engine *e, int rule, int c);

@@ -64,7 +64,8 @@ typedef struct sw_event {
     uint8_t reason_error; /* reason is one of input.error_reasons ("internal_error") */
     uint8_t informed;     /* carries a status or a string reason */
     uint8_t has_key;      /* key is set (input.correlate) */
-    uint8_t cohort;       /* index in cfg cohorts.values, n = other (0 when cohorts are off) */
+    uint16_t cohort;      /* index in cfg cohorts.values, n = other; with cohorts.max, the
+                             id of cohort_names (COHORT_ID_NONE: other); 0 when off */
     uint32_t weight;      /* 1..1000 (input.sample_weight) */
     uint64_t key;         /* hash of the correlation key's values */
 } sw_event;
@@ -79,6 +80,8 @@ typedef struct dec_config {
     const sw_labels *strategies;
     const sw_labels *reasons;
     const sw_labels *cohorts; /* cohorts.values, or NULL when cohorts are off */
+    struct cohort_names *cohort_names; /* with cohorts.max: the values by id (the
+                                          engine's, sw_engine_cohort_names), else NULL */
     const char *cohort_key;   /* the flat contract's scanner: the cohort field when it is a
                                  top-level key (NULL: none, or read through map) */
     size_t max_message_bytes;

@@ -235,9 +235,9 @@ static int rule_family(const sw_engine *e, const sw_config *cfg, sw_buf *out, co
             continue;
         }
         for (int c = 0; c < sw_engine_cohorts(e); c++)
-            if (SW_RULE_IN_COHORT(rule, c))
-                sample_dbl(&f, "rule", rule->name, "cohort",
-                           config_cohort_name(&cfg->cohorts, c), rule_state_value(e, r, c, what));
+            if (SW_RULE_IN_COHORT(rule, c) && sw_engine_cohort_name(e, c))
+                sample_dbl(&f, "rule", rule->name, "cohort", sw_engine_cohort_name(e, c),
+                           rule_state_value(e, r, c, what));
     }
     return f.rc;
 }
@@ -257,9 +257,10 @@ static int render_rules(const sw_engine *e, const sw_config *cfg, sw_buf *out)
     if (cfg->cohorts.enabled) {
         fam_init(&f, out, "soakwatch_cohort_events_total", "counter",
                  "Accepted events by cohort (docs/semantics.md section 12).");
-        for (int c = 0; c <= cfg->cohorts.values.n; c++)
-            sample_u64(&f, "cohort", config_cohort_name(&cfg->cohorts, c),
-                       sw_engine_cohort_events(e, c));
+        for (int c = 0; c < sw_engine_cohorts(e); c++)
+            if (sw_engine_cohort_name(e, c))
+                sample_u64(&f, "cohort", sw_engine_cohort_name(e, c),
+                           sw_engine_cohort_events(e, c));
         keep_rc(&rc, f.rc);
     }
 

@@ -36,6 +36,7 @@ int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, siz
     out->max_message_bytes = cfg->max_message_bytes;
     out->cohorts = cfg->cohorts.enabled ? &cfg->cohorts.values : NULL;
     out->cohort_key = NULL;
+    out->cohort_names = NULL; /* the engine's, once it is made (sw_engine_cohort_names) */
     out->map = NULL;
     /* The flat contract keeps the flat scanner: its speed is the baseline.
      * It reads a cohort field that is a top-level key of its own; any
@@ -46,6 +47,11 @@ int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, siz
     out->map = dec_map_create(&cfg->input, cfg->cohorts.enabled ? cfg->cohorts.field : NULL,
                               cfg->max_message_bytes, errstr, errlen);
     return out->map ? 0 : -1;
+}
+
+void pipeline_bind_engine(dec_config *dc, sw_engine *e)
+{
+    dc->cohort_names = sw_engine_cohort_names(e);
 }
 
 void pipeline_dec_free(dec_config *dc)

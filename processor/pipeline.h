@@ -16,6 +16,10 @@
 int pipeline_dec_config(const sw_config *cfg, dec_config *out, char *errstr, size_t errlen);
 void pipeline_dec_free(dec_config *dc);
 
+/* Decode for engine e: with cohorts kept first come (cohorts.max), the
+ * decoder names values in the engine's table. Before any decoding. */
+void pipeline_bind_engine(dec_config *dc, sw_engine *e);
+
 /* Called for each event of a message that decoded to DEC_OK. */
 typedef void (*pipeline_event_fn)(void *ud, const sw_event *ev);
 

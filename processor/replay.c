@@ -283,6 +283,7 @@ static int replay_start_engine(replay *r)
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;
     }
+    pipeline_bind_engine(&r->dc, r->e);
     if (f)
         f->bind(f->ud, r->e, &r->counters, sink_emit, &r->sink);
     sw_engine_set_text(r->e, r->o->text);

@@ -35,7 +35,10 @@ struct sw_alerts {
     const sw_config *cfg;
     sw_counters *c;
     int n_rules, n;             /* firing rules, not_verified checks, then cohort states */
-    int n_coh;                  /* cohorts (K + 1) when configured, else 0 */
+    int n_coh;                  /* cohorts (max + 1) when configured, else 0 */
+    /* Each cohort's value: the listed ones, `other` last, and between them
+     * the values kept first come, in the order their triggers came. */
+    char coh_name[SW_MAX_COHORTS + 1][LABEL_NAME_MAX + 1];
     alert *al;
     alerts_send_fn send;
     void *send_ud;
@@ -118,8 +121,7 @@ static size_t render(sw_alerts *a, int k, char *out, size_t cap)
     if (check)
         jb_kv(&b, ",", "rule", rule);
     if (coh)
-        jb_kv(&b, ",", "cohort", config_cohort_name(&a->cfg->cohorts,
-                                                   (k - 2 * a->n_rules) % a->n_coh));
+        jb_kv(&b, ",", "cohort", a->coh_name[(k - 2 * a->n_rules) % a->n_coh]);
     jb_kv(&b, ",", "feature", a->cfg->feature);
     jb_kv(&b, ",", "severity", "critical");
     jb_raw(&b, "},\"annotations\":{");
@@ -172,9 +174,13 @@ static alert *trigger_alert(sw_alerts *a, const sw_output *o)
 {
     if (o->cohort == NULL || a->n_coh == 0)
         return &a->al[o->rule];
-    const sw_labels *v = &a->cfg->cohorts.values;
-    int c = strcmp(o->cohort, "other") == 0 ? v->n : labels_lookup(v, o->cohort,
-                                                                     strlen(o->cohort));
+    int other = a->n_coh - 1, c = 0;
+    if (strcmp(o->cohort, "other") == 0)
+        c = other;
+    while (c < other && a->coh_name[c][0] && strcmp(a->coh_name[c], o->cohort) != 0)
+        c++;
+    if (c < other && a->coh_name[c][0] == '\0') /* a value kept first come, new here */
+        snprintf(a->coh_name[c], sizeof(a->coh_name[c]), "%s", o->cohort);
     return &a->al[2 * a->n_rules + o->rule * a->n_coh + c];
 }
 
@@ -365,7 +371,7 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
                          void *send_ud, char *errstr, size_t errlen)
 {
     sw_alerts *a = calloc(1, sizeof(*a));
-    int n_coh = cfg->cohorts.enabled ? cfg->cohorts.values.n + 1 : 0;
+    int n_coh = cfg->cohorts.enabled ? cfg->cohorts.max + 1 : 0;
     int n = (2 + n_coh) * (cfg->n_rules > 0 ? cfg->n_rules : 1); /* no rules: none fires */
     if (a == NULL || (a->al = calloc((size_t)n, sizeof(alert))) == NULL) {
         snprintf(errstr, errlen, "out of memory");
@@ -376,6 +382,10 @@ sw_alerts *alerts_create(const sw_config *cfg, sw_counters *c, alerts_send_fn se
     a->c = c;
     a->n_rules = cfg->n_rules;
     a->n_coh = n_coh;
+    for (int k = 0; k < n_coh; k++)
+        if (config_cohort_name(&cfg->cohorts, k))
+            snprintf(a->coh_name[k], sizeof(a->coh_name[k]), "%s",
+                     config_cohort_name(&cfg->cohorts, k));
     a->n = n;
     a->send = send;
     a->send_ud = send_ud;

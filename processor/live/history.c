@@ -17,8 +17,8 @@
 typedef struct hist_trigger {
     int64_t at_ms;
     int rule;
-    int cohort; /* -1: the whole topic */
     int firing;
+    char cohort[LABEL_NAME_MAX + 1]; /* "": the whole topic */
 } hist_trigger;
 
 struct history_builder {
@@ -64,28 +64,46 @@ static int rule_index(const sw_config *cfg, const json_t *name)
     return rule_index_n(cfg, json_string_value(name), json_string_length(name));
 }
 
-/* The cohort named by a string (a value of cohorts.values or "other") in
- * which rule r keeps a state, or -1. */
-static int cohort_of(const sw_config *cfg, int r, const char *s, size_t n)
+/* The cohort of value s[0..n): listed, `other`, or kept first come (in
+ * the history's order, added at the end when add is set and there is
+ * room), or -1. */
+static int cohort_named(history_builder *b, const char *s, size_t n, int64_t at_ms, int add)
 {
-    const sw_cohorts *k = &cfg->cohorts;
-    if (!k->enabled)
+    const sw_cohorts *k = &b->cfg->cohorts;
+    if (!k->enabled || n > LABEL_NAME_MAX)
         return -1;
-    int c = n == 5 && memcmp(s, "other", 5) == 0 ? k->values.n : labels_lookup(&k->values, s, n);
-    if (c == k->values.n && !(n == 5 && memcmp(s, "other", 5) == 0))
+    if (n == 5 && memcmp(s, "other", 5) == 0)
+        return k->max;
+    int c = labels_lookup(&k->values, s, n);
+    if (c < k->values.n)
+        return c;
+    for (int i = 0; i < b->h.n_kept; i++)
+        if (strlen(b->h.kept[i]) == n && memcmp(b->h.kept[i], s, n) == 0)
+            return k->values.n + i;
+    if (!add || k->values.n + b->h.n_kept >= k->max || !config_name_ok(s, n, LABEL_NAME_MAX))
         return -1;
-    return SW_RULE_IN_COHORT(&cfg->rules[r], c) ? c : -1;
+    memcpy(b->h.kept[b->h.n_kept], s, n);
+    b->h.kept[b->h.n_kept][n] = '\0';
+    b->h.kept_from_s[b->h.n_kept] = sw_floor_div(at_ms, 1000);
+    return k->values.n + b->h.n_kept++;
+}
+
+/* The cohort named by s[0..n) in which rule r keeps a state, or -1. */
+static int cohort_of(history_builder *b, int r, const char *s, size_t n, int64_t at_ms, int add)
+{
+    int c = cohort_named(b, s, n, at_ms, add);
+    return c >= 0 && SW_RULE_IN_COHORT(&b->cfg->rules[r], c) ? c : -1;
 }
 
 /* "RULE:COHORT" of a status's cohorts_firing. */
-static void take_cohort_firing(history_builder *b, const json_t *f)
+static void take_cohort_firing(history_builder *b, const json_t *f, int64_t at_ms)
 {
     const char *s = json_string_value(f);
     const char *colon = s ? strchr(s, ':') : NULL;
     if (colon == NULL)
         return;
     int r = rule_index_n(b->cfg, s, (size_t)(colon - s));
-    int c = r < 0 ? -1 : cohort_of(b->cfg, r, colon + 1, strlen(colon + 1));
+    int c = r < 0 ? -1 : cohort_of(b, r, colon + 1, strlen(colon + 1), at_ms, 1);
     if (c >= 0)
         b->h.cohort_published[r][c] = 1;
 }
@@ -104,8 +122,12 @@ static void take_status(history_builder *b, const json_t *o, int64_t at_ms)
     b->status_at = at_ms;
     memset(b->h.published, 0, sizeof(b->h.published));
     memset(b->h.cohort_published, 0, sizeof(b->h.cohort_published));
-    size_t i;
+    b->h.n_kept = 0; /* the values kept first come: the status's cohorts, in order */
+    const char *key;
     json_t *f;
+    json_object_foreach(json_object_get(o, "cohorts"), key, f)
+        (void)cohort_named(b, key, strlen(key), at_ms, 1);
+    size_t i;
     json_array_foreach(json_object_get(o, "firing"), i, f)
     {
         int r = rule_index(b->cfg, f);
@@ -113,7 +135,7 @@ static void take_status(history_builder *b, const json_t *o, int64_t at_ms)
             b->h.published[r] = 1;
     }
     json_array_foreach(json_object_get(o, "cohorts_firing"), i, f)
-        take_cohort_firing(b, f);
+        take_cohort_firing(b, f, at_ms);
 }
 
 /* The soak a restart carries on (docs/semantics.md section 11). */
@@ -132,12 +154,9 @@ static void take_trigger(history_builder *b, const json_t *o, int64_t at_ms)
     json_t *state = json_object_get(o, "state"), *coh = json_object_get(o, "cohort");
     if (r < 0 || !json_is_string(state))
         return;
-    int c = -1;
     if (coh != NULL) {
-        c = json_is_string(coh) ? cohort_of(b->cfg, r, json_string_value(coh),
-                                            json_string_length(coh))
-                                : -1;
-        if (c < 0)
+        if (!json_is_string(coh) || json_string_length(coh) > LABEL_NAME_MAX ||
+            b->cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE)
             return; /* a cohort this configuration does not judge the rule in */
     } else if (b->cfg->rules[r].cohort_scope != SW_SCOPE_WHOLE) {
         return;
@@ -152,7 +171,7 @@ static void take_trigger(history_builder *b, const json_t *o, int64_t at_ms)
     hist_trigger *t = &b->trig[b->n_trig++];
     t->at_ms = at_ms;
     t->rule = r;
-    t->cohort = c;
+    snprintf(t->cohort, sizeof(t->cohort), "%s", coh ? json_string_value(coh) : "");
     t->firing = strcmp(json_string_value(state), "firing") == 0;
 }
 
@@ -187,6 +206,7 @@ static void no_history(sw_history *out)
     out->soak_start_ms = -1;
     memset(out->published, 0, sizeof(out->published));
     memset(out->cohort_published, 0, sizeof(out->cohort_published));
+    out->n_kept = 0;
 }
 
 int history_builder_finish(history_builder *b, sw_history *out)
@@ -202,10 +222,13 @@ int history_builder_finish(history_builder *b, sw_history *out)
         const hist_trigger *t = &b->trig[i];
         if (t->at_ms <= b->status_at)
             continue;
-        if (t->cohort < 0)
+        if (t->cohort[0] == '\0') {
             b->h.published[t->rule] = (uint8_t)t->firing;
-        else
-            b->h.cohort_published[t->rule][t->cohort] = (uint8_t)t->firing;
+            continue;
+        }
+        int c = cohort_of(b, t->rule, t->cohort, strlen(t->cohort), t->at_ms, 1);
+        if (c >= 0) /* else a cohort this configuration does not judge the rule in */
+            b->h.cohort_published[t->rule][c] = (uint8_t)t->firing;
     }
     *out = b->h;
     return 0;

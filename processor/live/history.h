@@ -26,6 +26,12 @@ typedef struct sw_history {
     /* the same for rule r in cohort c (docs/semantics.md section 12) */
     uint8_t cohort_published[SW_MAX_RULES][SW_MAX_COHORTS + 1];
     int64_t soak_start_ms;             /* of the latest soak_update in the span; -1: none */
+    /* The values kept first come (cohorts.max), in the order kept: the
+     * latest status's `cohorts`, then those of the triggers after it; each
+     * judged from the instant it was first seen here. Cohort values.n + i. */
+    int n_kept;
+    char kept[SW_MAX_COHORTS][LABEL_NAME_MAX + 1];
+    int64_t kept_from_s[SW_MAX_COHORTS];
 } sw_history;
 
 /* Read topic's recent history as of now (now_fn: the clock, for the

@@ -120,6 +120,8 @@ static int open_parts(replay *r)
     sw_stages st; /* a replay posts no alerts */
     int rc = stages_open(&st, cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
     r->e = st.e;
+    if (r->e)
+        pipeline_bind_engine(&r->dc, r->e);
     r->soak = st.soak;
     if (rc != 0)
         return -1;

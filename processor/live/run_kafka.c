@@ -162,6 +162,8 @@ static int open_stages(run *r)
     sw_stages st;
     int rc = stages_open(&st, r->cfg, &r->c, r->sink, 1, r->err, sizeof(r->err));
     r->e = st.e;
+    if (r->e)
+        pipeline_bind_engine(&r->dc, r->e);
     r->soak = st.soak;
     r->alerts = st.alerts;
     return rc;
@@ -192,6 +194,9 @@ static int open_parts(run *r)
         if (cfg->soak.start_ms == INT64_MIN && hist.soak_start_ms >= 0)
             soak_set_start(r->soak, hist.soak_start_ms); /* carry on the same soak */
     }
+    /* The values the run before kept first come keep their cohorts. */
+    for (int i = 0; i < hist.n_kept; i++)
+        (void)sw_engine_keep_cohort(r->e, hist.kept[i], hist.kept_from_s[i]);
     int n = source_partitions(r->src);
     if ((cfg->provenance && sw_engine_set_sources(r->e, n, "partitions") != 0) ||
         commit_init(&r->cm, n) != 0) {

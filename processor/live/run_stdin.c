@@ -174,6 +174,8 @@ static int open_stages(run *r)
     sw_stages st;
     int rc = stages_open(&st, r->cfg, &r->c, r->sink, 1, r->err, sizeof(r->err));
     r->e = st.e;
+    if (r->e)
+        pipeline_bind_engine(&r->dc, r->e);
     r->soak = st.soak;
     r->alerts = st.alerts;
     return rc;

@@ -165,21 +165,57 @@ MAX_COHORTS = 16
 
 def cohorts_config(val):
     """Section 12, "The cohort of an event": `cohorts.field` an input path
-    (9.1's syntax), `cohorts.values` 1 to 16 distinct strings of 1 to 64
-    characters of [A-Za-z0-9_.-], not `other`. The cohorts are the listed
-    values in list order, then `other`: K + 1 of them."""
-    if not isinstance(val, dict) or set(val) != {"field", "values"}:
-        raise ValueError("reference: cohorts: {field, values}, got %r" % (val,))
-    values = val["values"]
-    if not isinstance(values, list) or not 1 <= len(values) <= MAX_COHORTS:
+    (9.1's syntax), `cohorts.values` 0 to 16 distinct strings of 1 to 63
+    characters of [A-Za-z0-9_.-], not `other`, and `cohorts.max` (default:
+    as many as listed, at least 1) the cohorts kept, listed ones included.
+    With max above the listed values, "keep" is set: the values kept first
+    come fill the cohorts after the listed ones (Keeper)."""
+    if not isinstance(val, dict) or "field" not in val or \
+            not set(val) <= {"field", "values", "max"} or not set(val) & {"values", "max"}:
+        raise ValueError("reference: cohorts: {field, values and/or max}, got %r" % (val,))
+    values = val.get("values", [])
+    if not isinstance(values, list) or len(values) > MAX_COHORTS or \
+            ("values" in val and not values):
         raise ValueError("reference: cohorts.values: 1 to %d values" % MAX_COHORTS)
+    cap = val.get("max", len(values))
+    if not _int_in(cap, max(1, len(values)), MAX_COHORTS):
+        raise ValueError("reference: cohorts.max: %d..%d, got %r" % (max(1, len(values)),
+                                                                     MAX_COHORTS, cap))
     for v in values:
         if not isinstance(v, str) or not COHORT_VALUE.fullmatch(v) or v == "other":
             raise ValueError("reference: cohorts.values: bad value %r" % (v,))
     if len(set(values)) != len(values):
         raise ValueError("reference: cohorts.values: a value listed twice")
     return {"field": val["field"], "path": parse_path(val["field"]),
-            "values": list(values), "names": list(values) + ["other"]}
+            "values": list(values), "names": list(values) + ["other"], "max": cap,
+            "keep": cap > len(values)}
+
+
+class Keeper:
+    """Section 12, `cohorts.max`: a value not listed is kept as a cohort by
+    the first accepted event carrying it while fewer than max cohorts hold
+    a value, in acceptance order; that cohort is judged (and shown) from
+    the instant after that event's second. kept: value -> that instant."""
+
+    def __init__(self, cohorts):
+        self.cohorts = cohorts
+        self.kept = {}
+
+    def assign(self, value, sec):
+        c = self.cohorts
+        if value in c["values"] or value == "other" or value in self.kept:
+            return value
+        if len(c["values"]) + len(self.kept) < c["max"]:
+            self.kept[value] = sec + 1
+            return value
+        return "other"
+
+    def names(self):
+        """The cohorts in cohort order: listed, kept (in the order kept), other."""
+        return list(self.cohorts["values"]) + list(self.kept) + ["other"]
+
+    def judged_from(self, cohort):
+        return self.kept.get(cohort, None)
 
 
 def rule_scope(rule, i, cohorts):
@@ -200,6 +236,7 @@ def rule_scope(rule, i, cohorts):
         raise ValueError("reference: %s.cohorts needs a cohorts section" % where)
     elif spec == "each":
         rule["scope"] = list(cohorts["names"])
+        rule["each"] = True  # with cohorts.max, the kept values too
     elif isinstance(spec, list) and spec and all(v in cohorts["names"] for v in spec):
         # judged in cohort order, whatever the order of the list
         rule["scope"] = [c for c in cohorts["names"] if c in spec]
@@ -274,6 +311,9 @@ def cohort_of(doc, cfg):
     if coh is None:
         return None
     v = resolve(doc, coh["path"])
+    if coh["keep"]:  # a value that can be kept, for the Keeper to say at acceptance
+        ok = isinstance(v, str) and COHORT_VALUE.fullmatch(v) and v != "other"
+        return v if ok else "other"
     return v if isinstance(v, str) and v in coh["values"] else "other"
 
 
@@ -1293,6 +1333,8 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), ac
 
     def trouble(kind):
         troubles[kind].append(None if max_second is None else max_second - lateness)
+    keeper = Keeper(cfg["cohorts"]) if cfg["cohorts"] is not None and cfg["cohorts"]["keep"] \
+        else None
     for raw in lines:
         if isinstance(raw, str):
             raw = raw.encode("utf-8", "surrogatepass")
@@ -1328,6 +1370,8 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), ac
                     continue
             if t0 is None:
                 t0 = max_second = sec
+            if keeper is not None:
+                ev["cohort"] = keeper.assign(ev["cohort"], sec)
             max_second = max(max_second, sec)
             if pairs is not None:
                 pairs.accept(ev)  # may give the outcome its derived duration
@@ -1343,7 +1387,7 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), ac
         # second, and instants run only up to that minus the lateness), so
         # evaluating every instant after reading everything gives what an
         # interleaved evaluation gives.
-        outputs, blind = evaluate(accepted, t0, max_second, cfg, acks)
+        outputs, blind = evaluate(accepted, t0, max_second, cfg, acks, keeper)
         if cfg["soak"] is not None:
             outputs = soak_updates(outputs, accepted, t0, max_second, cfg, troubles,
                                    soak_start_ms, signoffs)
@@ -1352,7 +1396,8 @@ def replay(lines, config=None, start_s=None, soak_start_ms=None, signoffs=(), ac
         summary["pairs"] = dict(pairs.counts)
     if cfg["cohorts"] is not None:
         counts = Counter(ev["cohort"] for _, ev in accepted)
-        summary["cohorts"] = {c: counts[c] for c in cfg["cohorts"]["names"]}
+        names = keeper.names() if keeper is not None else cfg["cohorts"]["names"]
+        summary["cohorts"] = {c: counts[c] for c in names}
     if inp is not None:
         summary["blind"] = {r["name"]: [blind_field(r["metric"])[0], blind[r["name"]]]
                             for r in cfg["rules"] if blind.get(r["name"])}
@@ -1546,8 +1591,9 @@ def apply_acks(due, states, unmatched):
             unmatched.append(ack_id)
 
 
-def evaluate(accepted, t0, max_second, cfg, acks=()):
-    """(outputs, blind instants per rule name)."""
+def evaluate(accepted, t0, max_second, cfg, acks=(), keeper=None):
+    """(outputs, blind instants per rule name). keeper: the values kept
+    first come (cohorts.max), or None."""
     base = min([sec for sec, _ in accepted] + [t0])
     b = Buckets(accepted, base, max_second, cfg)
     rules = cfg["rules"]
@@ -1558,8 +1604,9 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
     # alone, on the whole topic's seconds (same base, t0 and instants).
     scoped = {c for rule in rules if rule["scope"] for c in rule["scope"]}
     scoped |= {rule["compare"]["control"] for rule in rules if "compare" in rule}
-    if cfg["cohorts"] is not None:  # every cohort's status metrics (section 12, Output)
-        scoped |= set(cfg["cohorts"]["values"]) | {"other"}
+    names = keeper.names() if keeper is not None else \
+        (cfg["cohorts"]["names"] if cfg["cohorts"] is not None else [])
+    scoped |= set(names)  # every cohort's status metrics (section 12, Output)
     cohort_buckets = {c: Buckets([(sec, ev) for sec, ev in accepted if ev["cohort"] == c],
                                  base, max_second, cfg)
                       for c in scoped}
@@ -1571,7 +1618,9 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
         if rule["scope"] is None:
             states.append(RuleState(rule))
         else:
-            states.extend(RuleState(rule, c) for c in rule["scope"])
+            states.extend(RuleState(rule, c) for c in (names if rule.get("each")
+                                                       else rule["scope"]))
+    judged_from = keeper.judged_from if keeper is not None else (lambda c: None)
     pending = ack_instants(acks, t0)
     unmatched = []
     blind_instants = Counter()
@@ -1589,6 +1638,8 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
             W = rule["window_s"]
             if T - W < t0:
                 continue
+            if s.cohort is not None and T < (judged_from(s.cohort) or T):
+                continue  # a value kept first come, judged from the instant after its keeping
             wb = b if s.cohort is None else cohort_buckets[s.cohort]
             look = None
             if "compare" in rule:
@@ -1627,18 +1678,22 @@ def evaluate(accepted, t0, max_second, cfg, acks=()):
                 cohorts_firing = [s.key() for s in states if s.cohort is not None and s.firing]
             event = status_event(b, T, t0, firing, cfg, blind_now, cohorts_firing)
             if cfg["cohorts"] is not None:
-                event["cohorts"] = cohort_windows(cohort_buckets, T, t0, cfg)
+                event["cohorts"] = cohort_windows(cohort_buckets, T, t0, cfg, names,
+                                                  judged_from)
             outputs.append(event)
     return outputs, blind_instants
 
 
-def cohort_windows(cohort_buckets, T, t0, cfg):
+def cohort_windows(cohort_buckets, T, t0, cfg, names, judged_from):
     """Section 12, Output: each cohort's section 4 metrics over the status
-    window at T, in cohort order (the listed values, then other), with
+    window at T, in cohort order (the listed values, the values kept first
+    come from the instant after their keeping, then other), with
     observed_s while the window is partial."""
     W = cfg["status"]["window_s"]
     out = {}
-    for c in list(cfg["cohorts"]["values"]) + ["other"]:
+    for c in names:
+        if T < (judged_from(c) or T):
+            continue
         m = cohort_buckets[c].metrics(T, W)
         if T - W < t0:
             m["observed_s"] = T - t0

@@ -331,6 +331,7 @@ static void test_cohorts(const sw_config *base)
     cfg.cohorts.enabled = 1;
     labels_add(&cfg.cohorts.values, "v1");
     labels_add(&cfg.cohorts.values, "v2");
+    cfg.cohorts.max = 2;
     cfg.rules[0].cohort_scope = SW_SCOPE_EACH;
     cfg.rules[0].action = SW_ACTION_ROLLBACK_COHORT;
     memset(&s, 0, sizeof(s));

@@ -27,6 +27,7 @@ static void test_cohorts(void)
     cfg.cohorts.enabled = 1;
     labels_add(&cfg.cohorts.values, "v1");
     labels_add(&cfg.cohorts.values, "v2");
+    cfg.cohorts.max = 2;
     cfg.rules[1].cohort_scope = SW_SCOPE_EACH;
     const char *r0 = cfg.rules[0].name, *r1 = cfg.rules[1].name;
     history_builder *b = history_builder_create(&cfg);
@@ -50,6 +51,47 @@ static void test_cohorts(void)
     CHECK_INT(h.cohort_published[1][1], 1);  /* v2: fired after it */
     CHECK_INT(h.cohort_published[1][2], 1);  /* other: from the status */
     CHECK_INT(h.cohort_published[0][1], 0);  /* rule 0 has no cohort states */
+    history_builder_destroy(b);
+}
+
+/* Values kept first come (cohorts.max): the latest status's `cohorts`
+ * keys in order, then the values of the triggers after it; each keeps
+ * its cohort number (listed ones first, `other` at max). */
+static void test_kept_values(void)
+{
+    sw_config cfg;
+    sw_history h;
+    char s[1024];
+    config_defaults(&cfg);
+    cfg.cohorts.enabled = 1;
+    labels_add(&cfg.cohorts.values, "v1");
+    cfg.cohorts.max = 3;
+    cfg.rules[1].cohort_scope = SW_SCOPE_EACH;
+    const char *r1 = cfg.rules[1].name;
+    history_builder *b = history_builder_create(&cfg);
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":50000,\"cohorts_firing\":[],"
+             "\"cohorts\":{\"v1\":{},\"v5\":{},\"other\":{}}}");
+    take(b, s); /* an older status: replaced by the next */
+    snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[],"
+             "\"cohorts_firing\":[\"%s:v7\",\"%s:other\"],"
+             "\"cohorts\":{\"v1\":{},\"v7\":{},\"other\":{}}}", r1, r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":72000,\"rule\":\"%s\","
+             "\"cohort\":\"v8\",\"state\":\"firing\"}", r1);
+    take(b, s);
+    snprintf(s, sizeof(s), "{\"type\":\"rollback_trigger\",\"at_ms\":73000,\"rule\":\"%s\","
+             "\"cohort\":\"v9\",\"state\":\"firing\"}", r1); /* no cohort free */
+    take(b, s);
+    history_builder_finish(b, &h);
+    CHECK_INT(h.n_kept, 2);
+    CHECK_STR(h.kept[0], "v7");
+    CHECK_STR(h.kept[1], "v8");
+    CHECK_INT(h.kept_from_s[0], 60);
+    CHECK_INT(h.kept_from_s[1], 72);
+    CHECK_INT(h.cohort_published[1][0], 0); /* v1 */
+    CHECK_INT(h.cohort_published[1][1], 1); /* v7, from the status */
+    CHECK_INT(h.cohort_published[1][2], 1); /* v8, from its trigger */
+    CHECK_INT(h.cohort_published[1][3], 1); /* other is cohort max */
     history_builder_destroy(b);
 }
 
@@ -149,5 +191,6 @@ int main(void)
     history_builder_destroy(b);
 
     test_cohorts();
+    test_kept_values();
     CHECK_DONE();
 }

@@ -400,6 +400,7 @@ static void test_latch_after_restart_cohorts(void)
     cfg.cohorts.enabled = 1;
     labels_add(&cfg.cohorts.values, "v1");
     labels_add(&cfg.cohorts.values, "v2");
+    cfg.cohorts.max = 2;
     uint8_t published[SW_MAX_RULES] = {1}; /* the whole topic's: ignored here */
     uint8_t coh[SW_MAX_RULES][SW_MAX_COHORTS + 1];
     memset(coh, 0, sizeof(coh));
