@@ -291,5 +291,23 @@ def wait_until(cond, timeout, step=0.3):
     return cond()
 
 
+def run_live_until(brokers, tmp, args, t_out, last, n_want, timeout=90):
+    """soakwatch run with args until it has published n_want events up to
+    second last + 1 on t_out (after the marker, the topic's first
+    message); stops it (asserting it was alive and exited 0) and returns
+    those messages as consume_all gives them."""
+    run = Run(tmp, args)
+
+    def published():
+        msgs = consume_all(brokers, t_out)[1:]
+        return [m for m in msgs if json.loads(m["payload"])["at_ms"] // 1000 <= last + 1]
+
+    got = wait_until(lambda: len(published()) >= n_want and published(), timeout)
+    assert run.alive(), run.stderr()
+    rc, _ = run.stop()
+    assert rc == 0, run.stderr()
+    return got
+
+
 def have_kcat():
     return shutil.which("kcat") is not None
