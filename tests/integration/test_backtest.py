@@ -198,6 +198,26 @@ def test_missing_input_and_bad_incidents(tmp_path):
     assert r.returncode == 2 and "line 1" in r.stderr
 
 
+@pytest.mark.parametrize("args,needle", [
+    (["--input", RECORDING, "--brokers", "127.0.0.1:1", "--topic", "t", "--from", "0"],
+     "--input and --brokers/--topic: give one of the two"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t"],
+     "backtest from Kafka needs --brokers, --topic and --from"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t", "--from", "yesterday"],
+     "--from: not RFC 3339 or epoch milliseconds: yesterday"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t", "--from", "2000", "--to", "1000"],
+     "--to is before --from"),
+])
+def test_input_or_topic_as_replay_takes_it(args, needle):
+    """A file or a recorded topic, one of the two; the topic's options are
+    checked as `soakwatch replay --brokers` checks them, before any broker
+    is asked."""
+    r = run(["backtest"] + args + ["--sweep", SWEEPS[0]])
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
 # ---- --incidents from soakwatch output events ------------------------------
 
 def trigger(rule, state, at_ms, cohort=None, acked=False):
