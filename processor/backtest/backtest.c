@@ -127,9 +127,9 @@ static int load_incidents(bt *b, const char *path)
     int rc = incidents_load(path, b->inc, MAX_INCIDENTS, &b->n_inc, &c);
     if (rc == 0)
         fprintf(stderr, "soakwatch: backtest: %s: %d incident%s: %d from spans, %d from "
-                "acknowledged rollback triggers; %ld output event%s skipped\n", path, b->n_inc,
-                b->n_inc == 1 ? "" : "s", c.spans, c.acked, c.skipped,
-                c.skipped == 1 ? "" : "s");
+                "acknowledged rollback triggers, %d from no_go soak verdicts; %ld output "
+                "event%s skipped\n", path, b->n_inc, b->n_inc == 1 ? "" : "s", c.spans,
+                c.acked, c.verdicts, c.skipped, c.skipped == 1 ? "" : "s");
     return rc;
 }
 
