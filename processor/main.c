@@ -51,13 +51,17 @@ static const char usage_text[] =
     "         soakwatch output events.\n"
     "  backtest --input PATH|- [--config FILE] --sweep SPEC [--sweep SPEC]...\n"
     "         [--incidents FILE] [--format text|json|html] [--objective balanced|\n"
-    "         false_alarms|delay|off] [--row N]\n"
+    "         false_alarms|delay|off] [--row N] [--progress|--no-progress]\n"
+    "  backtest --brokers LIST --topic T --from TIME [--to TIME] [--config FILE]\n"
+    "         --sweep SPEC [--sweep SPEC]... and the options above\n"
     "         Judge every combination of swept rule parameters (SPEC:\n"
     "         rules[NAME].KEY=LO..HI/STEP or =A,B,C; KEY threshold, resolve_threshold,\n"
     "         min_samples, keep_firing_for_s, confidence or window_s; or\n"
     "         allowed_lateness_s=..., one pass per value) in one pass over a recording:\n"
-    "         triggers, time firing, time the flag is off, and against --incidents\n"
-    "         (spans, or output events whose acknowledged resolutions mark real\n"
+    "         a file, or a recorded Kafka topic read as replay --brokers reads it,\n"
+    "         once per pass (--from/--to: the instants it writes). Triggers, time\n"
+    "         firing, time the flag is off, and against --incidents (spans, or output\n"
+    "         events whose acknowledged resolutions or no_go soak verdicts mark real\n"
     "         incidents) the detection delays, misses and false alarms. html: the\n"
     "         trade-off chart with its Pareto front. --row N: row N's config.\n"
     "  check-config FILE [--print] [--input SAMPLE [--lines N]]\n"
@@ -250,6 +254,70 @@ static int soak_start_arg(sw_config *cfg, const char *arg)
     return 0;
 }
 
+/* --brokers, --topic, --from and --to of a recorded topic into ko, as
+ * replay reads it. Returns 0, or 2 after a usage message. */
+static int topic_opts(const char *cmd, const bt_topic_args *t, kafka_replay_opts *ko)
+{
+    memset(ko, 0, sizeof(*ko));
+    ko->topic = t->topic;
+    ko->to_ms = -1;
+    ko->progress = -1;
+    ko->read_from_ms = INT64_MIN;
+    if (!t->brokers || !t->topic || !t->from)
+        return usage_error("%s from Kafka needs --brokers, --topic and --from", cmd);
+    if (parse_time(t->from, &ko->from_ms) != 0)
+        return usage_error("--from: not RFC 3339 or epoch milliseconds: %s", t->from);
+    if (t->to && parse_time(t->to, &ko->to_ms) != 0)
+        return usage_error("--to: not RFC 3339 or epoch milliseconds: %s", t->to);
+    if (t->to && ko->to_ms < ko->from_ms)
+        return usage_error("%s", "--to is before --from");
+    return 0;
+}
+
+/* A backtest's recorded topic: each pass a replay of it, as `replay
+ * --brokers` reads it, with the backtest as its follower. */
+typedef struct bt_topic {
+    kafka_replay_opts ko;
+    char brokers[SW_STR_MAX + 1];
+} bt_topic;
+
+static int64_t bt_topic_start(void *ud, const sw_config *cfg)
+{
+    return kafka_replay_read_from_ms(cfg, &((bt_topic *)ud)->ko);
+}
+
+static int bt_topic_read(void *ud, const sw_config *cfg, int64_t start, int progress,
+                         const file_replay_follower *f)
+{
+    bt_topic *t = ud;
+    sw_config *c = malloc(sizeof(*c));
+    if (c == NULL) {
+        fprintf(stderr, "soakwatch: out of memory\n");
+        return 1;
+    }
+    *c = *cfg;
+    memcpy(c->brokers, t->brokers, sizeof(c->brokers));
+    kafka_replay_opts o = t->ko;
+    o.read_from_ms = start;
+    o.progress = progress;
+    int rc = kafka_replay_run_followed(c, &o, f);
+    free(c);
+    return rc;
+}
+
+static int bt_topic_open(const bt_topic_args *a, bt_source *out)
+{
+    bt_topic *t = calloc(1, sizeof(*t));
+    if (t == NULL)
+        return 1;
+    if (topic_opts("backtest", a, &t->ko) != 0 || set_str(t->brokers, "--brokers", a->brokers)) {
+        free(t);
+        return 2;
+    }
+    *out = (bt_source){a->topic, bt_topic_start, bt_topic_read, free, t};
+    return 0;
+}
+
 /* File replay, followed by the soak cadence when it is on. */
 static int file_replay_soak(const sw_config *cfg, const cli_args *a, int text, int64_t start_ms)
 {
@@ -309,28 +377,13 @@ static int cmd_replay(int argc, char **argv)
         usage_error("%s", "--input, --control and --start are for file replay, not --topic");
         goto out;
     }
-    if (!a.brokers || !a.topic || !a.from) {
-        usage_error("%s", "replay from Kafka needs --brokers, --topic and --from");
-        goto out;
-    }
     kafka_replay_opts ko;
-    memset(&ko, 0, sizeof(ko));
-    ko.topic = a.topic;
-    ko.to_ms = -1;
+    bt_topic_args t = {a.brokers, a.topic, a.from, a.to};
+    if (topic_opts("replay", &t, &ko) != 0)
+        goto out;
     ko.text = text;
     ko.output_topic = a.output_topic;
-    if (parse_time(a.from, &ko.from_ms) != 0) {
-        usage_error("--from: not RFC 3339 or epoch milliseconds: %s", a.from);
-        goto out;
-    }
-    if (a.to && parse_time(a.to, &ko.to_ms) != 0) {
-        usage_error("--to: not RFC 3339 or epoch milliseconds: %s", a.to);
-        goto out;
-    }
-    if (a.to && ko.to_ms < ko.from_ms) {
-        usage_error("%s", "--to is before --from");
-        goto out;
-    }
+    ko.progress = a.progress;
     if (set_str(cfg->brokers, "--brokers", a.brokers) != 0)
         goto out;
     FILE *out = stdout;
@@ -479,6 +532,6 @@ int main(int argc, char **argv)
     if (strcmp(cmd, "check-config") == 0)
         return cmd_check_config(argc - 1, argv + 1);
     if (strcmp(cmd, "backtest") == 0)
-        return backtest_main(argc - 1, argv + 1);
+        return backtest_main(argc - 1, argv + 1, bt_topic_open);
     return usage_error("unknown command %s", cmd);
 }

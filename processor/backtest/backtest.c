@@ -1,10 +1,12 @@
-/* backtest.c: `soakwatch backtest` (backtest.h). The file replay reads and
- * decodes the input once; its engine carries every combination of the
- * sweep as a variant over the same windows; transitions become firing
- * spans per combination (score.h), scored at the end and written as a
- * table sorted by an objective, as JSON, or one combination's config.
+/* backtest.c: `soakwatch backtest` (backtest.h). The source (the file
+ * replay, or a recorded topic's) reads and decodes the input once; its
+ * engine carries every combination of the sweep as a variant over the same
+ * windows; transitions become firing spans per combination (score.h),
+ * clipped to the instants the source writes, scored at the end and written
+ * as a table sorted by an objective, as JSON, or one combination's config.
  *
- * A lateness sweep changes which events count: one pass per lateness.
+ * A lateness sweep changes which events count, and a topic is read from
+ * further back for longer windows: one pass per lateness and start.
  *
  * Invariant: row 0 is the config as given; row i (1..n) is combination i,
  * and `--row i` prints the config with which `soakwatch replay` fires
@@ -37,6 +39,8 @@ typedef struct bt {
     sweep sw;
     sw_rule *rules;          /* n_combos x base->n_rules */
     int64_t *lateness;       /* per combination: its allowed_lateness_s */
+    int64_t *start;          /* per combination: where the source starts reading for it */
+    int64_t start0;          /* the same for the config as given */
     bt_spans *spans;         /* 1 + n_combos: row 0 the config as given */
     /* The pass under way: one per lateness, its combinations as variants. */
     const sw_rule **vrules;  /* the pass's variants, into rules */
@@ -45,11 +49,14 @@ typedef struct bt {
     bt_incident inc[MAX_INCIDENTS];
     int n_inc;
     sw_engine *e;
-    int64_t last_T;          /* the last instant evaluated, INT64_MIN: none */
+    bt_source src;
+    const char *input;       /* --input, for the file source */
+    int64_t first_T, last_T; /* the first and last instants written, INT64_MIN: none */
 } bt;
 
 typedef struct bt_args {
     const char *input, *config, *incidents, *format, *objective;
+    bt_topic_args topic;
     int row;      /* --row N, or -1 */
     int progress; /* -1 auto */
 } bt_args;
@@ -86,6 +93,10 @@ static int parse_args(int argc, char **argv, bt_args *a, const char **sweeps, in
         else if (strcmp(o, "--incidents") == 0) a->incidents = v;
         else if (strcmp(o, "--format") == 0) a->format = v;
         else if (strcmp(o, "--objective") == 0) a->objective = v;
+        else if (strcmp(o, "--brokers") == 0) a->topic.brokers = v;
+        else if (strcmp(o, "--topic") == 0) a->topic.topic = v;
+        else if (strcmp(o, "--from") == 0) a->topic.from = v;
+        else if (strcmp(o, "--to") == 0) a->topic.to = v;
         else if (strcmp(o, "--row") == 0) a->row = atoi(v);
         else if (strcmp(o, "--progress") == 0) a->progress = 1;
         else if (strcmp(o, "--no-progress") == 0) a->progress = 0;
@@ -94,8 +105,12 @@ static int parse_args(int argc, char **argv, bt_args *a, const char **sweeps, in
         else return bad("unknown option %s", o);
         i += takes;
     }
-    if (a->input == NULL && a->row < 0)
-        return bad("%s", "--input is required");
+    const bt_topic_args *t = &a->topic;
+    int topic = t->brokers || t->topic || t->from || t->to;
+    if (a->input && topic)
+        return bad("%s", "--input and --brokers/--topic: give one of the two");
+    if (a->input == NULL && !topic && a->row < 0)
+        return bad("%s", "--input PATH or --brokers B --topic T --from TIME is required");
     if (*n_sweeps == 0)
         return bad("%s", "at least one --sweep is required");
     if (strcmp(a->format, "text") && strcmp(a->format, "json") && strcmp(a->format, "html"))
@@ -112,9 +127,9 @@ static int load_incidents(bt *b, const char *path)
     int rc = incidents_load(path, b->inc, MAX_INCIDENTS, &b->n_inc, &c);
     if (rc == 0)
         fprintf(stderr, "soakwatch: backtest: %s: %d incident%s: %d from spans, %d from "
-                "acknowledged rollback triggers; %ld output event%s skipped\n", path, b->n_inc,
-                b->n_inc == 1 ? "" : "s", c.spans, c.acked, c.skipped,
-                c.skipped == 1 ? "" : "s");
+                "acknowledged rollback triggers, %d from no_go soak verdicts; %ld output "
+                "event%s skipped\n", path, b->n_inc, b->n_inc == 1 ? "" : "s", c.spans,
+                c.acked, c.verdicts, c.skipped, c.skipped == 1 ? "" : "s");
     return rc;
 }
 
@@ -126,11 +141,12 @@ static int make_variants(bt *b)
     sw_config *tmp = malloc(sizeof(*tmp));
     b->rules = calloc((size_t)n * (size_t)(nr ? nr : 1), sizeof(sw_rule));
     b->lateness = calloc((size_t)n, sizeof(*b->lateness));
+    b->start = calloc((size_t)n, sizeof(*b->start));
     b->vrules = calloc((size_t)n, sizeof(*b->vrules));
     b->row_of = calloc((size_t)n + 1, sizeof(*b->row_of));
     b->spans = calloc((size_t)n + 1, sizeof(*b->spans));
-    if (tmp == NULL || b->rules == NULL || b->lateness == NULL || b->vrules == NULL ||
-        b->row_of == NULL || b->spans == NULL) {
+    if (tmp == NULL || b->rules == NULL || b->lateness == NULL || b->start == NULL ||
+        b->vrules == NULL || b->row_of == NULL || b->spans == NULL) {
         free(tmp);
         fprintf(stderr, "soakwatch: backtest: out of memory for %d combinations\n", n);
         return 1;
@@ -145,7 +161,9 @@ static int make_variants(bt *b)
         }
         memcpy(&b->rules[(size_t)i * (size_t)nr], tmp->rules, (size_t)nr * sizeof(sw_rule));
         b->lateness[i] = tmp->allowed_lateness_s;
+        b->start[i] = b->src.start_of ? b->src.start_of(b->src.ud, tmp) : 0;
     }
+    b->start0 = b->src.start_of ? b->src.start_of(b->src.ud, b->base) : 0;
     free(tmp);
     return 0;
 }
@@ -173,10 +191,17 @@ static void drop(void *ud, const sw_output *o)
     (void)o; /* the config's own events: counted through the transition hook */
 }
 
+/* The instants the source writes (a topic's --from .. --to; a file's
+ * all): the figures are of what a replay writes. */
 static void on_instant(void *ud, int64_t T, const win_counts *second, int emitting)
 {
-    (void)second, (void)emitting;
-    ((bt *)ud)->last_T = T;
+    bt *b = ud;
+    (void)second;
+    if (!emitting)
+        return;
+    if (b->first_T == INT64_MIN)
+        b->first_T = T;
+    b->last_T = T;
 }
 
 static void bind(void *ud, sw_engine *e, sw_counters *c, sw_emit_fn next, void *next_ud)
@@ -327,7 +352,7 @@ static int print_html(const bt *b, const bt_args *a, const bt_row *rows, int n)
         row_label(b, rows[i].id, labels + (size_t)i * 512, 512);
         lp[i] = labels + (size_t)i * 512;
     }
-    bt_page page = {a->input, a->objective, b->sw.n_combos, b->n_inc, rows, lp, n};
+    bt_page page = {b->src.name, a->objective, b->sw.n_combos, b->n_inc, rows, lp, n};
     if (rc == 0)
         rc = bt_html(&out, &page);
     if (rc == 0 && fwrite(out.data, 1, out.len, stdout) != out.len)
@@ -389,39 +414,52 @@ static int setup(bt *b, const bt_args *a, const char **sweeps, int n_sweeps)
     return 0;
 }
 
-/* The pass for lateness L: the combinations with it as variants, and the
- * config as given (row 0) as the engine's own rules when it has L. */
-static void plan_pass(bt *b, int64_t L)
+/* The pass for lateness L read from start S: the combinations with both
+ * as variants, and the config as given (row 0) as the engine's own rules
+ * when it has them. */
+static void plan_pass(bt *b, int64_t L, int64_t S)
 {
     b->n_vars = 0;
-    b->row_of[0] = b->base->allowed_lateness_s == L ? 0 : -1;
+    b->row_of[0] = b->base->allowed_lateness_s == L && b->start0 == S ? 0 : -1;
     for (int i = 0; i < b->sw.n_combos; i++)
-        if (b->lateness[i] == L) {
+        if (b->lateness[i] == L && b->start[i] == S) {
             b->vrules[b->n_vars++] = &b->rules[(size_t)i * (size_t)b->base->n_rules];
             b->row_of[b->n_vars] = i + 1;
         }
 }
 
-/* One pass over the input at lateness L. Returns 0, or the exit status. */
-static int run_pass(bt *b, const bt_args *a, sw_config *cfg, int64_t L, int pass, int passes)
+static void say_pass(const bt *b, int64_t L, int64_t S, int pass, int passes)
 {
-    file_replay_opts o = {a->input, NULL, 0, a->progress, NULL, INT64_MIN};
+    char from[64] = "";
+    if (b->src.start_of) {
+        memcpy(from, ", reading from ", 16);
+        dec_rfc3339_format(S, from + 15, sizeof(from) - 15);
+    }
+    fprintf(stderr, "soakwatch: backtest: pass %d of %d, allowed_lateness_s %" PRId64
+            ", %d combinations%s\n", pass, passes, L, b->n_vars, from);
+}
+
+/* One pass over the input at lateness L from start S. Returns 0, or the
+ * exit status. */
+static int run_pass(bt *b, const bt_args *a, sw_config *cfg, const int64_t LS[2], int pass,
+                    int passes)
+{
     file_replay_follower f = {drop, b, bind, create};
     *cfg = *b->base;
-    cfg->allowed_lateness_s = L;
-    plan_pass(b, L);
+    cfg->allowed_lateness_s = LS[0];
+    plan_pass(b, LS[0], LS[1]);
     if (passes > 1)
-        fprintf(stderr, "soakwatch: backtest: pass %d of %d, allowed_lateness_s %" PRId64
-                ", %d combinations\n", pass, passes, L, b->n_vars);
-    b->last_T = INT64_MIN;
-    int rc = file_replay_run_followed(cfg, &o, &f);
+        say_pass(b, LS[0], LS[1], pass, passes);
+    b->first_T = b->last_T = INT64_MIN;
+    int rc = b->src.read(b->src.ud, cfg, LS[1], a->progress, &f);
     if (rc != 0)
         return rc;
+    int none = b->last_T == INT64_MIN;
     for (int v = 0; v <= b->n_vars; v++) {
         if (b->row_of[v] < 0)
             continue;
         bt_spans *sp = &b->spans[b->row_of[v]];
-        spans_close(sp, b->last_T == INT64_MIN ? 0 : b->last_T + 1);
+        spans_close(sp, none ? 0 : b->first_T, none ? 0 : b->last_T + 1);
         if (sp->oom) {
             fprintf(stderr, "soakwatch: backtest: out of memory keeping firings\n");
             return 1;
@@ -430,14 +468,15 @@ static int run_pass(bt *b, const bt_args *a, sw_config *cfg, int64_t L, int pass
     return 0;
 }
 
-/* Every combination judged: one pass over the input per lateness swept
- * (one in all when it is not), the others' parameters as variants of it. */
+/* Every combination judged: one pass over the input per lateness and
+ * start (one in all when neither varies), the others' parameters as
+ * variants of it. */
 static int run(bt *b, const bt_args *a)
 {
     int rc = make_variants(b);
     if (rc != 0)
         return rc;
-    int64_t *ls = malloc(((size_t)b->sw.n_combos + 1) * sizeof(*ls));
+    int64_t (*ls)[2] = malloc(((size_t)b->sw.n_combos + 1) * sizeof(*ls));
     sw_config *cfg = malloc(sizeof(*cfg));
     int n = 0;
     if (ls == NULL || cfg == NULL) {
@@ -445,13 +484,16 @@ static int run(bt *b, const bt_args *a)
         free(cfg);
         return 1;
     }
-    ls[n++] = b->base->allowed_lateness_s;
+    ls[n][0] = b->base->allowed_lateness_s;
+    ls[n++][1] = b->start0;
     for (int i = 0; i < b->sw.n_combos; i++) {
         int seen = 0;
         for (int k = 0; k < n && !seen; k++)
-            seen = ls[k] == b->lateness[i];
-        if (!seen)
-            ls[n++] = b->lateness[i];
+            seen = ls[k][0] == b->lateness[i] && ls[k][1] == b->start[i];
+        if (!seen) {
+            ls[n][0] = b->lateness[i];
+            ls[n++][1] = b->start[i];
+        }
     }
     for (int k = 0; k < n && rc == 0; k++)
         rc = run_pass(b, a, cfg, ls[k], k + 1, n);
@@ -491,12 +533,39 @@ static void release(bt *b)
     free(b->vrules);
     free(b->row_of);
     free(b->lateness);
+    free(b->start);
     free(b->rules);
+    if (b->src.release)
+        b->src.release(b->src.ud);
     free(b->base);
     free(b);
 }
 
-int backtest_main(int argc, char **argv)
+/* --input PATH: the file replay, from the file's first line each time. */
+static int file_read(void *ud, const sw_config *cfg, int64_t start, int progress,
+                     const file_replay_follower *f)
+{
+    (void)start;
+    file_replay_opts o = {((const bt *)ud)->input, NULL, 0, progress, NULL, INT64_MIN};
+    return file_replay_run_followed(cfg, &o, f);
+}
+
+/* The source of the recording, unless only --row is asked. */
+static int open_source(bt *b, const bt_args *a, bt_topic_fn topic)
+{
+    if (a->row >= 0)
+        return 0;
+    if (a->input) {
+        b->input = a->input;
+        b->src = (bt_source){a->input, NULL, file_read, NULL, b};
+        return 0;
+    }
+    if (topic == NULL)
+        return bad("%s", "--brokers: this build reads no topics");
+    return topic(&a->topic, &b->src);
+}
+
+int backtest_main(int argc, char **argv, bt_topic_fn topic)
 {
     bt_args a;
     const char *sweeps[SWEEP_MAX_AXES];
@@ -510,7 +579,9 @@ int backtest_main(int argc, char **argv)
         fprintf(stderr, "soakwatch: out of memory\n");
         return 1;
     }
-    rc = setup(b, &a, sweeps, n_sweeps);
+    rc = open_source(b, &a, topic);
+    if (rc == 0)
+        rc = setup(b, &a, sweeps, n_sweeps);
     if (rc == 0 && a.row >= 0)
         rc = print_row_config(b, a.row);
     else if (rc == 0 && (rc = run(b, &a)) == 0)

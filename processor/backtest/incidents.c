@@ -26,6 +26,8 @@ typedef struct inc_reader {
     bt_inc_counts *c;
     open_firing open[MAX_OPEN];
     int n_open;
+    int soak_of[MAX_OPEN]; /* the incidents made by no_go verdicts, one per soak start */
+    int n_soaks;
 } inc_reader;
 
 /* A time of an incident: RFC 3339 text or integer epoch milliseconds. */
@@ -75,12 +77,47 @@ static open_firing *slot(inc_reader *r, const json_t *o, int make)
     return f;
 }
 
+/* A soak_verdict: no_go makes the period it judged, the soak's seconds
+ * [soak_start, at), an incident; a later no_go of the same soak (the same
+ * start) extends that one to its own at. */
+static int on_verdict(inc_reader *r, int lineno, const json_t *o)
+{
+    const char *verdict = json_string_value(json_object_get(o, "verdict"));
+    const json_t *from = json_object_get(o, "soak_start_ms"), *at = json_object_get(o, "at_ms");
+    if (verdict == NULL || strcmp(verdict, "no_go") != 0 || !json_is_integer(from) ||
+        !json_is_integer(at))
+        return 0;
+    bt_incident in = {sw_floor_div(json_integer_value(from), 1000),
+                      sw_floor_div(json_integer_value(at), 1000)};
+    if (in.to <= in.from)
+        return 0;
+    r->c->no_go++;
+    for (int i = 0; i < r->n_soaks; i++) {
+        bt_incident *same = &r->inc[r->soak_of[i]];
+        if (same->from == in.from) {
+            same->to = in.to > same->to ? in.to : same->to;
+            return 0;
+        }
+    }
+    if (r->n_soaks == MAX_OPEN) {
+        fprintf(stderr, "soakwatch: backtest: %s line %d: more than %d soaks\n", r->path,
+                lineno, MAX_OPEN);
+        return 2;
+    }
+    r->soak_of[r->n_soaks++] = *r->n;
+    r->c->verdicts++;
+    return keep(r, lineno, in);
+}
+
 /* An output event: a firing is remembered; a resolution carrying
- * "acknowledged" turns the firing before it into an incident. */
+ * "acknowledged" turns the firing before it into an incident; so does a
+ * no_go verdict the period it judged. */
 static int on_event(inc_reader *r, int lineno, const json_t *o)
 {
     r->c->events++;
     const char *type = json_string_value(json_object_get(o, "type"));
+    if (type && strcmp(type, "soak_verdict") == 0)
+        return on_verdict(r, lineno, o);
     const char *state = json_string_value(json_object_get(o, "state"));
     const json_t *at = json_object_get(o, "at_ms");
     if (type == NULL || strcmp(type, "rollback_trigger") != 0 || state == NULL ||
@@ -174,7 +211,7 @@ int incidents_load(const char *path, bt_incident *inc, int max, int *n, bt_inc_c
         fprintf(stderr, "soakwatch: backtest: out of memory reading %s\n", path);
         rc = 1;
     }
-    c->skipped = c->events - 2L * c->acked;
+    c->skipped = c->events - 2L * c->acked - c->no_go;
     for (int i = 0; r && i < r->n_open; i++)
         free(r->open[i].key);
     free(r);

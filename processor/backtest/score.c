@@ -52,13 +52,24 @@ void spans_transition(bt_spans *sp, int r, int64_t T, int firing)
     }
 }
 
-void spans_close(bt_spans *sp, int64_t end_s)
+void spans_close(bt_spans *sp, int64_t from_s, int64_t end_s)
 {
     for (int r = 0; r < (int)(sizeof(sp->open) / sizeof(sp->open[0])); r++)
         if (sp->open[r] != INT64_MIN) {
             keep(sp, r, sp->open[r], end_s > sp->open[r] ? end_s : sp->open[r]);
             sp->open[r] = INT64_MIN;
         }
+    size_t n = 0;
+    for (size_t k = 0; k < sp->n; k++) {
+        bt_span s = sp->s[k];
+        s.from = s.from > from_s ? s.from : from_s;
+        s.to = s.to < end_s ? s.to : end_s;
+        if (s.to <= s.from)
+            continue;
+        sp->rule[n] = sp->rule[k];
+        sp->s[n++] = s;
+    }
+    sp->n = n;
 }
 
 static int by_from(const void *a, const void *b)

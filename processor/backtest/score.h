@@ -29,8 +29,11 @@ void spans_init(bt_spans *sp);
 void spans_free(bt_spans *sp);
 /* A transition of rule r at T. */
 void spans_transition(bt_spans *sp, int r, int64_t T, int firing);
-/* Close the firings still open at end_s (the instant after the last). */
-void spans_close(bt_spans *sp, int64_t end_s);
+/* Close the firings still open at end_s (the instant after the last
+ * written), and keep of each firing its part in [from_s, end_s): a firing
+ * under way at from_s (the first instant written) counts from it; one
+ * that ends by from_s or begins at end_s or later is dropped. */
+void spans_close(bt_spans *sp, int64_t from_s, int64_t end_s);
 
 typedef struct bt_incident {
     int64_t from, to; /* seconds, [from, to) */

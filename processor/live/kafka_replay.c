@@ -8,6 +8,8 @@
  * (docs/semantics.md section 3); no dead letters (the recording is not
  * ours to annotate); a broker silent for 60 s ends the replay with an
  * error instead of hanging it. This file holds the replay's state only.
+ * With a follower (a backtest), the follower makes the engine and takes
+ * every output event in place of the output stages.
  */
 #include "live.h"
 
@@ -34,6 +36,7 @@
 typedef struct replay {
     const sw_config *cfg;
     const kafka_replay_opts *o;
+    const file_replay_follower *follow; /* NULL: the output stages */
     sw_loop lp;
     sw_counters c;
     dec_config dc;
@@ -107,23 +110,48 @@ static int hook(sw_loop *lp, void *ud, int tick)
     return source_more(r->src);
 }
 
+int64_t kafka_replay_read_from_ms(const sw_config *cfg, const kafka_replay_opts *o)
+{
+    return o->read_from_ms != INT64_MIN ? o->read_from_ms
+                                        : sw_time_rebuild_from_ms(cfg, o->from_ms);
+}
+
+/* The engine and what follows it: the output stages (the soak cadence,
+ * then the sink), or the follower. Returns 0 or -1 with r->err. */
+static int open_engine(replay *r)
+{
+    const file_replay_follower *f = r->follow;
+    if (f == NULL) {
+        sw_stages st; /* a replay posts no alerts */
+        int rc = stages_open(&st, r->cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
+        r->e = st.e;
+        r->soak = st.soak;
+        if (r->e)
+            pipeline_bind_engine(&r->dc, r->e);
+        return rc;
+    }
+    if (f->create)
+        r->e = f->create(f->ud, r->cfg, f->emit, f->ud, r->err, sizeof(r->err));
+    else
+        r->e = sw_engine_create(r->cfg, f->emit, f->ud, r->err, sizeof(r->err));
+    if (r->e == NULL)
+        return -1;
+    pipeline_bind_engine(&r->dc, r->e);
+    f->bind(f->ud, r->e, &r->c, sink_output, r->sink);
+    return 0;
+}
+
 static int open_parts(replay *r)
 {
     const sw_config *cfg = r->cfg;
     const kafka_replay_opts *o = r->o;
     sink_opts so = {o->out, o->output_topic, NULL, 0, NULL, NULL};
-    source_opts io = {o->topic, sw_time_rebuild_from_ms(cfg, o->from_ms), 1, INT64_MAX / 2};
+    source_opts io = {o->topic, kafka_replay_read_from_ms(cfg, o), 1, INT64_MAX / 2};
     source_hooks h = {r, loop_now_ms, busy, no_dead_letters};
     if ((r->sink = sink_create(cfg, &so, &r->c, r->err, sizeof(r->err))) == NULL ||
         (r->src = source_create(cfg, &r->dc, &io, &h, &r->c, r->err, sizeof(r->err))) == NULL)
         return -1;
-    sw_stages st; /* a replay posts no alerts */
-    int rc = stages_open(&st, cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
-    r->e = st.e;
-    if (r->e)
-        pipeline_bind_engine(&r->dc, r->e);
-    r->soak = st.soak;
-    if (rc != 0)
+    if (open_engine(r) != 0)
         return -1;
     int64_t from_s = sw_floor_div(o->from_ms + 999, 1000);
     if (r->soak) {
@@ -174,6 +202,12 @@ static int finish(replay *r)
 
 int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
 {
+    return kafka_replay_run_followed(cfg, o, NULL);
+}
+
+int kafka_replay_run_followed(const sw_config *cfg, const kafka_replay_opts *o,
+                              const file_replay_follower *f)
+{
     replay *r = calloc(1, sizeof(*r));
     if (r == NULL) {
         fprintf(stderr, "soakwatch: out of memory\n");
@@ -182,8 +216,9 @@ int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *o)
     int rc = 1;
     r->cfg = cfg;
     r->o = o;
+    r->follow = f;
     r->c.watermark_lag_s = NAN;
-    r->progress = isatty(STDERR_FILENO);
+    r->progress = o->progress < 0 ? isatty(STDERR_FILENO) : o->progress;
     if (pipeline_dec_config(cfg, &r->dc, r->err, sizeof(r->err)) != 0) {
         fprintf(stderr, "soakwatch: %s\n", r->err);
     } else {

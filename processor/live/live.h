@@ -10,6 +10,7 @@
 #include <stdio.h>
 
 #include "../config.h"
+#include "../replay.h"
 
 /* soakwatch run with brokers: until SIGTERM/SIGINT (exit 0) or a fatal
  * error (exit 1 with one line on stderr; 2 for unusable arguments).
@@ -33,10 +34,24 @@ typedef struct kafka_replay_opts {
     FILE *out;                /* JSON Lines (or text) sink, or NULL */
     int text;                 /* render for a person instead of JSON */
     const char *output_topic; /* also (or only) produce there, or NULL */
+    int progress;             /* -1 auto (stderr is a terminal), 0 off, 1 on */
+    int64_t read_from_ms;     /* record time reading starts at, or INT64_MIN: as
+                                 kafka_replay_read_from_ms gives it */
 } kafka_replay_opts;
 
 /* soakwatch replay --brokers ... --topic T --from TIME: returns 0, or 2 with
  * one line on stderr for unusable arguments, 1 for broker failures. */
 int kafka_replay_run(const sw_config *cfg, const kafka_replay_opts *opts);
+
+/* Where a replay with cfg starts reading the topic (record time, ms): far
+ * enough before from_ms to rebuild its windows (docs/semantics.md section 3). */
+int64_t kafka_replay_read_from_ms(const sw_config *cfg, const kafka_replay_opts *opts);
+
+/* The same replay with a follower of the output stream instead of the
+ * output stages (as file_replay_run_followed: f->create makes the engine,
+ * every output event goes to f->emit, f->bind hands it the sink); a
+ * backtest reads a topic through it. */
+int kafka_replay_run_followed(const sw_config *cfg, const kafka_replay_opts *opts,
+                              const file_replay_follower *f);
 
 #endif

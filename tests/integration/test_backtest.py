@@ -198,6 +198,26 @@ def test_missing_input_and_bad_incidents(tmp_path):
     assert r.returncode == 2 and "line 1" in r.stderr
 
 
+@pytest.mark.parametrize("args,needle", [
+    (["--input", RECORDING, "--brokers", "127.0.0.1:1", "--topic", "t", "--from", "0"],
+     "--input and --brokers/--topic: give one of the two"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t"],
+     "backtest from Kafka needs --brokers, --topic and --from"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t", "--from", "yesterday"],
+     "--from: not RFC 3339 or epoch milliseconds: yesterday"),
+    (["--brokers", "127.0.0.1:1", "--topic", "t", "--from", "2000", "--to", "1000"],
+     "--to is before --from"),
+])
+def test_input_or_topic_as_replay_takes_it(args, needle):
+    """A file or a recorded topic, one of the two; the topic's options are
+    checked as `soakwatch replay --brokers` checks them, before any broker
+    is asked."""
+    r = run(["backtest"] + args + ["--sweep", SWEEPS[0]])
+    assert r.returncode == 2, r.stderr
+    assert needle in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
 # ---- --incidents from soakwatch output events ------------------------------
 
 def trigger(rule, state, at_ms, cohort=None, acked=False):
@@ -247,7 +267,8 @@ def test_incidents_from_acknowledged_triggers(tmp_path):
         got = sorted((i["start_ms"], i["end_ms"]) for i in doc["incidents"])
         assert got == sorted(want), (got, want)
         n_events = len(events) + len(cohort)
-        assert ("%s: 3 incidents: 1 from spans, 2 from acknowledged rollback triggers; "
+        assert ("%s: 3 incidents: 1 from spans, 2 from acknowledged rollback triggers, 0 from "
+                "no_go soak verdicts; "
                 "%d output events skipped" % (path, n_events - 4)) in r.stderr, r.stderr
         incidents = [{"start": a, "end": b} for a, b in want]
         for row in doc["rows"]:
@@ -437,3 +458,57 @@ def test_lateness_sweep_one_pass_per_value(tmp_path):
                                      "rules[error_rate_high].threshold=0.05")
     for n in range(0, 5):
         assert row_transitions(rows[n]) == row_config_transitions(tmp_path, sweeps, n), n
+
+
+# ---- --incidents from no_go soak verdicts ----------------------------------
+
+SOAK_START = 1795161600000  # 2026-11-20T08:00:00Z, the recording's first hour
+H_MS = 3_600_000
+
+
+def verdict(start_ms, at_ms, v, kind="final"):
+    return {"type": "soak_verdict", "schema_version": 1, "id": "soak_verdict:%d" % at_ms,
+            "at_ms": at_ms, "soak_start_ms": start_ms, "kind": kind, "verdict": v}
+
+
+def test_incidents_from_no_go_verdicts(tmp_path):
+    """A no_go soak_verdict makes the period it judged, [soak_start_ms,
+    at_ms), an incident; a later no_go of the same soak extends it; go and
+    pending verdicts, and every other output event, are skipped."""
+    cfg = tmp_path / "soak.json"
+    cfg.write_text(json.dumps({"soak": {"hours": 2, "start": SOAK_START}}))
+    r = run(["replay", "--input", RECORDING, "--config", str(cfg)])
+    assert r.returncode == 0, r.stderr
+    events = [json.loads(l) for l in r.stdout.splitlines()]
+    verdicts = [e for e in events if e["type"] == "soak_verdict"]
+    # the error burst of hour 2 fired a rollback trigger: the soak is a no_go
+    assert [(v["verdict"], v["soak_start_ms"], v["at_ms"]) for v in verdicts] == \
+        [("no_go", SOAK_START, SOAK_START + 2 * H_MS)]
+    other = SOAK_START + 3 * H_MS
+    extra = [verdict(SOAK_START, SOAK_START + 3 * H_MS, "no_go"),   # extends the first
+             verdict(SOAK_START, SOAK_START + H_MS, "no_go", "provisional"),  # inside it
+             verdict(other, other + H_MS, "no_go"),                 # another soak
+             verdict(other, other + 2 * H_MS, "go"),                # skipped
+             verdict(other + H_MS, other + 2 * H_MS, "pending")]    # skipped
+    path = tmp_path / "outputs.jsonl"
+    path.write_text("".join(json.dumps(e) + "\n" for e in events + extra))
+    args = ["backtest", "--input", RECORDING, "--format", "json", "--no-progress",
+            "--incidents", str(path)] + sum((["--sweep", s] for s in SWEEPS), [])
+    r = run(args)
+    assert r.returncode == 0, r.stderr
+    doc = json.loads(r.stdout)
+    want = [(SOAK_START, SOAK_START + 3 * H_MS), (other, other + H_MS)]
+    assert [(i["start_ms"], i["end_ms"]) for i in doc["incidents"]] == want
+    no_go = 1 + 3
+    assert ("%s: 2 incidents: 0 from spans, 0 from acknowledged rollback triggers, 2 from "
+            "no_go soak verdicts; %d output events skipped"
+            % (path, len(events) + len(extra) - no_go)) in r.stderr, r.stderr
+    incidents = [{"start": a, "end": b} for a, b in want]
+    for row in doc["rows"]:
+        firings = sorted((f["rule"], f["from_ms"], f["to_ms"]) for f in row["firings"])
+        for k, v in figures(firings, doc["end_ms"], incidents).items():
+            assert row[k] == v, (row["row"], k, row[k], v)
+    base = next(x for x in doc["rows"] if x["row"] == 0)
+    # the soak's incident is seen at the first firing, 09:21:20, 4880 s in;
+    # the other soak's hour (11:00-12:00) is quiet: missed
+    assert (base["detected"], base["missed"], base["delay_max_s"]) == (1, 1, 4880)

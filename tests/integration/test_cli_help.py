@@ -25,6 +25,16 @@ def test_each_command_has_its_own_help(cmd, flag):
                        for line in lines), p.stdout
 
 
+def test_backtest_help_names_both_inputs():
+    p = subprocess.run([BIN, "backtest", "--help"], capture_output=True, text=True, timeout=30)
+    assert p.returncode == 0, p.stderr
+    lines = p.stdout.splitlines()
+    assert lines[0].startswith("usage: soakwatch backtest --input PATH"), p.stdout
+    assert any(line.startswith("usage: soakwatch backtest --brokers LIST --topic T --from TIME")
+               for line in lines), p.stdout
+    assert "no_go soak verdicts" in p.stdout
+
+
 def test_help_after_other_options_too():
     p = subprocess.run([BIN, "replay", "--format", "text", "--help"], capture_output=True,
                        text=True, timeout=30)

@@ -1244,7 +1244,8 @@ static int path_kafka_replay(int reference)
     FILE *f = fopen(reference ? ref : out, "w");
     if (f == NULL)
         return wrong("kafka_replay_run", "cannot open its output");
-    kafka_replay_opts o = {"in", -2 - sw_time_rebuild_from_ms(&kafka_cfg, 0), -1, f, 0, NULL};
+    kafka_replay_opts o = {"in", -2 - sw_time_rebuild_from_ms(&kafka_cfg, 0), -1, f, 0, NULL,
+                           0, INT64_MIN};
     quiet_begin();
     int rc = kafka_replay_run(&kafka_cfg, &o);
     quiet_end();
