@@ -495,6 +495,12 @@ static int run(bt *b, const bt_args *a)
             ls[n++][1] = b->start[i];
         }
     }
+    if (n > 1 && a->input && strcmp(a->input, "-") == 0) {
+        fprintf(stderr, "soakwatch: backtest: --input -: sweeping allowed_lateness_s reads the "
+                "input once per value (%d passes), and standard input can be read once; give "
+                "a file\n", n);
+        rc = 2;
+    }
     for (int k = 0; k < n && rc == 0; k++)
         rc = run_pass(b, a, cfg, ls[k], k + 1, n);
     free(ls);

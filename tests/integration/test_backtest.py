@@ -460,6 +460,22 @@ def test_lateness_sweep_one_pass_per_value(tmp_path):
         assert row_transitions(rows[n]) == row_config_transitions(tmp_path, sweeps, n), n
 
 
+def test_standard_input_once(tmp_path):
+    """--input - is read once: one pass gives the file's rows; a sweep that
+    needs a pass per lateness is refused before reading, naming --input -."""
+    data = gzip.decompress(open(RECORDING, "rb").read()).decode()
+    from_file = backtest(tmp_path)
+    args = ["backtest", "--input", "-", "--format", "json", "--no-progress"]
+    for s in SWEEPS:
+        args += ["--sweep", s]
+    r = run(args, input=data)
+    assert r.returncode == 0, r.stderr
+    assert json.loads(r.stdout)["rows"] == from_file["rows"]
+    r = run(args + ["--sweep", "allowed_lateness_s=0,30"], input=data)
+    assert r.returncode == 2 and "--input -" in r.stderr and "3 passes" in r.stderr, r.stderr
+    assert r.stdout == ""
+
+
 # ---- --incidents from no_go soak verdicts ----------------------------------
 
 SOAK_START = 1795161600000  # 2026-11-20T08:00:00Z, the recording's first hour
