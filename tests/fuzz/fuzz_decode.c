@@ -9,6 +9,7 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "cohort_names.h"
 #include "config.h"
 #include "event.h"
 #include "pipeline.h"
@@ -39,6 +40,9 @@ static const char *const mapped_json[] = {
      * a nested one, read through a mapping */
     "{\"cohorts\":{\"field\":\"gatewayVersion\",\"values\":[\"v1\",\"v2\"]}}",
     "{\"cohorts\":{\"field\":\"deploy.version\",\"values\":[\"v1\",\"v2\"]}}",
+    /* cohorts kept first come: values named in a table both readings share */
+    "{\"cohorts\":{\"field\":\"gatewayVersion\",\"values\":[\"v1\"],\"max\":4}}",
+    "{\"cohorts\":{\"field\":\"deploy.version\",\"max\":16}}",
 };
 #define N_MAPPED (sizeof(mapped_json) / sizeof(mapped_json[0]))
 static sw_config mapped_cfg[N_MAPPED];
@@ -92,6 +96,10 @@ static void setup(void)
             fprintf(stderr, "fuzz_decode: %s\n", err);
             abort();
         }
+        const sw_cohorts *k = &mapped_cfg[i].cohorts;
+        if (k->max > k->values.n && (mapped[i].cohort_names = cohort_names_create(&k->values)) ==
+                                        NULL)
+            abort();
     }
     config_defaults(&otlp_cfg);
     if (config_load_string(&otlp_cfg, otlp_json, strlen(otlp_json), err, sizeof(err)) != 0 ||
