@@ -169,19 +169,27 @@ static void changed(sw_alerts *a, alert *x)
     a->dirty = 1;
 }
 
+/* The alert of rule r in the cohort of value v (section 12): listed
+ * values and `other` have theirs; a value kept first come takes the next
+ * free one the first time it is seen. */
+static alert *cohort_alert(sw_alerts *a, int r, const char *v)
+{
+    int other = a->n_coh - 1, c = 0;
+    if (strcmp(v, "other") == 0)
+        c = other;
+    while (c < other && a->coh_name[c][0] && strcmp(a->coh_name[c], v) != 0)
+        c++;
+    if (c < other && a->coh_name[c][0] == '\0')
+        snprintf(a->coh_name[c], sizeof(a->coh_name[c]), "%s", v);
+    return &a->al[2 * a->n_rules + r * a->n_coh + c];
+}
+
 /* The alert of a trigger: its rule's, or its rule's in its cohort. */
 static alert *trigger_alert(sw_alerts *a, const sw_output *o)
 {
     if (o->cohort == NULL || a->n_coh == 0)
         return &a->al[o->rule];
-    int other = a->n_coh - 1, c = 0;
-    if (strcmp(o->cohort, "other") == 0)
-        c = other;
-    while (c < other && a->coh_name[c][0] && strcmp(a->coh_name[c], o->cohort) != 0)
-        c++;
-    if (c < other && a->coh_name[c][0] == '\0') /* a value kept first come, new here */
-        snprintf(a->coh_name[c], sizeof(a->coh_name[c]), "%s", o->cohort);
-    return &a->al[2 * a->n_rules + o->rule * a->n_coh + c];
+    return cohort_alert(a, o->rule, o->cohort);
 }
 
 static void take_trigger(sw_alerts *a, const sw_output *o)
@@ -246,25 +254,42 @@ static void take_check(sw_alerts *a, const sw_output *o)
     changed(a, x);
 }
 
-/* At every output: each rule the engine says is firing has its alert, also
- * when its firing was published before a restart and is not emitted again
- * (its start is then the first instant the restarted run emits). */
+/* An alert firing since before a restart: started at the first instant
+ * the restarted run emits. */
+static void firing_before(sw_alerts *a, alert *x, const sw_rule *r, const char *cohort,
+                          int64_t at_s)
+{
+    x->state = A_FIRING;
+    x->starts_ms = at_s * 1000;
+    x->trigger_id[0] = '\0';
+    snprintf(x->summary, sizeof(x->summary), "%s%s%s%s %s %s %.15g: firing since before "
+             "soakwatch started", r->name, cohort ? " [" : "", cohort ? cohort : "",
+             cohort ? "]" : "", r->metric_name, config_op_name(r->op), r->threshold);
+    changed(a, x);
+}
+
+/* At every output: each rule (and each rule's cohort) the engine says is
+ * firing has its alert, also when its firing was published before a
+ * restart and is not emitted again. */
 static void sync_firing(sw_alerts *a, const sw_output *o)
 {
     if (a->firing == NULL)
         return;
     for (int i = 0; i < a->n_rules; i++) {
-        alert *x = &a->al[i];
-        if (x->state == A_FIRING || !a->firing(a->firing_ud, i))
-            continue;
         const sw_rule *r = &a->cfg->rules[i];
-        x->state = A_FIRING;
-        x->starts_ms = o->at_s * 1000;
-        x->trigger_id[0] = '\0';
-        snprintf(x->summary, sizeof(x->summary), "%s %s %s %.15g: firing since before "
-                 "soakwatch started", r->name, r->metric_name, config_op_name(r->op),
-                 r->threshold);
-        changed(a, x);
+        const char *name = NULL;
+        if (r->cohort_scope == SW_SCOPE_WHOLE) {
+            if (a->al[i].state != A_FIRING && a->firing(a->firing_ud, i, -1, &name))
+                firing_before(a, &a->al[i], r, NULL, o->at_s);
+            continue;
+        }
+        for (int c = 0; c < a->n_coh; c++) {
+            if (!a->firing(a->firing_ud, i, c, &name))
+                continue;
+            alert *x = cohort_alert(a, i, name);
+            if (x->state != A_FIRING)
+                firing_before(a, x, r, name, o->at_s);
+        }
     }
 }
 

@@ -26,8 +26,11 @@ typedef struct sw_alerts sw_alerts;
 /* Hand one alert's payload (a JSON array) on, under key with sequence
  * number seq. Returns 0 when taken, < 0 when not now (tried again). */
 typedef int (*alerts_send_fn)(void *ud, int key, uint64_t seq, const char *json, size_t len);
-/* Whether rule is firing as last emitted (sw_engine_rule_firing). */
-typedef int (*alerts_firing_fn)(const void *ud, int rule);
+/* Whether rule is firing as last emitted: over the whole topic (cohort
+ * -1, sw_engine_rule_firing) or in cohort 0 .. cohorts.max (the engine's
+ * numbering, sw_engine_cohort_rule_firing), whose value it then puts in
+ * *name. */
+typedef int (*alerts_firing_fn)(const void *ud, int rule, int cohort, const char **name);
 
 /* With send NULL: posts through its own poster thread to
  * cfg->alertmanager.urls, counting POSTs in c. Otherwise payloads go to

@@ -3,9 +3,12 @@
 
 #include <string.h>
 
-static int rule_firing(const void *e, int rule)
+static int rule_firing(const void *e, int rule, int cohort, const char **name)
 {
-    return sw_engine_rule_firing(e, rule);
+    if (cohort < 0)
+        return sw_engine_rule_firing(e, rule);
+    *name = sw_engine_cohort_name(e, cohort);
+    return *name && sw_engine_cohort_rule_firing(e, rule, cohort);
 }
 
 int stages_open(sw_stages *st, const sw_config *cfg, sw_counters *c, sw_sink *sink,

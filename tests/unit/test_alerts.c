@@ -46,10 +46,20 @@ static void next(void *ud, const sw_output *o)
 }
 
 static const uint8_t *firing_now;
-static int firing(const void *ud, int rule)
+static const char *cohort_firing_now; /* "RULE-INDEX:VALUE:ENGINE-COHORT", or NULL */
+static int firing(const void *ud, int rule, int cohort, const char **name)
 {
     (void)ud;
-    return firing_now ? firing_now[rule] : 0;
+    if (cohort < 0)
+        return firing_now ? firing_now[rule] : 0;
+    static char value[64];
+    int r, c;
+    if (cohort_firing_now == NULL ||
+        sscanf(cohort_firing_now, "%d:%63[^:]:%d", &r, value, &c) != 3 || r != rule ||
+        c != cohort)
+        return 0;
+    *name = value;
+    return 1;
 }
 
 static sw_buf jb;
@@ -361,6 +371,51 @@ static void test_cohorts(const sw_config *base)
     alerts_destroy(a);
 }
 
+/* Values kept first come (cohorts.max): each takes the next cohort alert
+ * the first time a trigger names it; one firing since before a restart
+ * (the engine says so, no trigger) is posted at the next output. */
+static void test_kept_cohorts(const sw_config *base)
+{
+    static sw_config cfg;
+    sent s;
+    char err[128];
+    cfg = *base;
+    memset(&cfg.cohorts, 0, sizeof(cfg.cohorts));
+    cfg.cohorts.enabled = 1;
+    labels_add(&cfg.cohorts.values, "v1");
+    cfg.cohorts.max = 3;
+    cfg.rules[0].cohort_scope = SW_SCOPE_EACH;
+    memset(&s, 0, sizeof(s));
+    sw_alerts *a = alerts_create(&cfg, NULL, capture, &s, err, sizeof(err));
+    CHECK(a != NULL);
+    if (a == NULL)
+        return;
+    cohort_firing_now = "0:v7:2"; /* the engine's cohort 2 holds v7, firing */
+    alerts_bind(a, next, NULL, firing, NULL);
+    status(a, 900);
+    CHECK_INT(alerts_serve(a, 4000), 1);
+    json_t *root, *al = alert_of(&s, &root);
+    CHECK_STR(str_at(al, "labels", "cohort"), "v7");
+    CHECK_STR(str_at(al, "annotations", "summary"),
+              "error_rate_high [v7] error_rate > 0.1: firing since before soakwatch started");
+    json_decref(root);
+    cohort_trigger(a, &cfg, 0, "v9", 1000, 1);
+    cohort_trigger(a, &cfg, 0, "v1", 1001, 1);
+    CHECK_INT(alerts_active(a), 3); /* v7, v9 and v1: three alerts */
+    CHECK_INT(alerts_serve(a, 5000), 2);
+    al = alert_of(&s, &root); /* the last posted: alerts go in cohort order, v9 after v1, v7 */
+    CHECK_STR(str_at(al, "labels", "cohort"), "v9");
+    json_decref(root);
+    cohort_trigger(a, &cfg, 0, "v7", 1100, 0); /* v7's own alert resolves */
+    CHECK_INT(alerts_serve(a, 6000), 1);
+    al = alert_of(&s, &root);
+    CHECK_STR(str_at(al, "labels", "cohort"), "v7");
+    CHECK_STR(str_at(al, NULL, "endsAt"), "1970-01-01T00:18:20.000Z");
+    json_decref(root);
+    cohort_firing_now = NULL;
+    alerts_destroy(a);
+}
+
 int main(void)
 {
     sw_config cfg;
@@ -384,6 +439,7 @@ int main(void)
     alerts_destroy(a);
     test_restart(&cfg);
     test_cohorts(&cfg);
+    test_kept_cohorts(&cfg);
     test_poster();
     buf_free(&jb);
     CHECK_DONE();
