@@ -44,7 +44,7 @@ typedef struct soak_note {
     int rule;
     int firing;
     int64_t at_s;
-    const char *cohort; /* section 12: the trigger's cohort (the config's), or NULL */
+    const char *cohort; /* section 12: the trigger's cohort (the engine's name), or NULL */
 } soak_note;
 
 struct soak_follower {
@@ -64,6 +64,7 @@ struct soak_follower {
     soak_note notes[SOAK_MAX_NOTES];
     uint64_t late0, rejected0; /* cumulative counts when the last period ended */
     uint8_t firing[SW_MAX_RULES];
+    uint8_t coh_firing[SW_MAX_RULES][SW_MAX_COHORTS + 1]; /* rules judged in cohorts */
     int emitting;              /* the instant being evaluated is in the emit range */
     int text_mode;             /* emit the text, not the JSON */
     sw_buf out, text;
@@ -695,17 +696,34 @@ static void finish_period(soak_follower *f, int64_t T)
     f->hour_to = p.next_to;
 }
 
-/* Rule transitions at an instant outside the emit range, from the engine's
- * state (inside it, soak_emit sees the triggers themselves). */
+static void follow_state(soak_follower *f, uint8_t *was, int r, int firing, int64_t T,
+                         int in_period, const char *cohort)
+{
+    uint8_t now = (uint8_t)(firing != 0);
+    if (now != *was && !f->emitting && in_period)
+        note(f, r, now, T, cohort);
+    if (now && !*was && !f->emitting && in_period)
+        f->tot.firings++;
+    *was = now;
+}
+
+/* Rule transitions at an instant outside the emit range, from the
+ * engine's states (inside it, soak_emit sees the triggers themselves): in
+ * rule order and, for a rule judged in cohorts, cohort order, as the
+ * engine emits them. */
 static void follow_rules(soak_follower *f, int64_t T, int in_period)
 {
     for (int r = 0; r < f->cfg->n_rules; r++) {
-        uint8_t now = (uint8_t)(sw_engine_rule_firing(f->e, r) != 0);
-        if (now != f->firing[r] && !f->emitting && in_period)
-            note(f, r, now, T, NULL);
-        if (now && !f->firing[r] && !f->emitting && in_period)
-            f->tot.firings++;
-        f->firing[r] = now;
+        if (f->cfg->rules[r].cohort_scope == SW_SCOPE_WHOLE) {
+            follow_state(f, &f->firing[r], r, sw_engine_rule_firing(f->e, r), T, in_period,
+                         NULL);
+            continue;
+        }
+        for (int c = 0; c < sw_engine_cohorts(f->e); c++) {
+            const char *name = sw_engine_cohort_name(f->e, c);
+            follow_state(f, &f->coh_firing[r][c], r,
+                         name && sw_engine_cohort_rule_firing(f->e, r, c), T, in_period, name);
+        }
     }
 }
 

@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cohort_names.h"
 #include "config.h"
 #include "config_soak.h"
 #include "counters.h"
@@ -84,11 +85,16 @@ static void run(const sw_config *cfg, int64_t emit_from_s, run_out *out)
     CHECK_INT(sw_engine_signoff(e, "qa", "alice", BASE + 600), 0);
     CHECK_INT(sw_engine_signoff(e, "sec", "eve", BASE + 600), 0);
     CHECK_INT(sw_engine_signoff(e, "ops", "bob", BASE + 3 * H + 1), 0);
+    /* With cohorts kept first come, every event is of value "a". */
+    uint16_t a = sw_engine_cohort_names(e) ? cohort_names_id(sw_engine_cohort_names(e), "a", 1)
+                                           : 0;
     for (int64_t s = 0; s < 3 * H + H / 2; s += 5) {
         sw_event r = ev_at(SW_EV_REQUESTED, BASE + s, 0);
+        r.cohort = a;
         sw_engine_push(e, &r);
         int bad = s >= H + 1200 && s < H + 1800;
         sw_event o = ev_at(bad ? SW_EV_FALLBACK : SW_EV_SUCCEEDED, BASE + s, bad);
+        o.cohort = a;
         sw_engine_push(e, &o);
         if (s == 3 * H - 600) {
             /* Ten minutes before the last hour: no verdict yet, the gauges
@@ -174,9 +180,47 @@ static void test_restart_between_updates(void)
         free(later.json[i]);
 }
 
+/* A rule judged in cohorts fires and resolves in hour 2 before the emit
+ * range of a restart: the update of hour 2 notes its cohort's transitions
+ * as the run that emitted them does (the cohort is a value kept first
+ * come). */
+static void test_restart_cohort_notes(void)
+{
+    static sw_config cfg;
+    config_defaults(&cfg);
+    cfg.soak.enabled = 1;
+    cfg.soak.hours = 3;
+    cfg.cohorts.enabled = 1;
+    strcpy(cfg.cohorts.field, "version");
+    cfg.cohorts.max = 1;
+    int r = cfg.n_rules++;
+    cfg.rules[r] = cfg.rules[0]; /* error_rate_high, judged in each cohort */
+    strcpy(cfg.rules[r].name, "cohort_errors");
+    cfg.rules[r].cohort_scope = SW_SCOPE_EACH;
+    run_out all, later;
+    run(&cfg, INT64_MIN, &all);
+    run(&cfg, BASE + H + 3000, &later);
+    CHECK_INT(all.n, 3);
+    CHECK_INT(later.n, 2);
+    if (all.n == 3 && later.n == 2) {
+        CHECK(strcmp(all.json[1], later.json[0]) == 0);
+        CHECK(strstr(later.json[0], "\"rule\":\"cohort_errors\",\"cohort\":\"a\","
+                                    "\"state\":\"firing\"") != NULL);
+        CHECK(strstr(later.json[0], "\"rule\":\"cohort_errors\",\"cohort\":\"a\","
+                                    "\"state\":\"resolved\"") != NULL);
+    }
+    free(all.verdict);
+    free(later.verdict);
+    for (int i = 0; i < all.n; i++)
+        free(all.json[i]);
+    for (int i = 0; i < later.n; i++)
+        free(later.json[i]);
+}
+
 int main(void)
 {
     test_hours();
     test_restart_between_updates();
+    test_restart_cohort_notes();
     return check_failures ? 1 : 0;
 }
