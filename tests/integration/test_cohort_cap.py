@@ -128,35 +128,6 @@ def test_releases_on_stdin_equal_reference(tmp_path):
     assert not diffs, "soakwatch run and the reference differ:\n" + "\n".join(diffs)
 
 
-CONFIG_ERRORS = [
-    ({"cohorts": {"field": "g", "max": 0}}, "cohorts.max"),
-    ({"cohorts": {"field": "g", "max": 17}}, "cohorts.max"),
-    ({"cohorts": {"field": "g", "max": "3"}}, "cohorts.max"),
-    ({"cohorts": {"field": "g", "max": 2.5}}, "cohorts.max"),
-    ({"cohorts": {"field": "g", "values": ["a", "b", "c"], "max": 2}}, "cohorts.max"),
-    ({"cohorts": {"field": "g"}}, "cohorts.values"),
-    # a value kept first come cannot be named by a rule
-    ({"cohorts": {"field": "g", "max": 3},
-      "rules": [dict(tc.RULE, cohorts=["v2"])]}, "rules[0].cohorts"),
-    ({"cohorts": {"field": "g", "values": ["v1"], "max": 3},
-      "rules": [dict(tc.RULE, compare={"treatment": "v2", "control": "v1"})]},
-     "rules[0].compare.treatment"),
-]
-
-
-@pytest.mark.parametrize("doc,key", CONFIG_ERRORS, ids=[k + ":" + json.dumps(d)[:60]
-                                                        for d, k in CONFIG_ERRORS])
-def test_config_errors_name_the_key(tmp_path, doc, key):
-    with pytest.raises(ValueError):  # the reference refuses it too
-        reference.make_config(doc)
-    conf = tmp_path / "c.json"
-    conf.write_text(json.dumps(doc))
-    p = subprocess.run([BIN, "check-config", str(conf)], capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 2, (p.stdout, p.stderr)
-    assert key in p.stderr, p.stderr
-
-
 def test_effective_config_says_max(tmp_path):
     conf = tmp_path / "c.json"
     conf.write_text(json.dumps(CAP_CFG))

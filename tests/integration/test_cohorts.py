@@ -636,6 +636,19 @@ CONFIG_ERRORS = [
      "rules[1].action"),
     ({"cohorts": GOOD_COHORTS, "rules": [dict(RULE, cohorts="each", action="page")]},
      "rules[0].action"),
+    # cohorts kept first come (cohorts.max)
+    ({"cohorts": {"field": "g", "max": 0}}, "cohorts.max"),
+    ({"cohorts": {"field": "g", "max": 17}}, "cohorts.max"),
+    ({"cohorts": {"field": "g", "max": "3"}}, "cohorts.max"),
+    ({"cohorts": {"field": "g", "max": 2.5}}, "cohorts.max"),
+    ({"cohorts": {"field": "g", "values": ["a", "b", "c"], "max": 2}}, "cohorts.max"),
+    ({"cohorts": {"field": "g"}}, "cohorts.values"),
+    # a value kept first come cannot be named by a rule
+    ({"cohorts": {"field": "g", "max": 3},
+      "rules": [dict(RULE, cohorts=["v2"])]}, "rules[0].cohorts"),
+    ({"cohorts": {"field": "g", "values": ["v1"], "max": 3},
+      "rules": [dict(RULE, compare={"treatment": "v2", "control": "v1"})]},
+     "rules[0].compare.treatment"),
 ]
 
 
@@ -644,6 +657,11 @@ CONFIG_ERRORS = [
 def test_config_errors_name_the_key(tmp_path, doc, key):
     with pytest.raises(ValueError):  # the reference refuses it too
         reference.make_config(doc)
+    check_config_refuses(tmp_path, doc, key)
+
+
+def check_config_refuses(tmp_path, doc, key):
+    """soakwatch check-config exits 2 on the config doc, naming key."""
     conf = tmp_path / "c.json"
     conf.write_text(json.dumps(doc))
     p = subprocess.run([BIN, "check-config", str(conf)], capture_output=True, text=True,

@@ -34,7 +34,8 @@ sys.path.insert(0, str(HERE.parent.parent / "bench"))
 import compare_aa  # noqa: E402
 import reference  # noqa: E402
 from test_cohorts import (BASE, BIN, COHORT_ERRORS, TRIGGER_FIELDS, WHOLE_ERRORS,  # noqa: E402
-                          c_agrees, cohort_config, dumps, flat, ms, ref, statuses, triggers)
+                          c_agrees, check_config_refuses, cohort_config, dumps, flat, ms, ref,
+                          statuses, triggers)
 
 CANARY = {"name": "canary_errors", "metric": "error_rate", "op": ">", "threshold": 0.02,
           "window_s": 300, "min_samples": 20, "action": "rollback_cohort",
@@ -756,12 +757,7 @@ def test_config_errors_name_the_key(tmp_path, doc, key):
         reference.make_config(doc)
     if key not in ("rules[0].confidence", "rules[0].windows_s"):  # keys it does not know
         assert key in str(err.value), str(err.value)
-    conf = tmp_path / "c.json"
-    conf.write_text(json.dumps(doc))
-    p = subprocess.run([BIN, "check-config", str(conf)], capture_output=True, text=True,
-                       timeout=60)
-    assert p.returncode == 2, (p.stdout, p.stderr)
-    assert key in p.stderr, p.stderr
+    check_config_refuses(tmp_path, doc, key)
 
 
 @pytest.mark.parametrize("doc", [

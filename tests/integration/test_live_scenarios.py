@@ -195,14 +195,8 @@ def test_live_cohorts_equal_file_replay(brokers, tmp_path):
     compare = {"name": "canary_errors", "metric": "error_rate", "op": ">", "threshold": 0.02,
                "window_s": 300, "min_samples": 20, "action": "rollback_cohort",
                "compare": {"treatment": "v2", "control": "v1"}}
-    conf = tmp_path / "cohorts.json"
-    conf.write_text(json.dumps(tc.cohort_config([tc.WHOLE_ERRORS, tc.COHORT_ERRORS, compare])))
-    path = tmp_path / "rollout.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    r = subprocess.run([sc.BIN, "replay", "--config", str(conf), "--input", str(path)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    want = r.stdout.splitlines()
+    conf, want = replayed(tmp_path, tc.cohort_config([tc.WHOLE_ERRORS, tc.COHORT_ERRORS,
+                                                      compare]), lines)
     fired = [json.loads(w) for w in want if '"rollback_trigger"' in w]
     assert {(t["rule"], t.get("cohort")) for t in fired if t["state"] == "firing"} == \
         {("cohort_error_rate_high", "v2"), ("canary_errors", "v2")}, fired
@@ -212,6 +206,18 @@ def test_live_cohorts_equal_file_replay(brokers, tmp_path):
         o = json.loads(m["payload"])
         if o["type"] == "rollback_trigger":
             assert m["key"] == o["rule"] and m["headers"]["ce_id"] == o["id"]
+
+
+def replayed(tmp_path, config, lines):
+    """(config's path, the lines soakwatch replay writes for lines with it)."""
+    conf = tmp_path / "config.json"
+    conf.write_text(json.dumps(config))
+    path = tmp_path / "input.jsonl"
+    path.write_text("\n".join(lines) + "\n")
+    r = subprocess.run([sc.BIN, "replay", "--config", str(conf), "--input", str(path)],
+                       capture_output=True, text=True, timeout=300)
+    assert r.returncode == 0, r.stderr
+    return conf, r.stdout.splitlines()
 
 
 def cohorts_live(brokers, tmp_path, conf, lines, start_ms, n_want):
@@ -241,14 +247,7 @@ def test_live_cohorts_kept_first_come_equal_file_replay(brokers, tmp_path):
     start = int(time.time()) - cap.BASE - seconds - 15
     docs = cap.releases(seed=7, seconds=seconds, start=start)
     lines = [json.dumps(d, separators=(",", ":")) for d in docs]
-    conf = tmp_path / "cap.json"
-    conf.write_text(json.dumps(cap.CAP_CFG))
-    path = tmp_path / "releases.jsonl"
-    path.write_text("\n".join(lines) + "\n")
-    r = subprocess.run([sc.BIN, "replay", "--config", str(conf), "--input", str(path)],
-                       capture_output=True, text=True, timeout=300)
-    assert r.returncode == 0, r.stderr
-    want = r.stdout.splitlines()
+    conf, want = replayed(tmp_path, cap.CAP_CFG, lines)
     last_status = [json.loads(w) for w in want if '"status"' in w][-1]
     assert list(last_status["cohorts"]) == ["v1", "v2", "v9", "other"]
     assert any('"cohort":"v2"' in w and '"rollback_trigger"' in w for w in want)

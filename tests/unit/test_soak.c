@@ -45,6 +45,13 @@ static void capture(void *ud, const sw_output *o)
     r->at[r->n++] = o->at_s;
 }
 
+static void run_out_free(run_out *r)
+{
+    free(r->verdict);
+    for (int i = 0; i < r->n; i++)
+        free(r->json[i]);
+}
+
 static sw_event ev_at(int kind, int64_t s, int error)
 {
     sw_event ev;
@@ -172,12 +179,8 @@ static void test_restart_between_updates(void)
         CHECK(strstr(all.verdict, "\"by\":\"alice\"") != NULL);
         CHECK(strstr(all.verdict, "\"bob\"") == NULL && strstr(all.verdict, "eve") == NULL);
     }
-    free(all.verdict);
-    free(later.verdict);
-    for (int i = 0; i < all.n; i++)
-        free(all.json[i]);
-    for (int i = 0; i < later.n; i++)
-        free(later.json[i]);
+    run_out_free(&all);
+    run_out_free(&later);
 }
 
 /* A rule judged in cohorts fires and resolves in hour 2 before the emit
@@ -209,12 +212,8 @@ static void test_restart_cohort_notes(void)
         CHECK(strstr(later.json[0], "\"rule\":\"cohort_errors\",\"cohort\":\"a\","
                                     "\"state\":\"resolved\"") != NULL);
     }
-    free(all.verdict);
-    free(later.verdict);
-    for (int i = 0; i < all.n; i++)
-        free(all.json[i]);
-    for (int i = 0; i < later.n; i++)
-        free(later.json[i]);
+    run_out_free(&all);
+    run_out_free(&later);
 }
 
 int main(void)
