@@ -7,6 +7,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "cohort_names.h"
 #include "config.h"
 #include "engine.h"
 #include "event.h"
@@ -705,6 +706,49 @@ static void test_instant_hook(void)
     sw_engine_destroy(e);
 }
 
+/* Cohorts kept first come (section 12, cohorts.max): a restart keeps the
+ * values the run before kept, in its order, before any event; a value
+ * kept by an event is judged from the next second; the rest are `other`. */
+static void test_kept_cohorts(void)
+{
+    sw_config saved = cfg;
+    cfg.cohorts.enabled = 1;
+    strcpy(cfg.cohorts.field, "version");
+    labels_add(&cfg.cohorts.values, "L");
+    cfg.cohorts.max = 3;
+    sw_engine *e = fresh();
+    CHECK(e != NULL && sw_engine_cohort_names(e) != NULL);
+    if (e == NULL || sw_engine_cohort_names(e) == NULL) {
+        sw_engine_destroy(e);
+        cfg = saved;
+        return;
+    }
+    CHECK_INT(sw_engine_cohorts(e), 4); /* L, two kept first come, other */
+    CHECK_INT(sw_engine_keep_cohort(e, "B", 990), 1);
+    CHECK_INT(sw_engine_keep_cohort(e, "B", 995), 1); /* kept already: the same */
+    CHECK_INT(sw_engine_keep_cohort(e, "L", 990), -1); /* listed */
+    CHECK_INT(sw_engine_keep_cohort(e, "no way", 990), -1);
+    CHECK_STR(sw_engine_cohort_name(e, 1), "B");
+    CHECK(sw_engine_cohort_name(e, 2) == NULL); /* free */
+    CHECK_STR(sw_engine_cohort_name(e, 3), "other");
+    struct cohort_names *names = sw_engine_cohort_names(e);
+    static const char *const seq[] = {"C", "A", "B", "L", "C", "D"};
+    for (int i = 0; i < 6; i++) {
+        sw_event ev = mk(SW_EV_REQUESTED, INT64_C(1000000) + i * 1000);
+        ev.cohort = cohort_names_id(names, seq[i], 1);
+        CHECK_INT(sw_engine_push(e, &ev), SW_ACCEPTED);
+    }
+    /* C took the last free cohort at second 1000; A and D are other */
+    CHECK_STR(sw_engine_cohort_name(e, 2), "C");
+    CHECK_INT(sw_engine_keep_cohort(e, "E", 990), -1); /* none free */
+    CHECK_INT(sw_engine_cohort_events(e, 0), 1); /* L */
+    CHECK_INT(sw_engine_cohort_events(e, 1), 1); /* B */
+    CHECK_INT(sw_engine_cohort_events(e, 2), 2); /* C */
+    CHECK_INT(sw_engine_cohort_events(e, 3), 2); /* A, D */
+    sw_engine_destroy(e);
+    cfg = saved;
+}
+
 int main(void)
 {
     config_defaults(&cfg);
@@ -722,6 +766,7 @@ int main(void)
     test_emit_range();
     test_render_overflow();
     test_instant_hook();
+    test_kept_cohorts();
     reset_outs();
     CHECK_DONE();
 }
