@@ -783,6 +783,24 @@ static int tile_hour(rp_hour *H, int64_t at_ms, const rp_tile *w)
     return 1;
 }
 
+/* `other` last, as the statuses list it: cohorts kept first come appear
+ * in later statuses than `other` does (section 12). */
+static void other_last(rp_report *r)
+{
+    int o = r->n_cohorts - 1;
+    while (o >= 0 && strcmp(r->cohorts[o], "other") != 0)
+        o--;
+    if (o < 0 || o == r->n_cohorts - 1)
+        return;
+    int last = r->n_cohorts - 1;
+    memmove(r->cohorts[o], r->cohorts[o + 1], (size_t)(last - o) * sizeof(r->cohorts[0]));
+    snprintf(r->cohorts[last], RP_NAME_MAX + 1, "other");
+    for (size_t i = 0; i < r->n_ct; i++) {
+        int c = r->ct[i].cohort;
+        r->ct[i].cohort = (uint8_t)(c == o ? last : c > o ? c - 1 : c);
+    }
+}
+
 /* Each cohort's hours, tiled from its status-window metrics as the whole
  * topic's are from its windows (one length here). Returns 0, or 2 after a
  * line on stderr. */
@@ -865,6 +883,7 @@ int rp_build_hours(rp_report *r)
     }
     for (size_t h = 0; h < r->n_hours; h++)
         finish_hour(&r->cfg, &r->hours[h]);
+    other_last(r);
     return build_cohort_hours(r);
 }
 

@@ -141,3 +141,23 @@ def test_effective_config_says_max(tmp_path):
     q = subprocess.run([BIN, "check-config", "--print", str(again)], capture_output=True,
                        text=True, timeout=60)
     assert q.returncode == 0 and q.stdout == p.stdout, q.stderr
+
+
+def test_report_lists_kept_cohorts_other_last(tmp_path):
+    """soakwatch report over the replay's output: the cohorts kept first
+    come appear in statuses after `other` does, and the report lists them
+    in cohort order, `other` last, each with its own requests (the 300 s
+    status windows at 300, 600, 900 and 1200 tile the 20 minutes)."""
+    docs = releases(6)
+    res = tc.ref(docs, CAP_CFG)
+    out = tmp_path / "out.jsonl"
+    out.write_text("".join(json.dumps(o, separators=(",", ":")) + "\n" for o in res.outputs))
+    p = subprocess.run([BIN, "report", "--input", str(out), "--format", "json"],
+                       capture_output=True, text=True, timeout=60)
+    assert p.returncode == 0, p.stderr
+    hour = json.loads(p.stdout)["hours"][0]
+    assert list(hour["cohorts"]) == ["v1", "v2", "v9", "other"]
+    for value in ("v1", "v2", "v9"):
+        n = sum(1 for d in docs if d.get("gatewayVersion") == value and "requested" in d["event"])
+        late = 1 if value == "v9" else 0
+        assert hour["cohorts"][value]["requests"] == n - late, value
