@@ -1297,6 +1297,11 @@ int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second)
     return ts_ms < 0 || ts_ms > SW_TS_MAX_MS || sw_floor_div(ts_ms, 1000) > max_second;
 }
 
+int64_t sw_engine_accept_hi(const sw_engine *e)
+{
+    return e->started ? e->max_second + e->cfg->max_gap_s : INT64_MAX;
+}
+
 /* A second inside the range of event time: some millisecond of it is. */
 static int second_in_range(int64_t s)
 {

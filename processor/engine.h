@@ -182,6 +182,11 @@ void sw_engine_set_future_limit(sw_engine *e, int64_t max_second);
  * INT64_MAX: no clock). */
 int sw_event_time_out_of_range(int64_t ts_ms, int64_t max_second);
 
+/* The greatest second an event pushed now can have without being out of
+ * range against the greatest second so far (that plus max_gap_s);
+ * INT64_MAX before the first event. */
+int64_t sw_engine_accept_hi(const sw_engine *e);
+
 /* Greatest accepted second so far, or INT64_MIN before the first event. */
 int64_t sw_engine_max_second(const sw_engine *e);
 /* Next instant to be evaluated, or INT64_MIN before the first event. */

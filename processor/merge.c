@@ -121,10 +121,26 @@ void merge_hold(sw_merge *m)
     m->sign_ms = INT64_MIN;
 }
 
-int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out)
+static void take_head(sw_merge *m, int part, merge_item *out)
+{
+    mpart *p = &m->parts[part];
+    *out = m->items[(size_t)part * m->cap + (p->head & m->mask)];
+    p->head++;
+    m->staged--;
+}
+
+int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, int64_t hi_s, merge_item *out)
 {
     if (m->staged == 0)
         return 0;
+    for (int i = 0; i < m->n; i++) {
+        const mpart *p = &m->parts[i];
+        if (p->tail != p->head &&
+            second_of(m->items[(size_t)i * m->cap + (p->head & m->mask)].ev.ts_ms) > hi_s) {
+            take_head(m, i, out);
+            return 1;
+        }
+    }
     const merge_item *best = NULL;
     int64_t best_sec = 0;
     for (int i = 0; i < m->n; i++) {
@@ -152,9 +168,7 @@ int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out)
             best_sec = sec;
         }
     }
-    *out = *best;
-    m->parts[best->part].head++;
-    m->staged--;
+    take_head(m, best->part, out);
     return 1;
 }
 

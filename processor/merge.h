@@ -5,7 +5,8 @@
  * partition could still deliver an earlier one: every partition then has an
  * event staged, or has been read to its end with nothing staged, or has had
  * nothing arrive for the idle timeout. Released order is the smallest
- * (second, partition, offset) among the partitions' heads. Pure: no I/O, no
+ * (second, partition, offset) among the partitions' heads, but for a head
+ * the engine will reject as out of range, released at once. Pure: no I/O, no
  * clock (time comes in as an argument), no allocation after create.
  */
 #ifndef SOAKWATCH_MERGE_H
@@ -55,9 +56,14 @@ void merge_set_eof(sw_merge *m, int part, int64_t now_ms);
 void merge_hold(sw_merge *m);
 
 /* Release the next event into out when one may go (see above), with
- * idle_ms the idle timeout. Returns 1 when out was filled, 0 when nothing
- * may be released now. */
-int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, merge_item *out);
+ * idle_ms the idle timeout. A partition's first staged event whose second
+ * is past hi_s goes at once, before any other and without waiting: the
+ * engine rejects it as out of range (a second more than max_gap_s past the
+ * greatest so far, sw_engine_accept_hi), and held back in order it would
+ * hold back its partition behind it until every other partition has been
+ * read, making what follows it late. Returns 1 when out was filled, 0 when
+ * nothing may be released now. */
+int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, int64_t hi_s, merge_item *out);
 
 /* 1 when some partition's ring is full, else 0. */
 int merge_any_full(const sw_merge *m);

@@ -234,7 +234,7 @@ static void release(sw_source *s)
     uint64_t seen = handed_on(s);
     if (s->h.busy(s->h.ud))
         return;
-    while (merge_pop(s->m, t, s->idle_ms, &it)) {
+    while (merge_pop(s->m, t, s->idle_ms, sw_engine_accept_hi(s->e), &it)) {
         if (sw_engine_push_from(s->e, &it.ev, it.part, it.offset) == SW_OUT_OF_RANGE) {
             /* Out of range only against the events before it: its bytes are
              * gone by now, its time and origin are kept. */

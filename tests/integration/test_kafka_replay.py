@@ -75,6 +75,32 @@ def test_whole_topic(recorded):
     assert kafka_replay(brokers, topic, "--from", str(start)) == want
 
 
+def test_a_corrupt_timestamp_holds_back_nothing(tmp_path):
+    """The bundled recording (messy on purpose) over 3 partitions: one event
+    stamped 2099, out of range, does not hold its partition back behind it
+    until the others are read (which would make the rest of that partition
+    late): replay from the topic writes what the file replay writes, with
+    the same summary line."""
+    brokers = sc.bootstrap()
+    path = os.path.join(sc.SRC, "examples", "incident.jsonl.gz")
+    f = subprocess.run([sc.BIN, "replay", "--input", path], capture_output=True, text=True,
+                       timeout=300)
+    assert f.returncode == 0, f.stderr
+    lines = subprocess.run(["zcat", path], capture_output=True, text=True,
+                           check=True).stdout.splitlines()
+    assert any('"ts":"2099-' in x for x in lines)
+    topic = sc.fresh_name("messy")
+    sc.create_topic(topic, 3)
+    sc.produce_lines(brokers, topic, lines, 3)
+    r = subprocess.run([sc.BIN, "replay", "--brokers", brokers, "--topic", topic,
+                        "--from", "2026-11-20T00:00:00Z"], capture_output=True, text=True,
+                       timeout=300)
+    assert r.returncode == 0, r.stderr
+    assert r.stderr.splitlines()[-1] == f.stderr.splitlines()[-1]
+    assert " 1 late;" in r.stderr
+    assert r.stdout == f.stdout
+
+
 def test_unknown_topic_fails_clearly(recorded):
     brokers = recorded[0]
     r = subprocess.run([sc.BIN, "replay", "--brokers", brokers, "--topic",

@@ -26,7 +26,7 @@ static void push(sw_merge *m, int part, int64_t ts_ms, int64_t off, int64_t now)
 static void expect(sw_merge *m, int64_t now, int part, int64_t off, int64_t ts_ms)
 {
     merge_item it;
-    int got = merge_pop(m, now, 5000, &it);
+    int got = merge_pop(m, now, 5000, INT64_MAX, &it);
     CHECK_INT(got, 1);
     if (got) {
         CHECK_INT(it.part, part);
@@ -38,7 +38,7 @@ static void expect(sw_merge *m, int64_t now, int part, int64_t off, int64_t ts_m
 static void expect_none(sw_merge *m, int64_t now)
 {
     merge_item it;
-    CHECK_INT(merge_pop(m, now, 5000, &it), 0);
+    CHECK_INT(merge_pop(m, now, 5000, INT64_MAX, &it), 0);
 }
 
 static void test_order(void)
@@ -198,7 +198,7 @@ static void test_sorted_random(void)
         merge_set_eof(m, p, 0);
     merge_item prev, it;
     int n = 0, bad = 0;
-    while (merge_pop(m, 0, 5000, &it)) {
+    while (merge_pop(m, 0, 5000, INT64_MAX, &it)) {
         if (n > 0) {
             int64_t a = prev.ev.ts_ms / 1000, b = it.ev.ts_ms / 1000;
             if (a > b || (a == b && prev.part > it.part) ||
@@ -213,9 +213,41 @@ static void test_sorted_random(void)
     merge_destroy(m);
 }
 
+/* A head past hi_s (out of range for the engine) goes at once, before
+ * smaller seconds and while another partition is still empty: held back
+ * in order, it would hold its partition's later events behind it. */
+static void test_out_of_range_head(void)
+{
+    sw_merge *m = merge_create(3, 8, 0);
+    CHECK(m != NULL);
+    if (m == NULL)
+        return;
+    push(m, 0, 10000, 0, 0);
+    push(m, 1, 4102444800000, 0, 0); /* 2100-01-01 */
+    push(m, 1, 11000, 1, 0);
+    merge_item it;
+    /* partition 2 is empty and not at its end: only the far one may go */
+    CHECK_INT(merge_pop(m, 0, 5000, 10 + 86400, &it), 1);
+    CHECK_INT(it.part, 1);
+    CHECK_INT(it.offset, 0);
+    CHECK_INT(merge_pop(m, 0, 5000, 10 + 86400, &it), 0);
+    /* without a bound it waits its turn, and holds back what follows it
+     * in its partition (10500 after 11000) */
+    push(m, 2, 4102444800000, 3, 0);
+    push(m, 2, 10500, 4, 0);
+    merge_set_eof(m, 0, 0);
+    merge_set_eof(m, 1, 0);
+    expect(m, 0, 0, 0, 10000);
+    expect(m, 0, 1, 1, 11000);
+    expect(m, 0, 2, 3, 4102444800000);
+    expect(m, 0, 2, 4, 10500);
+    merge_destroy(m);
+}
+
 int main(void)
 {
     test_order();
+    test_out_of_range_head();
     test_hold_and_eof();
     test_interrupted();
     test_full();
