@@ -42,18 +42,23 @@ def backtest(tmp_path, incidents=None, extra=(), fmt="json", recording=RECORDING
     return json.loads(r.stdout) if fmt == "json" else r.stdout
 
 
+def row_replay_triggers(tmp_path, sweeps, n):
+    """The rollback triggers `replay` writes over RECORDING with the config
+    `backtest --row n` prints for these sweeps, in output order."""
+    c = run(["backtest", "--row", str(n)] + sum((["--sweep", x] for x in sweeps), []))
+    assert c.returncode == 0, c.stderr
+    cfg = tmp_path / ("row-%d.json" % n)
+    cfg.write_text(c.stdout)
+    rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
+    assert rep.returncode == 0, rep.stderr
+    return [e for e in map(json.loads, rep.stdout.splitlines())
+            if e["type"] == "rollback_trigger"]
+
+
 def replay_firings(tmp_path, row):
     """The firings of `replay` with row's config: [(rule, from_ms, to_ms|None)]."""
-    r = run(["backtest", "--row", str(row)] + sum((["--sweep", s] for s in SWEEPS), []))
-    assert r.returncode == 0, r.stderr
-    cfg = tmp_path / ("row%d.json" % row)
-    cfg.write_text(r.stdout)
-    r = run(["replay", "--config", str(cfg), "--input", RECORDING])
-    assert r.returncode == 0, r.stderr
     open_at, out = {}, []
-    for e in map(json.loads, r.stdout.splitlines()):
-        if e["type"] != "rollback_trigger":
-            continue
+    for e in row_replay_triggers(tmp_path, SWEEPS, row):
         if e["state"] == "firing":
             open_at[e["rule"]] = e["at_ms"]
         else:
@@ -96,15 +101,8 @@ def figures(firings, end_ms, incidents):
 def row_config_transitions(tmp_path, sweeps, n):
     """What replay writes with row n's config (--row n of these sweeps):
     sorted (rule, at_ms, state) of its triggers."""
-    c = run(["backtest", "--row", str(n)] + sum((["--sweep", x] for x in sweeps), []))
-    assert c.returncode == 0, c.stderr
-    cfg = tmp_path / ("row-%d.json" % n)
-    cfg.write_text(c.stdout)
-    rep = run(["replay", "--config", str(cfg), "--input", RECORDING])
-    assert rep.returncode == 0, rep.stderr
     return sorted((e["rule"], e["at_ms"], e["state"])
-                  for e in map(json.loads, rep.stdout.splitlines())
-                  if e["type"] == "rollback_trigger")
+                  for e in row_replay_triggers(tmp_path, sweeps, n))
 
 
 def row_transitions(row):

@@ -13,6 +13,19 @@ static void take(history_builder *b, const char *s)
     history_builder_take(b, s, strlen(s));
 }
 
+/* The defaults with cohorts: listed of v1, v2, max cohorts, and rule 1
+ * judged in each. */
+static void cohorts_config(sw_config *cfg, int listed, int max)
+{
+    static const char *const values[] = {"v1", "v2"};
+    config_defaults(cfg);
+    cfg->cohorts.enabled = 1;
+    for (int i = 0; i < listed; i++)
+        labels_add(&cfg->cohorts.values, values[i]);
+    cfg->cohorts.max = max;
+    cfg->rules[1].cohort_scope = SW_SCOPE_EACH;
+}
+
 /* Cohort states (docs/semantics.md section 12): rule 1 judged in each of
  * v1, v2 and other, rule 0 over the whole topic. The status's
  * cohorts_firing sets them, the cohort transitions after it move them, a
@@ -23,12 +36,7 @@ static void test_cohorts(void)
     sw_config cfg;
     sw_history h;
     char s[1024];
-    config_defaults(&cfg);
-    cfg.cohorts.enabled = 1;
-    labels_add(&cfg.cohorts.values, "v1");
-    labels_add(&cfg.cohorts.values, "v2");
-    cfg.cohorts.max = 2;
-    cfg.rules[1].cohort_scope = SW_SCOPE_EACH;
+    cohorts_config(&cfg, 2, 2); /* v1, v2 */
     const char *r0 = cfg.rules[0].name, *r1 = cfg.rules[1].name;
     history_builder *b = history_builder_create(&cfg);
     snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":60000,\"firing\":[\"%s\",\"%s\"],"
@@ -62,11 +70,7 @@ static void test_kept_values(void)
     sw_config cfg;
     sw_history h;
     char s[1024];
-    config_defaults(&cfg);
-    cfg.cohorts.enabled = 1;
-    labels_add(&cfg.cohorts.values, "v1");
-    cfg.cohorts.max = 3;
-    cfg.rules[1].cohort_scope = SW_SCOPE_EACH;
+    cohorts_config(&cfg, 1, 3); /* v1, and two kept first come */
     const char *r1 = cfg.rules[1].name;
     history_builder *b = history_builder_create(&cfg);
     snprintf(s, sizeof(s), "{\"type\":\"status\",\"at_ms\":50000,\"cohorts_firing\":[],"

@@ -124,6 +124,19 @@ static void run(const sw_config *cfg, int64_t emit_from_s, run_out *out)
     soak_destroy(f);
 }
 
+/* The run emitting all, and a run restarted to emit from 1:50 on: after
+ * the update of hour 1, after the firing (1:20+) and the resolution of
+ * error_rate_high, before the update of hour 2. Returns 1 when they wrote
+ * three and two updates. */
+static int run_restarted(const sw_config *cfg, run_out *all, run_out *later)
+{
+    run(cfg, INT64_MIN, all);
+    run(cfg, BASE + H + 3000, later);
+    CHECK_INT(all->n, 3);
+    CHECK_INT(later->n, 2);
+    return all->n == 3 && later->n == 2;
+}
+
 static void test_hours(void)
 {
     int64_t want48[] = {1, 2, 3, 4, 5, 6, 7, 8, 12, 16, 20, 24, 28, 32, 36, 40, 44, 48, 0};
@@ -147,13 +160,7 @@ static void test_restart_between_updates(void)
     cfg.soak.enabled = 1;
     cfg.soak.hours = 3;
     run_out all, later;
-    run(&cfg, INT64_MIN, &all);
-    /* From 1:50 on: after the update of hour 1, after the firing (1:20+)
-     * and the resolution of error_rate_high, before the update of hour 2. */
-    run(&cfg, BASE + H + 3000, &later);
-    CHECK_INT(all.n, 3);
-    CHECK_INT(later.n, 2);
-    if (all.n == 3 && later.n == 2) {
+    if (run_restarted(&cfg, &all, &later)) {
         CHECK_INT(all.at[1], BASE + 2 * H);
         CHECK_INT(later.at[0], BASE + 2 * H);
         CHECK(strcmp(all.json[1], later.json[0]) == 0);
@@ -201,11 +208,7 @@ static void test_restart_cohort_notes(void)
     strcpy(cfg.rules[r].name, "cohort_errors");
     cfg.rules[r].cohort_scope = SW_SCOPE_EACH;
     run_out all, later;
-    run(&cfg, INT64_MIN, &all);
-    run(&cfg, BASE + H + 3000, &later);
-    CHECK_INT(all.n, 3);
-    CHECK_INT(later.n, 2);
-    if (all.n == 3 && later.n == 2) {
+    if (run_restarted(&cfg, &all, &later)) {
         CHECK(strcmp(all.json[1], later.json[0]) == 0);
         CHECK(strstr(later.json[0], "\"rule\":\"cohort_errors\",\"cohort\":\"a\","
                                     "\"state\":\"firing\"") != NULL);
