@@ -264,6 +264,14 @@ static int replay_open(replay *r)
     return 0;
 }
 
+sw_engine *file_replay_follower_engine(const file_replay_follower *f, const sw_config *cfg,
+                                       char *errstr, size_t errlen)
+{
+    if (f->create)
+        return f->create(f->ud, cfg, f->emit, f->ud, errstr, errlen);
+    return sw_engine_create(cfg, f->emit, f->ud, errstr, errlen);
+}
+
 /* The decoder's view of the config and the engine, ready for the first
  * line. Returns 0, 2 when they cannot be made, 1 when provenance cannot. */
 static int replay_start_engine(replay *r)
@@ -274,11 +282,10 @@ static int replay_start_engine(replay *r)
     r->sink.write_failed = 0;
     const file_replay_follower *f = r->follow;
     int decodable = pipeline_dec_config(r->cfg, &r->dc, err, sizeof(err)) == 0;
-    if (decodable && f && f->create)
-        r->e = f->create(f->ud, r->cfg, f->emit, f->ud, err, sizeof(err));
+    if (decodable && f)
+        r->e = file_replay_follower_engine(f, r->cfg, err, sizeof(err));
     else if (decodable)
-        r->e = sw_engine_create(r->cfg, f ? f->emit : sink_emit, f ? f->ud : &r->sink, err,
-                                sizeof(err));
+        r->e = sw_engine_create(r->cfg, sink_emit, &r->sink, err, sizeof(err));
     if (r->e == NULL) {
         fprintf(stderr, "soakwatch: %s\n", err);
         return 2;

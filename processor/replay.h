@@ -33,6 +33,11 @@ typedef struct file_replay_follower {
                          char *errstr, size_t errlen);
 } file_replay_follower;
 
+/* The engine a follower makes (f->create), or by default one emitting to
+ * f->emit: NULL with errstr when it cannot be made. */
+sw_engine *file_replay_follower_engine(const file_replay_follower *f, const sw_config *cfg,
+                                       char *errstr, size_t errlen);
+
 /* Returns the process exit status: 0, 2 when a file cannot be opened (one
  * line on stderr naming it), 1 when writing the output fails. */
 int file_replay_run(const sw_config *cfg, const file_replay_opts *o);

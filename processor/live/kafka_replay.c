@@ -121,24 +121,18 @@ int64_t kafka_replay_read_from_ms(const sw_config *cfg, const kafka_replay_opts 
 static int open_engine(replay *r)
 {
     const file_replay_follower *f = r->follow;
+    int rc = 0;
     if (f == NULL) {
         sw_stages st; /* a replay posts no alerts */
-        int rc = stages_open(&st, r->cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
+        rc = stages_open(&st, r->cfg, &r->c, r->sink, 0, r->err, sizeof(r->err));
         r->e = st.e;
         r->soak = st.soak;
-        if (r->e)
-            pipeline_bind_engine(&r->dc, r->e);
-        return rc;
+    } else if ((r->e = file_replay_follower_engine(f, r->cfg, r->err, sizeof(r->err)))) {
+        f->bind(f->ud, r->e, &r->c, sink_output, r->sink);
     }
-    if (f->create)
-        r->e = f->create(f->ud, r->cfg, f->emit, f->ud, r->err, sizeof(r->err));
-    else
-        r->e = sw_engine_create(r->cfg, f->emit, f->ud, r->err, sizeof(r->err));
-    if (r->e == NULL)
-        return -1;
-    pipeline_bind_engine(&r->dc, r->e);
-    f->bind(f->ud, r->e, &r->c, sink_output, r->sink);
-    return 0;
+    if (r->e)
+        pipeline_bind_engine(&r->dc, r->e);
+    return r->e ? rc : -1;
 }
 
 static int open_parts(replay *r)
