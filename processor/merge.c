@@ -129,37 +129,35 @@ static void take_head(sw_merge *m, int part, merge_item *out)
     m->staged--;
 }
 
+/* Whether an empty partition can give nothing more for now: read to its
+ * end, or idle. One held by merge_hold idles only from the first sign of
+ * any partition. */
+static int drained(const sw_merge *m, const mpart *p, int64_t now_ms, int64_t idle_ms)
+{
+    if (p->wait)
+        return m->sign_ms != INT64_MIN && now_ms - m->sign_ms >= idle_ms;
+    return p->eof || now_ms - p->last_ms >= idle_ms;
+}
+
 int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, int64_t hi_s, merge_item *out)
 {
     if (m->staged == 0)
         return 0;
-    for (int i = 0; i < m->n; i++) {
-        const mpart *p = &m->parts[i];
-        if (p->tail != p->head &&
-            second_of(m->items[(size_t)i * m->cap + (p->head & m->mask)].ev.ts_ms) > hi_s) {
-            take_head(m, i, out);
-            return 1;
-        }
-    }
     const merge_item *best = NULL;
     int64_t best_sec = 0;
+    int held = 0; /* an empty partition that may still give something holds all back */
     for (int i = 0; i < m->n; i++) {
         const mpart *p = &m->parts[i];
         if (p->tail == p->head) {
-            /* An empty partition holds everything back unless it has
-             * nothing more to give: read to its end, or idle. One held by
-             * merge_hold idles only from the first sign of any partition. */
-            if (p->wait) {
-                if (m->sign_ms != INT64_MIN && now_ms - m->sign_ms >= idle_ms)
-                    continue;
-                return 0;
-            }
-            if (p->eof || now_ms - p->last_ms >= idle_ms)
-                continue;
-            return 0;
+            held |= !drained(m, p, now_ms, idle_ms);
+            continue;
         }
         const merge_item *h = &m->items[(size_t)i * m->cap + (p->head & m->mask)];
         int64_t sec = second_of(h->ev.ts_ms);
+        if (sec > hi_s) { /* out of range: goes at once, held or not */
+            take_head(m, i, out);
+            return 1;
+        }
         /* Partitions are scanned in increasing order, so a tie in the
          * second keeps the lower partition; offsets within one partition
          * are already in order. */
@@ -168,6 +166,8 @@ int merge_pop(sw_merge *m, int64_t now_ms, int64_t idle_ms, int64_t hi_s, merge_
             best_sec = sec;
         }
     }
+    if (held)
+        return 0;
     take_head(m, best->part, out);
     return 1;
 }
